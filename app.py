@@ -1,0 +1,31 @@
+"""Land-subsidence dashboard: the entry page (``streamlit run app.py``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from subsidence.report import area_summary
+from ui.area import study_area_sidebar
+
+st.set_page_config(page_title="Land subsidence dashboard", page_icon="🛰️", layout="wide")
+area = study_area_sidebar()
+
+st.title("Land subsidence dashboard")
+st.markdown(
+    "Model land subsidence at every persistent-scatterer (PS) point of an InSAR survey from its causes: "
+    "the confined groundwater level kriged from monitoring wells, the compressible-layer thickness and the "
+    "permeability coefficient — the method of Li et al. (2020, *Proc. IAHS* 382) and what its authors asked for next."
+)
+if area is not None:
+    facts = area_summary(area)
+    cols = st.columns(4)
+    cols[0].metric("PS points", f"{facts['n_points']:,}")
+    cols[1].metric("Acquisitions", facts["n_epochs"], help=f"{facts['first_date']} to {facts['last_date']}")
+    cols[2].metric("Wells", facts["n_wells"])
+    cols[3].metric("Max cumulative subsidence", f"{facts['max_cumulative_mm']:.0f} mm")
+    if "synthetic" in area.name.lower():
+        st.info("This is a **synthetic demo** modelled on the Beijing Plain, not survey data.")
+
+st.subheader("Steps")
+st.page_link("pages/1_Study_area.py", label="1 · Study area: the PS points, the wells and a data-quality report", icon="🗺️")
+st.caption("Choose another study area, or upload your own bundle, in the sidebar. The bundle format is in docs/bundle-format.md.")

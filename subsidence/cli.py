@@ -1,0 +1,88 @@
+"""Command line: ``python -m subsidence COMMAND ...`` (contract in ``shared/spec/cli.md``).
+
+Each command has a handler that returns a JSON-safe dict; ``main`` prints a readable summary
+and, with ``--json``, the dict as the last line of standard output. Bad input exits with
+status 2 and one line on standard error, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from subsidence.errors import SubsidenceError
+
+Handler = Callable[[argparse.Namespace], dict[str, Any]]
+
+
+def _validate(args: argparse.Namespace) -> dict[str, Any]:
+    from subsidence.reader import load_study_area
+    from subsidence.report import area_summary
+
+    return area_summary(load_study_area(args.bundle))
+
+
+def _make_demo(args: argparse.Namespace) -> dict[str, Any]:
+    from subsidence.synthetic import write_demo
+
+    path = write_demo(Path(args.out), n_points=args.points, seed=args.seed)
+    return {"path": str(path), "n_points": args.points, "seed": args.seed}
+
+
+def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
+    parser = argparse.ArgumentParser(
+        prog="python -m subsidence",
+        description="Land-subsidence modelling from PS-InSAR time series (the dashboard's steps, for scripts).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    handlers: dict[str, Handler] = {}
+
+    def command(name: str, handler: Handler, help_text: str, bundle: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if bundle:
+            p.add_argument("bundle", help="study-area bundle: a folder or a .zip")
+        p.add_argument("--json", action="store_true", help="print a JSON object as the last line")
+        handlers[name] = handler
+        return p
+
+    command("validate", _validate, "load and check a study-area bundle")
+    demo = command("make-demo", _make_demo, "write the synthetic demo study area", bundle=False)
+    demo.add_argument("--out", required=True, help="folder to write the bundle to")
+    demo.add_argument("--points", type=int, default=16487, help="number of PS points (default 16487)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    return parser, handlers
+
+
+def _human(result: dict[str, Any]) -> str:
+    lines = []
+    for key, value in result.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            lines.append(f"{key}:")
+            lines.extend("  " + ", ".join(f"{k}={v}" for k, v in row.items()) for row in value)
+        elif isinstance(value, list):
+            lines.append(f"{key}: {', '.join(map(str, value)) if value else '-'}")
+        else:
+            lines.append(f"{key}: {value}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    parser, handlers = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = handlers[args.command](args)
+    except SubsidenceError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except (OSError, MemoryError) as exc:
+        sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
+        return 2
+    sys.stdout.write(_human(result) + "\n")
+    if args.json:
+        sys.stdout.write(json.dumps(result, default=str) + "\n")
+    return 0

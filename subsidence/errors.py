@@ -1,0 +1,18 @@
+"""Errors the library raises for bad input: each message names what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class SubsidenceError(ValueError):
+    """Base class: a problem with the user's input that the user can fix."""
+
+
+class BundleError(SubsidenceError):
+    """A study-area bundle breaks a rule of the format.
+
+    The message names the file, the row or column, what was expected and what was found.
+    """
+
+
+class ModelFileError(SubsidenceError):
+    """A saved model is unreadable, tampered with, or does not fit the study area."""

@@ -1,0 +1,214 @@
+"""Web maps of PS points and wells (pydeck), drawn offline by default.
+
+The decks carry no basemap unless asked (``basemap=True`` uses web tiles and needs the
+internet), so every map draws on a machine with no network. Colours are computed here, in
+numpy, so 16,487 points stay smooth in the browser.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+
+from subsidence.studyarea import StudyArea
+
+PS_LAYER = "ps-points"
+WELL_LAYER = "wells"
+PICKED_LAYER = "picked"
+
+# Colour ramps as RGB stops (low -> high): subsidence goes from pale (stable) to deep red.
+RAMPS: dict[str, np.ndarray] = {
+    "subsidence": np.array(
+        [[49, 54, 149], [116, 173, 209], [224, 243, 248], [254, 224, 144], [244, 109, 67], [165, 0, 38]], float
+    ),
+    "magnitude": np.array([[255, 255, 204], [254, 217, 118], [253, 141, 60], [227, 26, 28], [128, 0, 38]], float),
+    "diverging": np.array([[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130], [178, 24, 43]], float),
+}
+
+
+def colour_range(values: np.ndarray, symmetric: bool = False) -> tuple[float, float]:
+    """A robust colour range: the 2nd and 98th percentiles of the finite values.
+
+    With ``symmetric`` the range is centred on zero (for deviations).
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = np.percentile(finite, [2, 98])
+    if symmetric:
+        m = max(abs(lo), abs(hi), 1e-9)
+        return -float(m), float(m)
+    if hi <= lo:
+        hi = lo + 1.0
+    return float(lo), float(hi)
+
+
+def colours(values: np.ndarray, vmin: float, vmax: float, ramp: str = "subsidence") -> np.ndarray:
+    """Map values to RGBA colours, shape (n, 4) uint8; NaN is transparent grey."""
+    stops = RAMPS[ramp]
+    t = np.clip((np.asarray(values, float) - vmin) / max(vmax - vmin, 1e-12), 0, 1)
+    pos = t * (len(stops) - 1)
+    i = np.minimum(np.floor(np.nan_to_num(pos)).astype(int), len(stops) - 2)
+    f = (np.nan_to_num(pos) - i)[:, None]
+    rgb = stops[i] * (1 - f) + stops[i + 1] * f
+    alpha = np.where(np.isfinite(values), 230, 60)[:, None]
+    out = np.hstack([rgb, alpha]).round().astype(np.uint8)
+    out[~np.isfinite(values), :3] = 150
+    return out
+
+
+def legend_html(vmin: float, vmax: float, label: str, ramp: str = "subsidence") -> str:
+    """A small HTML colour bar with its range and label (escaped)."""
+    stops = ", ".join(f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in RAMPS[ramp])
+    return (
+        '<div style="font-size:0.85rem">'
+        f'<div style="height:12px;border-radius:3px;background:linear-gradient(to right, {stops})"></div>'
+        f'<div style="display:flex;justify-content:space-between"><span>{vmin:,.1f}</span>'
+        f"<span>{html.escape(label)}</span><span>{vmax:,.1f}</span></div></div>"
+    )
+
+
+def _view(lon: np.ndarray, lat: np.ndarray) -> pdk.ViewState:
+    span = max(float(np.ptp(lon)), float(np.ptp(lat)) * 1.3, 1e-3)
+    zoom = float(np.clip(np.log2(360.0 / span) - 0.3, 1, 16))
+    return pdk.ViewState(longitude=float(np.mean(lon)), latitude=float(np.mean(lat)), zoom=zoom)
+
+
+def ps_deck(
+    area: StudyArea,
+    values: np.ndarray,
+    *,
+    label: str,
+    unit: str = "mm",
+    ramp: str = "subsidence",
+    value_range: tuple[float, float] | None = None,
+    picked: Sequence[str] = (),
+    extra: dict[str, np.ndarray] | None = None,
+    show_wells: bool = True,
+    basemap: bool = False,
+    radius_m: float | None = None,
+) -> pdk.Deck:
+    """A pydeck map of every PS point coloured by ``values``, with wells and picked points.
+
+    Parameters
+    ----------
+    area : StudyArea
+    values : ndarray, shape (n_points,)
+        What to colour by, in ``unit``.
+    label, unit : str
+        Shown in the tooltip and legend (escaped: user text never becomes HTML).
+    ramp : {"subsidence", "magnitude", "diverging"}
+    value_range : (vmin, vmax), optional
+        Colour range; default from :func:`colour_range`.
+    picked : sequence of str
+        PS ids drawn as rings on top (a planner's validation points).
+    extra : dict of name -> ndarray (n_points,), optional
+        More columns for the tooltip.
+    show_wells : bool
+    basemap : bool
+        Draw web-tile streets under the points (needs the internet). Default off.
+    radius_m : float, optional
+        Point radius; default from the point density.
+
+    Returns
+    -------
+    pydeck.Deck
+        Layers with ids ``ps-points``, ``wells`` and ``picked`` (for selections).
+    """
+    vmin, vmax = value_range or colour_range(values, symmetric=ramp == "diverging")
+    pts = area.points
+    frame = pd.DataFrame(
+        {
+            "ps_id": pts["ps_id"].astype(str).map(html.escape),
+            "lon": pts["lon"].to_numpy(float),
+            "lat": pts["lat"].to_numpy(float),
+            "value": np.round(values.astype(float), 2),
+        }
+    )
+    for name, col in (extra or {}).items():
+        frame[name] = np.round(np.asarray(col, float), 2)
+    rgba = colours(values, vmin, vmax, ramp)
+    frame["r"], frame["g"], frame["b"], frame["a"] = rgba.T
+    if radius_m is None:
+        xmin, ymin, xmax, ymax = area.extent_m
+        radius_m = float(np.clip(0.35 * np.sqrt((xmax - xmin) * (ymax - ymin) / max(area.n_points, 1)), 5, 2000))
+    layers = [
+        pdk.Layer(
+            "ScatterplotLayer",
+            frame,
+            id=PS_LAYER,
+            get_position=["lon", "lat"],
+            get_fill_color=["r", "g", "b", "a"],
+            get_radius=radius_m,
+            radius_min_pixels=1.5,
+            radius_max_pixels=12,
+            pickable=True,
+            auto_highlight=True,
+        )
+    ]
+    if show_wells:
+        wells = pd.DataFrame(
+            {
+                "well_id": [html.escape(str(w)) for w in area.wells.ids],
+                "lon": area.wells.lon,
+                "lat": area.wells.lat,
+            }
+        )
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                wells,
+                id=WELL_LAYER,
+                get_position=["lon", "lat"],
+                get_fill_color=[20, 20, 20, 255],
+                get_line_color=[255, 255, 255, 255],
+                line_width_min_pixels=1.5,
+                stroked=True,
+                get_radius=radius_m * 4,
+                radius_min_pixels=5,
+                pickable=False,
+            )
+        )
+    chosen = frame[pts["ps_id"].astype(str).isin([str(p) for p in picked]).to_numpy()]
+    layers.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            chosen[["ps_id", "lon", "lat"]],
+            id=PICKED_LAYER,
+            get_position=["lon", "lat"],
+            get_fill_color=[0, 0, 0, 0],
+            get_line_color=[0, 0, 0, 255],
+            stroked=True,
+            filled=False,
+            line_width_min_pixels=2.5,
+            get_radius=radius_m * 3,
+            radius_min_pixels=7,
+            pickable=False,
+        )
+    )
+    extra_rows = "".join(f"<br/>{html.escape(k)}: {{{k}}}" for k in (extra or {}))
+    tooltip = {
+        "html": f"<b>PS {{ps_id}}</b><br/>{html.escape(label)}: {{value}} {html.escape(unit)}{extra_rows}",
+        "style": {"fontSize": "12px"},
+    }
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=_view(frame["lon"].to_numpy(), frame["lat"].to_numpy()),
+        map_provider="carto" if basemap else None,
+        map_style="light" if basemap else None,
+        tooltip=tooltip,  # type: ignore[arg-type]
+    )
+
+
+def selected_ids(event: Any, layer: str = PS_LAYER) -> list[str]:
+    """PS ids of the objects selected on a deck (the value ``st.pydeck_chart`` returns)."""
+    try:
+        objects = event["selection"]["objects"].get(layer, [])
+    except (KeyError, TypeError, AttributeError):
+        return []
+    return [html.unescape(str(o["ps_id"])) for o in objects if "ps_id" in o]

@@ -1,0 +1,36 @@
+"""The model registry: names accepted by ``train`` and the pages, and their classes.
+
+Classes are imported lazily so that ``import subsidence`` stays light (torch loads only when
+a neural model is used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from subsidence.errors import SubsidenceError
+
+# name -> (module, class). The order is the order shown to users.
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "paper-lstm": ("subsidence.models.lstm", "PaperLSTM"),
+}
+
+
+def model_names() -> list[str]:
+    """Names of all models ``train`` accepts, in display order."""
+    return list(_REGISTRY)
+
+
+def model_class(name: str) -> Any:
+    """The class registered under ``name``.
+
+    Raises
+    ------
+    SubsidenceError
+        If ``name`` is not a registered model; the message lists the known names.
+    """
+    if name not in _REGISTRY:
+        raise SubsidenceError(f"unknown model {name!r}: expected one of {', '.join(_REGISTRY)}")
+    module, cls = _REGISTRY[name]
+    return getattr(importlib.import_module(module), cls)

@@ -1,0 +1,143 @@
+"""What every model sees and what every model offers.
+
+All models (the paper's LSTM, baselines, physics and spatial models) take the same
+:class:`SeriesData` and return modelled changes in the same layout, so evaluation, saving
+and the pages treat them alike.
+
+Layout of changes: with ``E`` epochs there are ``E - 1`` changes; column ``k`` is the change
+from epoch ``k`` to epoch ``k + 1`` in mm (positive = more subsidence). A one-step-ahead
+prediction of column ``k`` may use inputs up to epoch ``k`` only (the change in column
+``k - 1`` and the head up to epoch ``k``). Column 0 has no history and is NaN in predictions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import pandas as pd
+
+ONE_STEP = "one-step"
+FREE_RUNNING = "free-running"
+MODES = (ONE_STEP, FREE_RUNNING)
+
+
+@dataclass(frozen=True)
+class SeriesData:
+    """Per-point time series of subsidence and its causes, in physical units.
+
+    Attributes
+    ----------
+    ps_ids : ndarray of str, shape (n,)
+    xy_m : ndarray, shape (n, 2)
+        Coordinates in the study area's metric ``work_crs``.
+    dates : DatetimeIndex, shape (E,)
+    subsidence_mm : ndarray, shape (n, E)
+        Cumulative subsidence, mm, positive = down, 0 at the first epoch; gaps filled by
+        linear interpolation in time so that no value is NaN.
+    head_m : ndarray, shape (n, E)
+        Kriged confined groundwater level at each point, metres above datum.
+    thickness_m : ndarray, shape (n,), or None
+    permeability_m_per_day : ndarray, shape (n,), or None
+    """
+
+    ps_ids: np.ndarray
+    xy_m: np.ndarray
+    dates: pd.DatetimeIndex
+    subsidence_mm: np.ndarray
+    head_m: np.ndarray
+    thickness_m: np.ndarray | None
+    permeability_m_per_day: np.ndarray | None
+
+    @property
+    def n_points(self) -> int:
+        return int(self.subsidence_mm.shape[0])
+
+    @property
+    def n_epochs(self) -> int:
+        return int(self.subsidence_mm.shape[1])
+
+    @property
+    def interval_days(self) -> np.ndarray:
+        """Length of each acquisition interval, shape (E - 1,), days."""
+        return np.diff(self.dates.values).astype("timedelta64[s]").astype(float) / 86400.0
+
+    @property
+    def days(self) -> np.ndarray:
+        """Days since the first acquisition, shape (E,)."""
+        return (self.dates.values - self.dates.values[0]).astype("timedelta64[s]").astype(float) / 86400.0
+
+    @property
+    def change_mm(self) -> np.ndarray:
+        """Observed change per interval, shape (n, E - 1), mm, positive = down."""
+        return np.diff(self.subsidence_mm, axis=1)
+
+    @property
+    def head_change_m(self) -> np.ndarray:
+        """Change in head per interval, shape (n, E - 1), metres (negative = falling)."""
+        return np.diff(self.head_m, axis=1)
+
+    def subset(self, idx: np.ndarray) -> SeriesData:
+        """The same data for the points ``idx`` (integer positions)."""
+
+        def take(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[idx]
+
+        return replace(
+            self,
+            ps_ids=self.ps_ids[idx],
+            xy_m=self.xy_m[idx],
+            subsidence_mm=self.subsidence_mm[idx],
+            head_m=self.head_m[idx],
+            thickness_m=take(self.thickness_m),
+            permeability_m_per_day=take(self.permeability_m_per_day),
+        )
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    """One report from a training loop, passed to the ``progress`` callback.
+
+    ``epoch`` counts from 1; ``val_loss`` is None without a validation part.
+    """
+
+    epoch: int
+    max_epochs: int
+    train_loss: float
+    val_loss: float | None = None
+    message: str = ""
+
+
+ProgressCallback = Callable[[TrainingProgress], None]
+StopFlag = Callable[[], bool]
+
+
+class Model(Protocol):
+    """What every model offers. Implementations are registered in ``subsidence.models``.
+
+    ``fit`` returns a fitted model (it may return ``self``); ``predict`` returns modelled
+    changes of shape (n, E - 1) in mm in the layout described in this module's docstring.
+    ``to_state``/``from_state`` give arrays (saved as safetensors) and JSON-safe metadata:
+    saving never pickles.
+    """
+
+    name: ClassVar[str]
+
+    def fit(
+        self,
+        data: SeriesData,
+        train_idx: np.ndarray,
+        *,
+        seed: int = 0,
+        progress: ProgressCallback | None = None,
+        stop: StopFlag | None = None,
+    ) -> Model: ...
+
+    def predict(self, data: SeriesData, mode: str = ONE_STEP) -> np.ndarray: ...
+
+    def to_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]: ...
+
+    @classmethod
+    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Model: ...
