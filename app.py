@@ -27,5 +27,11 @@ if area is not None:
         st.info("This is a **synthetic demo** modelled on the Beijing Plain, not survey data.")
 
 st.subheader("Steps")
-st.page_link("pages/1_Study_area.py", label="1 · Study area: the PS points, the wells and a data-quality report", icon="🗺️")
-st.caption("Choose another study area, or upload your own bundle, in the sidebar. The bundle format is in docs/bundle-format.md.")
+st.page_link(
+    "pages/1_Study_area.py",
+    label="1 · Study area: the PS points, the wells and a data-quality report",
+    icon="🗺️",
+)
+st.caption(
+    "Choose another study area, or upload your own bundle, in the sidebar. The bundle format is in docs/bundle-format.md."
+)

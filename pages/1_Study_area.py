@@ -37,8 +37,15 @@ deck = ps_deck(
     picked=st.session_state.get(keys.STUDY_PICKED, []),
     basemap=st.session_state.get(keys.BASEMAP, False),
 )
-event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key=keys.STUDY_MAP, height=520)
-st.markdown(legend_html(vmin, vmax, f"cumulative subsidence since {dates[0]} (mm, down positive) · black dots: wells"), unsafe_allow_html=True)
+event = st.pydeck_chart(
+    deck, on_select="rerun", selection_mode="single-object", key=keys.STUDY_MAP, height=520
+)
+st.markdown(
+    legend_html(
+        vmin, vmax, f"cumulative subsidence since {dates[0]} (mm, down positive) · black dots: wells"
+    ),
+    unsafe_allow_html=True,
+)
 
 picked = selected_ids(event)
 if picked:

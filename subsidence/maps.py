@@ -24,10 +24,15 @@ PICKED_LAYER = "picked"
 # Colour ramps as RGB stops (low -> high): subsidence goes from pale (stable) to deep red.
 RAMPS: dict[str, np.ndarray] = {
     "subsidence": np.array(
-        [[49, 54, 149], [116, 173, 209], [224, 243, 248], [254, 224, 144], [244, 109, 67], [165, 0, 38]], float
+        [[49, 54, 149], [116, 173, 209], [224, 243, 248], [254, 224, 144], [244, 109, 67], [165, 0, 38]],
+        float,
     ),
-    "magnitude": np.array([[255, 255, 204], [254, 217, 118], [253, 141, 60], [227, 26, 28], [128, 0, 38]], float),
-    "diverging": np.array([[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130], [178, 24, 43]], float),
+    "magnitude": np.array(
+        [[255, 255, 204], [254, 217, 118], [253, 141, 60], [227, 26, 28], [128, 0, 38]], float
+    ),
+    "diverging": np.array(
+        [[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130], [178, 24, 43]], float
+    ),
 }
 
 
@@ -73,7 +78,8 @@ def legend_html(vmin: float, vmax: float, label: str, ramp: str = "subsidence") 
     )
 
 
-def _view(lon: np.ndarray, lat: np.ndarray) -> pdk.ViewState:
+def map_view(lon: np.ndarray, lat: np.ndarray) -> pdk.ViewState:
+    """A view that frames all the points (lon/lat in degrees, WGS 84)."""
     span = max(float(np.ptp(lon)), float(np.ptp(lat)) * 1.3, 1e-3)
     zoom = float(np.clip(np.log2(360.0 / span) - 0.3, 1, 16))
     return pdk.ViewState(longitude=float(np.mean(lon)), latitude=float(np.mean(lat)), zoom=zoom)
@@ -136,7 +142,9 @@ def ps_deck(
     frame["r"], frame["g"], frame["b"], frame["a"] = rgba.T
     if radius_m is None:
         xmin, ymin, xmax, ymax = area.extent_m
-        radius_m = float(np.clip(0.35 * np.sqrt((xmax - xmin) * (ymax - ymin) / max(area.n_points, 1)), 5, 2000))
+        radius_m = float(
+            np.clip(0.35 * np.sqrt((xmax - xmin) * (ymax - ymin) / max(area.n_points, 1)), 5, 2000)
+        )
     layers = [
         pdk.Layer(
             "ScatterplotLayer",
@@ -145,7 +153,7 @@ def ps_deck(
             get_position=["lon", "lat"],
             get_fill_color=["r", "g", "b", "a"],
             get_radius=radius_m,
-            radius_min_pixels=1.5,
+            radius_min_pixels=3,
             radius_max_pixels=12,
             pickable=True,
             auto_highlight=True,
@@ -198,7 +206,7 @@ def ps_deck(
     }
     return pdk.Deck(
         layers=layers,
-        initial_view_state=_view(frame["lon"].to_numpy(), frame["lat"].to_numpy()),
+        initial_view_state=map_view(frame["lon"].to_numpy(), frame["lat"].to_numpy()),
         map_provider="carto" if basemap else None,
         map_style="light" if basemap else None,
         tooltip=tooltip,  # type: ignore[arg-type]

@@ -54,11 +54,23 @@ def quality_table(area: StudyArea) -> pd.DataFrame:
         ("PS points", f"{area.n_points:,}", ""),
         ("acquisitions", f"{area.n_epochs}", f"{area.dates[0].date()} to {area.dates[-1].date()}"),
         ("acquisition interval", f"{gaps.min()}–{gaps.max()} days", f"median {int(np.median(gaps))} days"),
-        ("missing PS values", f"{int(missing.sum()):,}", f"in {int(missing.any(axis=1).sum()):,} series; filled in time for models"),
+        (
+            "missing PS values",
+            f"{int(missing.sum()):,}",
+            f"in {int(missing.any(axis=1).sum()):,} series; filled in time for models",
+        ),
         ("wells", f"{area.wells.n_wells}", f"{len(readings):,} readings"),
-        ("wells starting late", f"{int((span['min'] > area.dates[0]).sum())}", "no levels are extrapolated in time"),
+        (
+            "wells starting late",
+            f"{int((span['min'] > area.dates[0]).sum())}",
+            "no levels are extrapolated in time",
+        ),
         ("wells stopping early", f"{int((span['max'] < area.dates[-1]).sum())}", ""),
-        ("longest gap between readings", f"{0 if pd.isna(longest_gap) else int(longest_gap)} days", "per well"),
+        (
+            "longest gap between readings",
+            f"{0 if pd.isna(longest_gap) else int(longest_gap)} days",
+            "per well",
+        ),
     ]
     for name in ("thickness", "permeability"):
         layer = area.layers.get(name)
@@ -66,6 +78,10 @@ def quality_table(area: StudyArea) -> pd.DataFrame:
             rows.append((f"{name} layer", "absent", "models use the other inputs"))
         else:
             rows.append(
-                (f"{name} layer", layer.kind, f"{len(layer.values):,} samples, {np.min(layer.values):.3g}–{np.max(layer.values):.3g} {layer.unit}")
+                (
+                    f"{name} layer",
+                    layer.kind,
+                    f"{len(layer.values):,} samples, {np.min(layer.values):.3g}–{np.max(layer.values):.3g} {layer.unit}",
+                )
             )
     return pd.DataFrame(rows, columns=["check", "value", "comment"])

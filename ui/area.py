@@ -58,7 +58,9 @@ def _try_upload() -> None:
         return
     data = upload.getvalue()
     if len(data) > MAX_UPLOAD_MB * 1_000_000:
-        st.session_state[keys.AREA_ERROR] = f"{upload.name}: {len(data) / 1e6:.0f} MB is over the {MAX_UPLOAD_MB} MB limit"
+        st.session_state[keys.AREA_ERROR] = (
+            f"{upload.name}: {len(data) / 1e6:.0f} MB is over the {MAX_UPLOAD_MB} MB limit"
+        )
         return
     path = str(_save_upload(data))
     if path == st.session_state.get(keys.AREA_PATH):
@@ -96,12 +98,16 @@ def study_area_sidebar() -> StudyArea | None:
         st.error(st.session_state[keys.AREA_ERROR])
     path = st.session_state[keys.AREA_PATH]
     if not path:
-        st.error(f"No study-area bundle found in {DATA_DIR}. Run `python -m subsidence make-demo --out data/demo_beijing`.")
+        st.error(
+            f"No study-area bundle found in {DATA_DIR}. Run `python -m subsidence make-demo --out data/demo_beijing`."
+        )
         return None
     try:
         area = load_area(path, _mtime(path))
     except (SubsidenceError, OSError) as exc:
         st.error(f"The study area at {path} cannot be loaded: {exc}")
         return None
-    st.sidebar.caption(f"**{area.name}** · {area.n_points:,} PS points · {area.n_epochs} epochs · {area.wells.n_wells} wells")
+    st.sidebar.caption(
+        f"**{area.name}** · {area.n_points:,} PS points · {area.n_epochs} epochs · {area.wells.n_wells} wells"
+    )
     return area

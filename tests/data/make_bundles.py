@@ -49,7 +49,13 @@ def wells_frame() -> pd.DataFrame:
     for i, (dx, dy) in enumerate([(500, 500), (4500, 800), (2500, 3500), (1000, 3000)]):
         for d in pd.date_range("2011-12-01", "2012-06-01", freq="MS"):
             rows.append(
-                {"well_id": f"W{i}", "x": X0 + dx, "y": Y0 + dy, "date": d.strftime("%Y-%m-%d"), "head_m": 20 - i - 0.3 * d.month}
+                {
+                    "well_id": f"W{i}",
+                    "x": X0 + dx,
+                    "y": Y0 + dy,
+                    "date": d.strftime("%Y-%m-%d"),
+                    "head_m": 20 - i - 0.3 * d.month,
+                }
             )
     return pd.DataFrame(rows)
 
@@ -62,7 +68,10 @@ def contours(values: list[float], name: str) -> dict:
             {
                 "type": "Feature",
                 "properties": {"value": v},
-                "geometry": {"type": "LineString", "coordinates": [[X0 - 200, y], [X0 + 2500, y + 300], [X0 + 5200, y]]},
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[X0 - 200, y], [X0 + 2500, y + 300], [X0 + 5200, y]],
+                },
             }
         )
     return {
@@ -73,8 +82,14 @@ def contours(values: list[float], name: str) -> dict:
     }
 
 
-def write(folder: Path, *, toml: str | None = None, ps: pd.DataFrame | str | None = None,
-          wells: pd.DataFrame | None = None, thickness: dict | None = None) -> None:
+def write(
+    folder: Path,
+    *,
+    toml: str | None = None,
+    ps: pd.DataFrame | str | None = None,
+    wells: pd.DataFrame | None = None,
+    thickness: dict | None = None,
+) -> None:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -85,7 +100,9 @@ def write(folder: Path, *, toml: str | None = None, ps: pd.DataFrame | str | Non
     else:
         (ps if ps is not None else ps_frame()).to_csv(folder / "ps.csv", index=False)
     (wells if wells is not None else wells_frame()).to_csv(folder / "wells.csv", index=False)
-    (folder / "thickness.geojson").write_text(json.dumps(thickness or contours([10, 30, 60, 90], "thickness")))
+    (folder / "thickness.geojson").write_text(
+        json.dumps(thickness or contours([10, 30, 60, 90], "thickness"))
+    )
     (folder / "permeability.geojson").write_text(json.dumps(contours([0.5, 2, 8, 20], "permeability")))
 
 
@@ -127,17 +144,29 @@ def bad_cases() -> dict[str, tuple[Callable[[Path], None], str]]:
         "missing_ps_id": (lambda f: write(f, ps=ps.drop(columns="ps_id")), "missing column(s) ['ps_id']"),
         "duplicate_ids": (lambda f: write(f, ps=dup), "duplicate ps_id 'P01'"),
         "no_date_columns": (lambda f: write(f, ps=ps.drop(columns=DATES)), "no date columns"),
-        "unparseable_date": (lambda f: write(f, ps=ps.rename(columns={DATES[1]: "2012-13-45"})), "column '2012-13-45'"),
+        "unparseable_date": (
+            lambda f: write(f, ps=ps.rename(columns={DATES[1]: "2012-13-45"})),
+            "column '2012-13-45'",
+        ),
         "non_numeric_value": (lambda f: write(f, ps=cut), "expected a number, found 'abc'"),
         "all_nan_series": (lambda f: write(f, ps=nan_row), "(P07): every date is empty"),
         "too_few_epochs": (lambda f: write(f, ps=ps.drop(columns=DATES[2:])), "expected at least 3"),
         "well_outside_period": (lambda f: write(f, wells=late_well), "well 'W3' has no reading between"),
-        "too_few_wells": (lambda f: write(f, wells=wells[wells["well_id"].isin(["W0", "W1"])]), "expected at least 3 to krige"),
+        "too_few_wells": (
+            lambda f: write(f, wells=wells[wells["well_id"].isin(["W0", "W1"])]),
+            "expected at least 3 to krige",
+        ),
         "layer_without_value": (no_value, "no 'value' property"),
         "wells_outside_extent": (lambda f: write(f, wells=far_wells), "no wells lie within the PS extent"),
-        "layer_outside_extent": (lambda f: write(f, thickness=far_layer), "no thickness contours lie within the PS extent"),
+        "layer_outside_extent": (
+            lambda f: write(f, thickness=far_layer),
+            "no thickness contours lie within the PS extent",
+        ),
         "lonlat_as_metres": (lambda f: write(f, ps=lonlat), "look like longitude/latitude"),
-        "metres_as_lonlat": (lambda f: write(f, toml=manifest("EPSG:4326")), "not longitude/latitude in degrees"),
+        "metres_as_lonlat": (
+            lambda f: write(f, toml=manifest("EPSG:4326")),
+            "not longitude/latitude in degrees",
+        ),
     }
 
 

@@ -96,7 +96,9 @@ def test_lonlat_metres_positive_down_twin_reports_the_same_mm(tiny: Path, tmp_pa
 @pytest.mark.parametrize("fmt", ["gpkg", "parquet"])
 def test_ps_as_geopackage_or_geoparquet(tiny: Path, fmt: str) -> None:
     ps = pd.read_csv(tiny / "ps.csv")
-    frame = gpd.GeoDataFrame(ps.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(ps["x"], ps["y"]), crs="EPSG:32650")
+    frame = gpd.GeoDataFrame(
+        ps.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(ps["x"], ps["y"]), crs="EPSG:32650"
+    )
     if fmt == "gpkg":
         frame.to_file(tiny / "ps.gpkg")
     else:
@@ -114,7 +116,9 @@ def test_egms_csv_loads_as_the_ps_part(tiny: Path) -> None:
     ps = pd.read_csv(tiny / "ps.csv")
     dx, dy = 4_420_000 - 440_000, 2_400_000 - 4_420_000
     dates = [c for c in ps.columns if c[:2] == "20"]
-    egms = pd.DataFrame({"pid": ps["ps_id"], "easting": ps["x"] + dx, "northing": ps["y"] + dy, "mean_velocity": 1.0})
+    egms = pd.DataFrame(
+        {"pid": ps["ps_id"], "easting": ps["x"] + dx, "northing": ps["y"] + dy, "mean_velocity": 1.0}
+    )
     for d in dates:
         egms[d.replace("-", "")] = ps[d]
     egms.to_csv(tiny / "ps.csv", index=False)
@@ -144,8 +148,15 @@ def test_layers_absent_or_as_points_or_geotiff(tiny: Path) -> None:
     (tiny / "thickness.geojson").unlink()
     grid = np.arange(20 * 30, dtype="float32").reshape(20, 30)
     with rasterio.open(
-        tiny / "thickness.tif", "w", driver="GTiff", height=20, width=30, count=1, dtype="float32",
-        crs="EPSG:32650", transform=from_origin(439000, 4425000, 250, 250),
+        tiny / "thickness.tif",
+        "w",
+        driver="GTiff",
+        height=20,
+        width=30,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32650",
+        transform=from_origin(439000, 4425000, 250, 250),
     ) as dst:
         dst.write(grid, 1)
     area = load_study_area(tiny)

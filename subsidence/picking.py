@@ -1,0 +1,57 @@
+"""A planner's validation points: toggling picks from map clicks, picking by id or at random."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from subsidence.errors import SubsidenceError
+
+
+def toggle(picked: Sequence[str], clicked: Iterable[str]) -> list[str]:
+    """Add clicked ids that are not picked yet and remove those that are (order kept)."""
+    out = [str(p) for p in picked]
+    for c in map(str, clicked):
+        if c in out:
+            out.remove(c)
+        else:
+            out.append(c)
+    return out
+
+
+def newly_clicked(previous: Sequence[str], selection: Sequence[str]) -> list[str]:
+    """Ids that a map selection holds now and did not hold at the last rerun.
+
+    ``st.pydeck_chart`` reports the whole current selection on every rerun; only the change
+    is a click.
+    """
+    before = set(map(str, previous))
+    now = list(map(str, selection))
+    added = [s for s in now if s not in before]
+    removed = [p for p in map(str, previous) if p not in set(now)]
+    return added + removed
+
+
+def parse_ids(text: str, known: Sequence[str]) -> list[str]:
+    """Ids typed by a user (comma, space or newline separated), checked against ``known``.
+
+    Raises
+    ------
+    SubsidenceError
+        Naming the ids that are not PS points of the study area.
+    """
+    wanted = [t for t in text.replace(",", " ").split() if t]
+    known_set = set(map(str, known))
+    missing = [t for t in wanted if t not in known_set]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise SubsidenceError(f"not PS ids of this study area: {shown}")
+    return list(dict.fromkeys(wanted))
+
+
+def random_ids(ids: Sequence[str], n: int = 12, seed: int = 0) -> list[str]:
+    """``n`` ids drawn at random without replacement (the paper's 12 validation points)."""
+    rng = np.random.default_rng(seed)
+    pos = rng.choice(len(ids), size=min(n, len(ids)), replace=False)
+    return [str(ids[i]) for i in sorted(pos)]

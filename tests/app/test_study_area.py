@@ -1,0 +1,59 @@
+"""AppTest: the entry page and the Study area page on the small demo."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from ui import keys
+from ui.area import UPLOAD
+
+ROOT = Path(__file__).parents[2]
+BAD = ROOT / "tests" / "data" / "bad"
+
+
+def _zip(folder: Path) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for f in folder.iterdir():
+            z.write(f, f"{folder.name}/{f.name}")
+    return buf.getvalue()
+
+
+def test_entry_page_shows_the_demo() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["PS points"] == "2,000"
+    assert labels["Acquisitions"] == "38"
+    assert any("synthetic demo" in i.value for i in at.info)
+
+
+def test_study_area_page_draws_map_summary_and_report() -> None:
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Study_area.py"), default_timeout=120).run()
+    assert not at.exception and not at.error
+    assert len(at.get("deck_gl_json_chart")) == 1
+    assert {m.label for m in at.metric} >= {"PS points", "Wells", "Extent", "Max cumulative"}
+    report = at.dataframe[0].value
+    assert "missing PS values" in set(report["check"])
+    # moving the epoch slider redraws the map at that date
+    slider = at.select_slider(key=keys.STUDY_EPOCH)
+    slider.set_value(slider.options[5]).run()
+    assert not at.exception
+    assert "cumulative subsidence on" in at.get("deck_gl_json_chart")[0].proto.json
+
+
+def test_bad_upload_shows_error_and_keeps_the_previous_area() -> None:
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Study_area.py"), default_timeout=120).run()
+    before = at.session_state[keys.AREA_PATH]
+    at.selectbox(key=keys.AREA_CHOICE).set_value(UPLOAD).run()
+    at.file_uploader(key=keys.AREA_UPLOAD).set_value(
+        ("broken.zip", _zip(BAD / "duplicate_ids"), "application/zip")
+    ).run()
+    assert not at.exception
+    assert any("duplicate ps_id" in e.value for e in at.error)
+    assert at.session_state[keys.AREA_PATH] == before
+    assert {m.label: m.value for m in at.metric}["PS points"] == "2,000"

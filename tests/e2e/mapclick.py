@@ -1,0 +1,39 @@
+"""Find where a PS point is drawn on a pydeck map, so a real browser can click it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def point_pixel(lon: float, lat: float, view: dict, box: dict) -> tuple[float, float]:
+    """Screen position of (lon, lat) on a Web-Mercator deck with ``view`` drawn in ``box``.
+
+    ``view`` has ``longitude``, ``latitude``, ``zoom`` (deck.gl's initial view state);
+    ``box`` is Playwright's bounding box of the canvas (x, y, width, height).
+    """
+    scale = 512 * 2 ** view["zoom"] / (2 * math.pi)
+
+    def world(lo: float, la: float) -> tuple[float, float]:
+        return (
+            scale * (math.radians(lo) + math.pi),
+            scale * (math.pi - math.log(math.tan(math.pi / 4 + math.radians(la) / 2))),
+        )
+
+    px, py = world(lon, lat)
+    cx, cy = world(view["longitude"], view["latitude"])
+    return box["x"] + box["width"] / 2 + (px - cx), box["y"] + box["height"] / 2 + (py - cy)
+
+
+def isolated_points(lon: np.ndarray, lat: np.ndarray, count: int) -> list[int]:
+    """Positions of points far from their neighbours (easy to hit with a click), most isolated first."""
+    xy = np.column_stack([lon * math.cos(math.radians(float(np.mean(lat)))), lat])
+    d = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1)) if len(xy) <= 3000 else None
+    if d is None:
+        raise ValueError("use a small study area in browser tests")
+    np.fill_diagonal(d, np.inf)
+    nearest = d.min(axis=1)
+    centre = np.hypot(xy[:, 0] - np.median(xy[:, 0]), xy[:, 1] - np.median(xy[:, 1]))
+    order = np.argsort(-(nearest / (1 + centre / centre.max())))
+    return [int(i) for i in order[:count]]

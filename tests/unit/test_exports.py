@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe, write_atomic
+from subsidence.reader import load_study_area
+
+TINY = Path(__file__).parents[1] / "data" / "tiny"
+
+
+def test_geopackage_round_trip_keeps_one_row_per_point(tmp_path: Path) -> None:
+    area = load_study_area(TINY)
+    table = pd.DataFrame({"ps_id": area.points["ps_id"], "rmse_change_mm": range(area.n_points)})
+    frame = results_geodataframe(area, table)
+    path = write_atomic(tmp_path / "r.gpkg", geopackage_bytes(frame))
+    back = gpd.read_file(path)
+    assert len(back) == area.n_points and back.crs == area.work_crs
+    assert list(back["rmse_change_mm"]) == list(range(area.n_points))
+
+
+def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+    target = write_atomic(tmp_path / "a.csv", b"old")
+
+    with pytest.raises(TypeError):
+        write_atomic(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
+
+
+def test_csv_and_html() -> None:
+    assert csv_bytes(pd.DataFrame({"a": [1]})).decode().splitlines() == ["a", "1"]
+    page = figure_html(go.Figure(go.Scatter(x=[1], y=[2]))).decode()
+    assert "<html>" in page and "plotly" in page.lower()
