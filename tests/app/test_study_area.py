@@ -41,9 +41,12 @@ def test_study_area_page_draws_map_summary_and_report() -> None:
     assert "missing PS values" in set(report["check"])
     # moving the epoch slider redraws the map at that date
     slider = at.select_slider(key=keys.STUDY_EPOCH)
+    before = at.get("deck_gl_json_chart")[0].proto.json
     slider.set_value(slider.options[5]).run()
     assert not at.exception
-    assert "cumulative subsidence on" in at.get("deck_gl_json_chart")[0].proto.json
+    deck = at.get("deck_gl_json_chart")[0].proto
+    assert f"cumulative subsidence on {slider.options[5]}" in deck.tooltip
+    assert deck.json != before
 
 
 def test_bad_upload_shows_error_and_keeps_the_previous_area() -> None:

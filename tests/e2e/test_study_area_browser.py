@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from subsidence.maps import map_view
 from tests.e2e.conftest import wait_for_app
@@ -38,7 +39,7 @@ def click_ps_point(page, area, deck_locator) -> bool:  # type: ignore[no-untyped
 def test_app_opens_map_draws_and_a_click_shows_the_series(app_url, page, small_area) -> None:  # type: ignore[no-untyped-def]
     page.goto(app_url)
     wait_for_app(page)
-    assert page.get_by_text("Land subsidence dashboard").first.is_visible()
+    expect(page.get_by_role("heading", name="Land subsidence dashboard")).to_be_visible(timeout=60_000)
     page.goto(f"{app_url}/Study_area")
     wait_for_app(page)
     deck = page.locator("[data-testid='stDeckGlJsonChart']").first
