@@ -217,7 +217,7 @@ def head_m(x: np.ndarray, y: np.ndarray, t: pd.DatetimeIndex | np.ndarray) -> np
     x0, y0 = _frame()
     u, v = (np.asarray(x) - x0) / WIDTH_M, (np.asarray(y) - y0) / HEIGHT_M
     years = (pd.DatetimeIndex(t) - PUMPING_START).days.to_numpy() / 365.25
-    frac = (pd.DatetimeIndex(t).dayofyear.to_numpy() / 365.25)[None, :]
+    frac = (pd.DatetimeIndex(t).day_of_year.to_numpy() / 365.25)[None, :]
     surface = 15 - 20 * u + 12 * v
     depth = np.zeros_like(u)
     rate = 0.8 + 0.3 * v
