@@ -5,7 +5,7 @@ irregular acquisition schedule, monitoring wells with cones of depression, seaso
 gaps and late starts, thickness and permeability published as contour lines, and subsidence
 from consolidation physics:
 
-* head h(x, y, t): an initial surface with pumping cones, falling 1-4 m/yr in the cones,
+* head h(x, y, t): an initial surface with pumping cones, falling 1-4 m/yr (most in the cones),
   with a seasonal cycle; the decline started in 2001, so compaction is under way in 2011;
 * compaction of the compressible layer (thickness b) by the head decline: inelastic
   (specific storage S_skv) below the pre-consolidation head (the lowest head so far),
@@ -27,16 +27,26 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.interpolate import RegularGridInterpolator
 from scipy.ndimage import gaussian_filter
 
+from subsidence.errors import SubsidenceError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 DEMO_NAME = "Synthetic demo: Beijing-like plain (not survey data)"
 WORK_CRS = "EPSG:32650"
+EGMS_CRS = "EPSG:3035"
+# EPSG:3035 (and EGMS) covers Europe only: written in it, the plain is moved rigidly (x, y
+# shifted, nothing reprojected) to the Po plain near Bologna, itself a subsiding area.
+EGMS_SHIFT_M = (4_427_800.0 - 470_000.0, 2_376_400.0 - 4_425_000.0)
 CENTRE_X_M, CENTRE_Y_M = 470_000.0, 4_425_000.0  # about 116.65 E, 39.97 N in UTM 50N
 WIDTH_M, HEIGHT_M = 60_000.0, 50_000.0
 THICKNESS_LEVELS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140)
@@ -56,9 +66,9 @@ CENTRES = (
 )
 TOWNS = (
     (0.42, 0.5, 6000),
-    (0.62, 0.55, 3000),
+    (0.57, 0.51, 3000),
     (0.2, 0.62, 3000),
-    (0.36, 0.82, 2500),
+    (0.29, 0.86, 2500),
     (0.85, 0.25, 3000),
     (0.5, 0.22, 3500),
 )
@@ -77,13 +87,17 @@ class SyntheticConfig:
     n_epochs : int
         Acquisitions, chosen among 24-day repeat slots from late 2011 to the end of 2015.
     seed : int
-        Everything is drawn from this seed; wells, layers and dates do not depend on
-        ``n_points`` (so the small demo shares them with the full one).
+        Everything is drawn from this seed; wells, layers, dates, storage coefficients and the
+        subsidence at any given place do not depend on ``n_points`` (so the small demo shares
+        them with the full one).
     atmosphere_mm, white_noise_mm : float
-        Standard deviations of the atmospheric (correlated) and white InSAR noise per epoch.
+        Standard deviations of the atmospheric (correlated over several km) and white InSAR
+        noise per acquisition; both are taken relative to the first acquisition, so the error
+        of a cumulative value has about sqrt(2) times these.
     target_max_mm : float
-        The largest noise-free cumulative subsidence over the period (the paper: 624.42 mm);
-        the storage coefficients are scaled to reach it.
+        The largest noise-free compaction over the period on a fixed 1 km reference grid (the
+        paper's maximum: 624.42 mm); S_skv is scaled to reach it. Dewatering anomalies and
+        noise come on top.
     """
 
     n_points: int = 16487
@@ -94,6 +108,22 @@ class SyntheticConfig:
     white_noise_mm: float = 1.5
     target_max_mm: float = 590.0
 
+    def __post_init__(self) -> None:
+        n_slots = len(_slots())
+        checks = {
+            "n_points": (self.n_points, 1, 10_000_000),
+            "n_wells": (self.n_wells, 3, 10_000),
+            "n_epochs": (self.n_epochs, 3, n_slots),
+        }
+        for name, (value, low, high) in checks.items():
+            if not low <= value <= high:
+                raise SubsidenceError(f"SyntheticConfig.{name} must be in {low}..{high}, found {value}")
+        if min(self.atmosphere_mm, self.white_noise_mm) < 0 or self.target_max_mm <= 0:
+            raise SubsidenceError(
+                "SyntheticConfig: noise levels must be >= 0 and target_max_mm > 0, found "
+                f"{self.atmosphere_mm}, {self.white_noise_mm}, {self.target_max_mm}"
+            )
+
 
 @dataclass(frozen=True)
 class SyntheticArea:
@@ -101,6 +131,7 @@ class SyntheticArea:
 
     ``subsidence_mm`` holds what InSAR would see (with noise and a few gaps), ``truth_mm`` the
     noise-free subsidence; both (n_points, n_epochs), mm, positive = down, 0 at the first epoch.
+    Per-point physics: tau_days = sskv_per_m * (interbed_m / 2) ** 2 / kv_m_per_day.
     """
 
     config: SyntheticConfig
@@ -119,12 +150,23 @@ class SyntheticArea:
     sskv_per_m: np.ndarray  # (n_points,)
     sske_per_m: np.ndarray  # (n_points,)
     tau_days: np.ndarray  # (n_points,)
+    kv_m_per_day: np.ndarray  # (n_points,) clay vertical conductivity
+    interbed_m: np.ndarray  # (n_points,) equivalent interbed thickness b_eq
     anomaly: np.ndarray  # (n_points,) bool: inside a dewatering anomaly
 
 
 @dataclass(frozen=True)
 class SyntheticTruth:
-    """The noise-free truth written beside a demo bundle."""
+    """The noise-free truth written beside a demo bundle (``truth/truth.npz``).
+
+    Rows follow ``ps.csv`` (``ps_id``); columns follow ``dates`` (the acquisitions).
+    ``subsidence_mm`` and ``head_m`` are (n_points, n_epochs): noise-free subsidence (mm,
+    positive = down, 0 at the first date) and true confined head (m above datum). The rest are
+    (n_points,): thickness (m), permeability coefficient (m/day), S_skv and S_ske (1/m), the
+    time constant (days), the clay K_v (m/day), the equivalent interbed thickness (m), with
+    ``tau_days = sskv_per_m * (interbed_m / 2) ** 2 / kv_m_per_day``, and ``anomaly`` (bool):
+    inside a dewatering anomaly that no factor explains.
+    """
 
     dates: pd.DatetimeIndex
     ps_id: np.ndarray
@@ -135,6 +177,8 @@ class SyntheticTruth:
     sskv_per_m: np.ndarray
     sske_per_m: np.ndarray
     tau_days: np.ndarray
+    kv_m_per_day: np.ndarray
+    interbed_m: np.ndarray
     anomaly: np.ndarray
 
 
@@ -144,8 +188,14 @@ def _rngs(seed: int) -> dict[str, np.random.Generator]:
     return {n: np.random.default_rng(s) for n, s in zip(names, seqs, strict=True)}
 
 
+def _slots() -> pd.DatetimeIndex:
+    """RadarSat-2's 24-day repeat slots over the period."""
+    return pd.date_range("2011-11-10", "2015-12-20", freq="24D")
+
+
 def _acquisitions(rng: np.random.Generator, n_epochs: int) -> pd.DatetimeIndex:
-    slots = pd.date_range("2011-11-10", "2015-12-20", freq="24D")
+    """``n_epochs`` of the slots, always the first and the last: intervals are multiples of 24 days."""
+    slots = _slots()
     inner = rng.choice(np.arange(1, len(slots) - 1), size=n_epochs - 2, replace=False)
     return pd.DatetimeIndex(slots[np.sort(np.r_[0, inner, len(slots) - 1])])
 
@@ -170,9 +220,9 @@ def _layers(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarra
     gy = np.arange(y0 - 2000, y0 + HEIGHT_M + 2000, 500.0) + 250
     xx, yy = np.meshgrid((gx - x0) / WIDTH_M, (gy - y0) / HEIGHT_M)
     # thin near the north-western mountains, thick clays in the east and the bowls
-    base = 3 + 32 * np.clip(0.9 * xx + 0.35 * (1 - yy) - 0.25, 0, 1)
+    base = 2 + 26 * np.clip(0.9 * xx + 0.15 * (1 - yy) - 0.3, 0, 1)
     bowls = sum(
-        85 * _gauss(xx * WIDTH_M, yy * HEIGHT_M, cx * WIDTH_M, cy * HEIGHT_M, 7000)
+        110 * _gauss(xx * WIDTH_M, yy * HEIGHT_M, cx * WIDTH_M, cy * HEIGHT_M, 4500)
         for cx, cy, *_ in CENTRES[:4]
     )
     thickness = np.clip(base + bowls + 8 * _smooth_field(rng, xx.shape, 6), 0, 150)
@@ -220,12 +270,12 @@ def head_m(x: np.ndarray, y: np.ndarray, t: pd.DatetimeIndex | np.ndarray) -> np
     frac = (pd.DatetimeIndex(t).day_of_year.to_numpy() / 365.25)[None, :]
     surface = 15 - 20 * u + 12 * v
     depth = np.zeros_like(u)
-    rate = 0.8 + 0.3 * v
+    rate = 1.0 + 0.25 * v  # m/yr outside the cones: every confined head falls 1-4 m/yr
     for cx, cy, cone, extra, r in CENTRES:
         g = _gauss(u * WIDTH_M, v * HEIGHT_M, cx * WIDTH_M, cy * HEIGHT_M, r)
         depth += cone * g
         rate += extra * g
-    season = (0.5 + 1.2 * np.clip(rate - 0.8, 0, 4) / 3.0)[:, None] * np.cos(2 * np.pi * (frac - 0.45))
+    season = (0.5 + 1.2 * np.clip(rate - 1.0, 0, 4) / 3.0)[:, None] * np.cos(2 * np.pi * (frac - 0.45))
     return (surface - depth)[:, None] - rate[:, None] * years[None, :] + season
 
 
@@ -285,11 +335,35 @@ def compaction_mm(
     return out * 1000.0
 
 
-def _tau_days(b_m: np.ndarray, k_m_per_day: np.ndarray, sskv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Equivalent-interbed time constant: grows with thickness, falls with permeability."""
-    b_eq = 2.0 + 0.08 * b_m
-    kv = 2.5e-5 * k_m_per_day**0.6
-    return sskv * (b_eq / 2) ** 2 / kv, kv
+def _interbed_m(b_m: np.ndarray) -> np.ndarray:
+    """Equivalent clay-interbed thickness (m): the layer drains through many thin interbeds."""
+    return 2.0 + 0.08 * b_m
+
+
+def _kv_m_per_day(k_m_per_day: np.ndarray, sskv: np.ndarray) -> np.ndarray:
+    """Clay vertical conductivity (m/day), tied to the permeability coefficient and to S_skv.
+
+    Proportional to S_skv so that the time constant does not change when the storage is scaled
+    to the target subsidence.
+    """
+    return 2.5e-5 * (sskv / SSKV_PER_M) * k_m_per_day**0.6
+
+
+def time_constant_days(b_m: np.ndarray, k_m_per_day: np.ndarray, sskv: np.ndarray) -> np.ndarray:
+    """Time constant (days) of delayed drainage, tau = S_skv (b_eq / 2)^2 / K_v.
+
+    Parameters
+    ----------
+    b_m, k_m_per_day, sskv : ndarray, shape (n,)
+        Compressible thickness (m), permeability coefficient (m/day), S_skv (1/m).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Grows with the thickness (through the interbed thickness b_eq) and falls with the
+        permeability; thick, tight layers lag for years.
+    """
+    return sskv * (_interbed_m(b_m) / 2) ** 2 / _kv_m_per_day(k_m_per_day, sskv)
 
 
 def _atmosphere(
@@ -306,26 +380,43 @@ def _atmosphere(
     return out - out[:, :1]
 
 
+def _nominal_compaction(
+    gx: np.ndarray,
+    gy: np.ndarray,
+    thick_grid: np.ndarray,
+    perm_grid: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    dates: pd.DatetimeIndex,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thickness (m), permeability (m/day) and compaction (mm, 0 at the first date) with S_skv nominal."""
+    b = np.clip(_sample(gx, gy, thick_grid, x, y), 0, 150)
+    k = np.clip(_sample(gx, gy, perm_grid, x, y), 0.1, 50)
+    sskv = np.full_like(b, SSKV_PER_M)
+    history = pd.date_range(PUMPING_START, dates[-1], freq="15D")
+    t_hist = (history - dates[0]).days.to_numpy(float)
+    t_eval = (dates - dates[0]).days.to_numpy(float)
+    raw = compaction_mm(head_m(x, y, history), t_hist, t_eval, b, sskv, time_constant_days(b, k, sskv))
+    return b, k, raw - raw[:, :1]
+
+
 def generate(config: SyntheticConfig = SyntheticConfig()) -> SyntheticArea:
     """Generate the synthetic study area (deterministic for ``config.seed``)."""
     rng = _rngs(config.seed)
     dates = _acquisitions(rng["dates"], config.n_epochs)
     gx, gy, thick_grid, perm_grid = _layers(rng["fields"])
     x, y = _points(rng["points"], config.n_points)
-    b = np.clip(_sample(gx, gy, thick_grid, x, y), 0, 150)
-    k = np.clip(_sample(gx, gy, perm_grid, x, y), 0.1, 50)
-    sskv = SSKV_PER_M * np.ones_like(b)
-    tau, _ = _tau_days(b, k, sskv)
-
-    history = pd.date_range(PUMPING_START, dates[-1], freq="15D")
-    t_hist = (history - dates[0]).days.to_numpy(float)
+    b, k, raw = _nominal_compaction(gx, gy, thick_grid, perm_grid, x, y, dates)
+    # S_skv is scaled so that the largest compaction on a fixed 1 km reference grid reaches the
+    # target: the scale (and so the physics at any place) does not depend on the PS points
+    rx, ry = np.meshgrid(*(np.arange(0.0, size + 1, 1000.0) for size in (WIDTH_M, HEIGHT_M)))
+    x0, y0 = _frame()
+    reference = _nominal_compaction(gx, gy, thick_grid, perm_grid, rx.ravel() + x0, ry.ravel() + y0, dates)
+    scale = config.target_max_mm / reference[2][:, -1].max()
+    sskv = SSKV_PER_M * scale * np.ones_like(b)
     t_eval = (dates - dates[0]).days.to_numpy(float)
-    heads_hist = head_m(x, y, history)
-    raw = compaction_mm(heads_hist, t_hist, t_eval, b, sskv, tau)
-    raw -= raw[:, :1]
 
     # dewatering anomalies: local bowls switched on at a date, unexplained by the factors
-    x0, y0 = _frame()
     ra = rng["anomalies"]
     anomaly_mm = np.zeros_like(raw)
     anomaly = np.zeros(len(x), bool)
@@ -337,9 +428,7 @@ def generate(config: SyntheticConfig = SyntheticConfig()) -> SyntheticArea:
         anomaly |= g > 0.1
         anomaly_mm += g[:, None] * rate * np.maximum(t_eval - start, 0)[None, :] / 365.25
 
-    scale = config.target_max_mm / np.percentile(raw[:, -1], 99.99)
     truth = raw * scale + anomaly_mm
-    sskv = sskv * scale  # compaction scales with S_skv; K_v scales alike so tau is unchanged
 
     noise = _atmosphere(rng["noise"], x, y, config.n_epochs, config.atmosphere_mm)
     white = rng["noise"].normal(0, config.white_noise_mm, truth.shape)
@@ -374,7 +463,9 @@ def generate(config: SyntheticConfig = SyntheticConfig()) -> SyntheticArea:
         permeability_m_per_day=k,
         sskv_per_m=sskv,
         sske_per_m=sskv / ELASTIC_RATIO,
-        tau_days=tau,
+        tau_days=time_constant_days(b, k, sskv),
+        kv_m_per_day=_kv_m_per_day(k, sskv),
+        interbed_m=_interbed_m(b),
         anomaly=anomaly,
     )
 
@@ -425,7 +516,18 @@ def _wells(rng: np.random.Generator, n: int, dates: pd.DatetimeIndex) -> pd.Data
 # --- writing --------------------------------------------------------------------------------
 
 
-def _contours(gx: np.ndarray, gy: np.ndarray, grid: np.ndarray, levels: tuple[float, ...]):  # type: ignore[no-untyped-def]
+def _in_crs(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
+    """A layer in EPSG:32650 put in ``crs`` (EPSG:3035: the rigid shift to Europe)."""
+    if crs == EGMS_CRS:
+        moved = frame.set_geometry(frame.geometry.translate(*EGMS_SHIFT_M))
+        return moved.set_crs(EGMS_CRS, allow_override=True)
+    return frame.to_crs(crs)
+
+
+def _contours(
+    gx: np.ndarray, gy: np.ndarray, grid: np.ndarray, levels: tuple[float, ...]
+) -> gpd.GeoDataFrame:
+    """Contour lines of a (ny, nx) grid at ``levels``: one MultiLineString with ``value`` per level."""
     import contourpy
     import geopandas as gpd
     import shapely
@@ -441,10 +543,13 @@ def _contours(gx: np.ndarray, gy: np.ndarray, grid: np.ndarray, levels: tuple[fl
 
 
 def _to_crs_xy(x: np.ndarray, y: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:32650 metres to ``crs`` (EPSG:3035: the rigid shift to Europe, see EGMS_SHIFT_M)."""
     from pyproj import Transformer
 
     if crs == WORK_CRS:
         return x, y
+    if crs == EGMS_CRS:
+        return x + EGMS_SHIFT_M[0], y + EGMS_SHIFT_M[1]
     tx, ty = Transformer.from_crs(WORK_CRS, crs, always_xy=True).transform(x, y)
     return np.asarray(tx), np.asarray(ty)
 
@@ -471,26 +576,53 @@ def write_bundle(
     sign : {"negative_down", "positive_down"}
     layer_format : {"contours", "points", "geotiff", "none"}
     ps_format : {"csv", "gpkg", "parquet", "egms"}
-        "egms" writes an EGMS-style CSV (pid, easting, northing, YYYYMMDD columns).
+        "egms" writes an EGMS L2b-style CSV (pid, easting, northing, YYYYMMDD columns) in
+        EPSG:3035, mm, negative = away from the satellite; with the default ``crs`` the whole
+        bundle is then written in EPSG:3035.
+
+    Notes
+    -----
+    EPSG:3035 covers Europe only: a bundle written in it has the plain moved rigidly to the
+    Po plain near Bologna (x, y shifted by ``EGMS_SHIFT_M``, nothing reprojected), so that
+    readers that check a CRS's area of use accept it.
+    name : str
+        The manifest name; keep "synthetic" in it so nobody mistakes it for survey data.
     truth : bool
         Also write ``truth/truth.npz`` with the noise-free truth.
+
+    Returns
+    -------
+    Path
+        The bundle folder (replaced if it existed).
+
+    Raises
+    ------
+    SubsidenceError
+        For an option outside the allowed values, or an EGMS file asked in another CRS,
+        unit or sign.
     """
     import geopandas as gpd
 
-    if unit not in ("mm", "m") or sign not in ("negative_down", "positive_down"):
-        raise ValueError(
-            f"unit must be mm or m and sign negative_down or positive_down, found {unit!r}, {sign!r}"
-        )
-    if layer_format not in ("contours", "points", "geotiff", "none") or ps_format not in (
-        "csv",
-        "gpkg",
-        "parquet",
-        "egms",
-    ):
-        raise ValueError(f"unknown layer_format {layer_format!r} or ps_format {ps_format!r}")
+    options = {
+        "unit": (unit, ("mm", "m")),
+        "sign": (sign, ("negative_down", "positive_down")),
+        "layer_format": (layer_format, ("contours", "points", "geotiff", "none")),
+        "ps_format": (ps_format, ("csv", "gpkg", "parquet", "egms")),
+    }
+    for option, (value, allowed) in options.items():
+        if value not in allowed:
+            raise SubsidenceError(f"write_bundle: {option} must be one of {allowed}, found {value!r}")
+    if ps_format == "egms":
+        crs = EGMS_CRS if crs == WORK_CRS else crs
+        if (crs, unit, sign) != (EGMS_CRS, "mm", "negative_down"):
+            raise SubsidenceError(
+                f"write_bundle: EGMS files are in {EGMS_CRS}, mm, negative_down; "
+                f"found crs={crs!r}, unit={unit!r}, sign={sign!r}"
+            )
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be read by others
     try:
         factor = (1.0 if unit == "mm" else 1e-3) * (-1.0 if sign == "negative_down" else 1.0)
         decimals = 1 if unit == "mm" else 4
@@ -522,7 +654,7 @@ def write_bundle(
         }
         for layer, (grid, levels) in layers.items():
             if layer_format == "contours":
-                _contours(area.grid_x, area.grid_y, grid, levels).to_crs(crs).to_file(
+                _in_crs(_contours(area.grid_x, area.grid_y, grid, levels), crs).to_file(
                     tmp / f"{layer}.geojson", driver="GeoJSON"
                 )
             elif layer_format == "points":
@@ -532,9 +664,9 @@ def write_bundle(
                     geometry=gpd.points_from_xy(gxx.ravel(), gyy.ravel()),
                     crs=WORK_CRS,
                 )
-                pts.to_crs(crs).to_file(tmp / f"{layer}.geojson", driver="GeoJSON")
+                _in_crs(pts, crs).to_file(tmp / f"{layer}.geojson", driver="GeoJSON")
             elif layer_format == "geotiff":
-                _write_geotiff(tmp / f"{layer}.tif", area.grid_x, area.grid_y, grid)
+                _write_geotiff(tmp / f"{layer}.tif", area.grid_x, area.grid_y, grid, crs)
                 files[layer] = f"{layer}.tif"
         manifest = [
             f'name = "{name}"',
@@ -557,24 +689,43 @@ def write_bundle(
     return folder
 
 
-def _write_geotiff(path: Path, gx: np.ndarray, gy: np.ndarray, grid: np.ndarray) -> None:
+def _write_geotiff(path: Path, gx: np.ndarray, gy: np.ndarray, grid: np.ndarray, crs: str) -> None:
+    """Write a (ny, nx) grid with cell centres ``gx``, ``gy`` (EPSG:32650) as a GeoTIFF in ``crs``."""
     import rasterio
     from rasterio.transform import from_origin
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     cell = float(gx[1] - gx[0])
-    transform = from_origin(gx[0] - cell / 2, gy[-1] + cell / 2, cell, cell)
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        height=grid.shape[0],
-        width=grid.shape[1],
-        count=1,
-        dtype="float32",
-        crs=WORK_CRS,
-        transform=transform,
-    ) as dst:
-        dst.write(grid[::-1].astype("float32"), 1)
+    source = grid[::-1].astype("float32")  # rows from the north
+    src_transform = from_origin(gx[0] - cell / 2, gy[-1] + cell / 2, cell, cell)
+    height, width = source.shape
+    transform, data = src_transform, source
+    if crs == EGMS_CRS:
+        west, north = _to_crs_xy(np.array([gx[0] - cell / 2]), np.array([gy[-1] + cell / 2]), crs)
+        transform = from_origin(float(west[0]), float(north[0]), cell, cell)
+    elif crs != WORK_CRS:
+        bounds = rasterio.transform.array_bounds(height, width, src_transform)
+        transform, width, height = calculate_default_transform(
+            WORK_CRS,
+            crs,
+            width,
+            height,
+            *bounds,  # west, south, east, north
+        )
+        data = np.full((height, width), np.nan, dtype="float32")
+        reproject(
+            source,
+            data,
+            src_transform=src_transform,
+            src_crs=WORK_CRS,
+            dst_transform=transform,
+            dst_crs=crs,
+            resampling=Resampling.bilinear,
+            dst_nodata=np.nan,
+        )
+    profile = {"driver": "GTiff", "height": height, "width": width, "count": 1, "dtype": "float32"}
+    with rasterio.open(path, "w", crs=crs, transform=transform, nodata=np.nan, **profile) as dst:
+        dst.write(data, 1)
 
 
 def _write_truth(area: SyntheticArea, folder: Path) -> None:
@@ -590,13 +741,15 @@ def _write_truth(area: SyntheticArea, folder: Path) -> None:
         sskv_per_m=area.sskv_per_m.astype("float32"),
         sske_per_m=area.sske_per_m.astype("float32"),
         tau_days=area.tau_days.astype("float32"),
+        kv_m_per_day=area.kv_m_per_day.astype("float32"),
+        interbed_m=area.interbed_m.astype("float32"),
         anomaly=area.anomaly,
     )
     (folder / "README.txt").write_text(
         "Noise-free truth of the synthetic demo, for tests that models recover physics.\n"
         "Not data: the dashboard never reads or shows it.\n"
     )
-    (folder / "config.json").write_text(json.dumps(area.config.__dict__, indent=1))
+    (folder / "config.json").write_text(json.dumps(asdict(area.config), indent=1))
 
 
 def load_truth(bundle_dir: str | Path) -> SyntheticTruth:
@@ -612,6 +765,8 @@ def load_truth(bundle_dir: str | Path) -> SyntheticTruth:
             sskv_per_m=z["sskv_per_m"].astype(float),
             sske_per_m=z["sske_per_m"].astype(float),
             tau_days=z["tau_days"].astype(float),
+            kv_m_per_day=z["kv_m_per_day"].astype(float),
+            interbed_m=z["interbed_m"].astype(float),
             anomaly=z["anomaly"],
         )
 

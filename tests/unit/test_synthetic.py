@@ -7,14 +7,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import tomllib
+from scipy.spatial import cKDTree
 
+from subsidence.errors import SubsidenceError
 from subsidence.reader import load_study_area
 from subsidence.synthetic import (
+    SyntheticArea,
     SyntheticConfig,
     compaction_mm,
     degree_of_consolidation,
     generate,
     load_truth,
+    time_constant_days,
     write_bundle,
 )
 
@@ -24,58 +29,124 @@ SMALL = ROOT / "data" / "demo_small"
 
 
 @pytest.fixture(scope="module")
-def small() -> object:
+def small() -> SyntheticArea:
     return generate(SyntheticConfig(n_points=600, seed=7))
+
+
+def _date_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c[:2] == "20"]
 
 
 def test_bundled_full_demo_matches_the_paper_scale() -> None:
     ps = pd.read_csv(FULL / "ps.csv")
-    dates = [c for c in ps.columns if c[:2] == "20"]
+    dates = _date_columns(ps)
     assert len(ps) == 16487 and len(dates) == 38
-    d = pd.to_datetime(dates)
+    assert list(ps.columns[:3]) == ["ps_id", "x", "y"] and ps["ps_id"].is_unique
+    d = pd.to_datetime(dates, format="%Y-%m-%d")
     assert d[0] >= pd.Timestamp("2011-09-01") and d[-1] <= pd.Timestamp("2015-12-31")
     gaps = np.diff(d.values).astype("timedelta64[D]").astype(int)
-    assert np.all(gaps % 24 == 0) and gaps.max() > 24  # 24-day repeat with gaps
+    assert np.all(gaps > 0) and np.all(gaps % 24 == 0) and gaps.max() > 24  # 24-day repeat with gaps
+    assert (ps[dates[0]] == 0).all()  # relative to the first acquisition
     cumulative = -ps[dates[-1]]  # negative_down in the file
     assert 500 <= cumulative.max() <= 650  # the paper: 624.42 mm
-    assert (cumulative < 100).mean() > 0.4  # most points subside little
+    assert 0.15 < (cumulative > 100).mean() < 0.45  # a few bowls; most points subside little
+    south = ps["y"] < ps["y"].min() + 0.25 * (ps["y"].max() - ps["y"].min())
+    assert cumulative[south].median() < 0.5 * cumulative[~south].median()  # the south subsides little
     x, y = ps["x"], ps["y"]
     assert 55_000 < x.max() - x.min() < 65_000 and 45_000 < y.max() - y.min() < 55_000
+    missing = ps[dates].isna().to_numpy()
+    assert 0 < missing.sum() < 0.001 * missing.size  # a handful of empty cells, as real data has
+    manifest = tomllib.loads((FULL / "study_area.toml").read_text())
+    assert "synthetic" in manifest["name"].lower() and manifest["crs"] == "EPSG:32650"
+    assert (manifest["displacement_unit"], manifest["displacement_sign"]) == ("mm", "negative_down")
 
 
-def test_noise_is_a_few_mm_and_truth_is_kept_beside(small) -> None:  # type: ignore[no-untyped-def]
+def test_points_are_clustered_in_towns() -> None:
+    ps = pd.read_csv(SMALL / "ps.csv", usecols=["x", "y"])
+    counts, *_ = np.histogram2d(ps["x"], ps["y"], bins=(12, 10))
+    # a uniform scatter of 2,000 points over 120 cells would give at most about 30 in a cell
+    assert counts.max() > 3 * counts.mean() and (counts < 0.5 * counts.mean()).mean() > 0.2
+
+
+def test_noise_is_a_few_mm_and_truth_is_kept_beside(small: SyntheticArea) -> None:
     err = small.subsidence_mm - small.truth_mm
     assert 3.0 < np.nanstd(err) < 6.5
+    assert np.all(err[:, 0] == 0)
     assert np.isnan(small.subsidence_mm).sum() > 0  # a few gaps, as real data has
     truth = load_truth(FULL)
     area = load_study_area(FULL)
-    assert truth.subsidence_mm.shape == area.subsidence_mm.shape
+    assert truth.subsidence_mm.shape == area.subsidence_mm.shape == (16487, 38)
+    assert list(truth.ps_id) == list(area.points["ps_id"]) and list(truth.dates) == list(area.dates)
     np.testing.assert_allclose(np.nanstd(area.subsidence_mm - truth.subsidence_mm), 4.6, atol=0.6)
+    # the atmospheric part is spatially correlated: close neighbours share most of it
+    e = (area.subsidence_mm - truth.subsidence_mm)[:, 20]
+    xy = area.xy_m
+    ok = np.isfinite(e)
+    e, xy = e[ok], xy[ok]
+    _, nearest = cKDTree(xy).query(xy, k=2)
+    assert np.corrcoef(e, e[nearest[:, 1]])[0, 1] > 0.5
+    far = np.roll(np.arange(len(e)), len(e) // 2)  # points in random order: mostly kilometres apart
+    assert abs(np.corrcoef(e, e[far])[0, 1]) < 0.3
 
 
-def test_wells_fall_with_cones_gaps_and_late_starts(small) -> None:  # type: ignore[no-untyped-def]
+def test_truth_physics_is_consistent() -> None:
+    full, small = load_truth(FULL), load_truth(SMALL)
+    for t in (full, small):
+        tau = t.sskv_per_m * (t.interbed_m / 2) ** 2 / t.kv_m_per_day
+        np.testing.assert_allclose(t.tau_days, tau, rtol=1e-4)
+        np.testing.assert_allclose(t.sske_per_m * 40, t.sskv_per_m, rtol=1e-5)
+        assert 1e-4 < t.sskv_per_m.min() and t.sskv_per_m.max() < 3e-3
+        assert 0 <= t.thickness_m.min() and t.thickness_m.max() <= 150
+    # the same physics at the same places, whatever the number of points
+    np.testing.assert_allclose(full.sskv_per_m[0], small.sskv_per_m[0], rtol=1e-6)
+    # thicker, tighter layers lag longer
+    tau = time_constant_days(np.array([10.0, 100.0, 100.0]), np.array([5.0, 5.0, 0.5]), np.full(3, 1e-3))
+    assert tau[0] < tau[1] < tau[2]
+    # subsidence grows with thickness times head decline, away from the anomalies
+    keep = ~full.anomaly
+    decline = full.head_m[keep, 0] - full.head_m[keep, -1]
+    r = np.corrcoef(full.thickness_m[keep] * decline, full.subsidence_mm[keep, -1])[0, 1]
+    assert r > 0.8
+    assert 0 < full.anomaly.sum() < 0.05 * len(full.anomaly)
+
+
+def test_wells_fall_with_cones_gaps_and_late_starts(small: SyntheticArea) -> None:
     w = small.wells.assign(date=lambda f: pd.to_datetime(f["date"]))
     assert w["well_id"].nunique() == 60
     years = (w["date"] - w["date"].min()).dt.days / 365.25
     rates = w.assign(t=years).groupby("well_id").apply(lambda g: -np.polyfit(g["t"], g["head_m"], 1)[0])
-    assert rates.median() > 0.8 and 2.5 < rates.max() < 5  # metres per year
+    assert rates.min() > 0.8 and 1 < rates.median() < 3 and 2.5 < rates.max() < 4.5  # metres per year
     span = w.groupby("well_id")["date"].agg(["min", "max"])
     assert (span["min"] > small.dates[0]).sum() >= 3 and (span["max"] < small.dates[-1]).sum() >= 3
     assert not set(w["date"]) <= set(small.dates)  # read on their own dates
+    step = w.groupby("well_id")["date"].diff().dt.days.dropna()
+    assert 25 <= step.median() <= 35 and step.max() >= 90  # about monthly, with gaps
+    bundled = pd.read_csv(FULL / "wells.csv")
+    assert list(bundled.columns) == ["well_id", "x", "y", "date", "head_m"]
+    pd.testing.assert_frame_equal(bundled, pd.read_csv(SMALL / "wells.csv"))  # the same wells
 
 
-def test_layers_have_physical_ranges(small) -> None:  # type: ignore[no-untyped-def]
+def test_layers_have_physical_ranges(small: SyntheticArea) -> None:
     assert small.thickness_grid_m.min() >= 0 and 100 < small.thickness_grid_m.max() <= 150
     assert small.permeability_grid_m_per_day.min() >= 0.1 and small.permeability_grid_m_per_day.max() <= 50
+    import geopandas as gpd
+
+    for name, low, high in (("thickness", 0, 150), ("permeability", 0.1, 50)):
+        lines = gpd.read_file(FULL / f"{name}.geojson")
+        assert set(lines.geom_type) <= {"LineString", "MultiLineString"} and len(lines) >= 5
+        assert lines["value"].between(low, high).all() and lines.crs.to_epsg() == 32650
 
 
 def test_generation_is_deterministic_and_independent_of_point_count() -> None:
     a = generate(SyntheticConfig(n_points=300, seed=3))
     b = generate(SyntheticConfig(n_points=300, seed=3))
     c = generate(SyntheticConfig(n_points=500, seed=3))
+    d = generate(SyntheticConfig(n_points=300, seed=4))
     np.testing.assert_array_equal(a.subsidence_mm, b.subsidence_mm)
+    pd.testing.assert_frame_equal(a.ps, b.ps)
     pd.testing.assert_frame_equal(a.wells, c.wells)
-    assert list(a.dates) == list(c.dates)
+    assert list(a.dates) == list(c.dates) and a.sskv_per_m[0] == c.sskv_per_m[0]
+    assert not np.allclose(a.truth_mm, d.truth_mm)
 
 
 def test_consolidation_physics() -> None:
@@ -92,18 +163,50 @@ def test_consolidation_physics() -> None:
     t = np.array([0.0, 1.0, 2.0])
     s = compaction_mm(heads, t, np.array([1e6]), np.array([50.0]), np.array([1e-3]), np.array([100.0]))
     assert s[0, 0] == pytest.approx(1e-3 * 50 * 1 * 1000, rel=1e-6)
-    # a rise then the same fall back acts elastically: 40 times less
+    # ... and half of it after about 0.2 tau (U(0.197) = 0.5)
+    s = compaction_mm(heads, t, np.array([1 + 19.7]), np.array([50.0]), np.array([1e-3]), np.array([100.0]))
+    assert s[0, 0] == pytest.approx(25.0, rel=0.01)
+    # a rise then the same fall back acts elastically: nothing is left
     heads = np.array([[10.0, 11.0, 10.0]])
     s = compaction_mm(heads, t, np.array([1e6]), np.array([50.0]), np.array([1e-3]), np.array([100.0]))
     assert s[0, 0] == pytest.approx(0.0, abs=1e-9)
+    # a fall within the elastic range compacts 40 times less, at once
+    heads = np.array([[10.0, 8.0, 9.0, 8.0]])
+    s = compaction_mm(
+        heads, np.arange(4.0), np.array([3.0]), np.array([50.0]), np.array([1e-3]), np.array([1e-9])
+    )
+    assert s[0, 0] == pytest.approx(1e-3 * 50 * 2 * 1000, rel=1e-6)  # the elastic part nets out
 
 
-def test_small_bundle_and_variants_load_with_the_same_mm(small, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_small_bundle_and_variants_load_with_the_same_mm(small: SyntheticArea, tmp_path: Path) -> None:
     a = load_study_area(write_bundle(small, tmp_path / "a"))
     b = load_study_area(write_bundle(small, tmp_path / "b", crs="EPSG:4326", unit="m", sign="positive_down"))
     np.testing.assert_allclose(a.subsidence_mm, b.subsidence_mm, atol=0.051)  # written to 0.1 mm
+    np.testing.assert_allclose(a.subsidence_mm, small.subsidence_mm, atol=0.051)
     assert b.work_crs == "EPSG:32650"
     g = load_study_area(write_bundle(small, tmp_path / "g", layer_format="geotiff", ps_format="parquet"))
     assert g.thickness is not None and g.thickness.kind == "raster"
+    p = load_study_area(write_bundle(small, tmp_path / "p", crs="EPSG:4326", layer_format="points"))
+    assert p.thickness is not None and p.permeability is not None
     assert load_study_area(write_bundle(small, tmp_path / "n", layer_format="none")).layers == {}
     assert load_study_area(SMALL).n_points == 2000
+
+
+def test_egms_variant(small: SyntheticArea, tmp_path: Path) -> None:
+    folder = write_bundle(small, tmp_path / "egms", ps_format="egms", truth=False)
+    assert 'crs = "EPSG:3035"' in (folder / "study_area.toml").read_text()
+    header = (folder / "ps.csv").read_text().splitlines()[0].split(",")
+    assert header[:3] == ["pid", "easting", "northing"] and "20111110" in header
+    area = load_study_area(folder)
+    np.testing.assert_allclose(area.subsidence_mm, small.subsidence_mm, atol=0.051)
+    assert not (folder / "truth").exists()
+
+
+def test_bad_options_are_refused_and_leave_nothing(small: SyntheticArea, tmp_path: Path) -> None:
+    with pytest.raises(SubsidenceError, match="layer_format"):
+        write_bundle(small, tmp_path / "x", layer_format="shapefile")
+    with pytest.raises(SubsidenceError, match="EGMS"):
+        write_bundle(small, tmp_path / "x", ps_format="egms", unit="m")
+    with pytest.raises(SubsidenceError, match="n_epochs"):
+        SyntheticConfig(n_epochs=500)
+    assert list(tmp_path.iterdir()) == []
