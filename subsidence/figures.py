@@ -47,3 +47,211 @@ def insar_series_figure(area: StudyArea, ps_ids: Sequence[str]) -> go.Figure:
         legend={"orientation": "h", "y": -0.25},
     )
     return fig
+
+
+def loss_figure(reports: Sequence[object]) -> go.Figure:
+    """Training and validation loss against epoch, from ``TrainingProgress`` reports."""
+    epochs = [r.epoch for r in reports]  # type: ignore[attr-defined]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=epochs, y=[r.train_loss for r in reports], mode="lines+markers", name="training")
+    )  # type: ignore[attr-defined]
+    val = [r.val_loss for r in reports]  # type: ignore[attr-defined]
+    if any(v is not None for v in val):
+        fig.add_trace(go.Scatter(x=epochs, y=val, mode="lines+markers", name="validation"))
+    fig.update_layout(
+        title="Loss during training",
+        xaxis_title="epoch (pass over the training points)",
+        yaxis_title="loss (mean square, scaled units)",
+        yaxis_type="log",
+        height=320,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+    )
+    return fig
+
+
+def model_curves_figure(
+    results: object,
+    ps_ids: Sequence[str],
+    mode: str = "one-step",
+    others: dict[str, np.ndarray] | None = None,
+) -> go.Figure:
+    """Modelled against InSAR subsidence at picked points (the paper's Fig. 5), dates on x.
+
+    Top: change per acquisition interval (mm); bottom: cumulative subsidence (mm, down
+    positive). InSAR is drawn solid with markers, the model dashed in the same colour;
+    ``others`` maps a baseline's name to its modelled changes (n, E - 1), drawn dotted.
+    """
+    from plotly.subplots import make_subplots
+
+    from subsidence.evaluation import modelled_cumulative
+
+    data = results.data  # type: ignore[attr-defined]
+    index = {str(p): i for i, p in enumerate(data.ps_ids)}
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=("change per acquisition interval", "cumulative subsidence"),
+    )
+    mid = data.dates[1:]
+    for k, pid in enumerate(p for p in ps_ids if str(p) in index):
+        i, colour = index[str(pid)], PALETTE[k % len(PALETTE)]
+        group = f"PS {pid}"
+        series = [
+            (data.change_mm[i], data.subsidence_mm[i], "InSAR", {"color": colour}, "lines+markers"),
+            (
+                results.changes[mode][i],
+                results.cumulative[mode][i],
+                f"model ({mode})",
+                {"color": colour, "dash": "dash"},
+                "lines",
+            ),  # type: ignore[attr-defined]
+        ]
+        for name, changes in (others or {}).items():
+            series.append(
+                (
+                    changes[i],
+                    modelled_cumulative(data, changes)[i],
+                    name,
+                    {"color": colour, "dash": "dot", "width": 1},
+                    "lines",
+                )
+            )
+        for change, cum, what, line, style in series:
+            hover = f"{group} · {what}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}} mm<extra></extra>"
+            fig.add_trace(
+                go.Scatter(
+                    x=mid,
+                    y=change,
+                    mode=style,
+                    line=line,
+                    name=f"{group} · {what}",
+                    legendgroup=group,
+                    hovertemplate=hover,
+                ),
+                row=1,
+                col=1,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=data.dates,
+                    y=cum,
+                    mode=style,
+                    line=line,
+                    name=f"{group} · {what}",
+                    legendgroup=group,
+                    showlegend=False,
+                    hovertemplate=hover,
+                ),
+                row=2,
+                col=1,
+            )
+    fig.update_yaxes(title_text="mm per interval", row=1, col=1)
+    fig.update_yaxes(title_text="mm (down positive)", autorange="reversed", row=2, col=1)
+    fig.update_xaxes(title_text="acquisition date", row=2, col=1)
+    fig.update_layout(
+        title="Modelled against InSAR subsidence", height=620, margin={"l": 60, "r": 20, "t": 70, "b": 50}
+    )
+    return fig
+
+
+def severity_figure(results: object, mode: str = "one-step") -> go.Figure:
+    """Deviation of modelled cumulative subsidence at the last epoch against InSAR (Fig. 6).
+
+    Test points only; the line is the median per 50 mm bin and the band its 10th-90th
+    percentiles.
+    """
+    data = results.data  # type: ignore[attr-defined]
+    table = results.tables[mode]  # type: ignore[attr-defined]
+    test = table[table["set"] == "test"]
+    x, dev = test["insar_cumulative_mm"].to_numpy(), test["cumulative_deviation_mm"].to_numpy()
+    fig = go.Figure(
+        go.Scattergl(
+            x=x,
+            y=dev,
+            mode="markers",
+            name="test points",
+            marker={"size": 4, "opacity": 0.45, "color": "#1f77b4"},
+            text=test["ps_id"],
+            hovertemplate="PS %{text}<br>InSAR %{x:.0f} mm<br>deviation %{y:.1f} mm<extra></extra>",
+        )
+    )
+    edges = np.arange(np.floor(np.nanmin(x) / 50) * 50, np.nanmax(x) + 50, 50.0)
+    centre, med, lo, hi = [], [], [], []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        m = (x >= a) & (x < b)
+        if m.sum() >= 5:
+            centre.append((a + b) / 2)
+            q = np.nanpercentile(dev[m], [10, 50, 90])
+            lo.append(q[0]), med.append(q[1]), hi.append(q[2])
+    fig.add_trace(
+        go.Scatter(
+            x=centre + centre[::-1],
+            y=hi + lo[::-1],
+            fill="toself",
+            line={"width": 0},
+            fillcolor="rgba(214,39,40,0.15)",
+            name="10th–90th percentile per 50 mm bin",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=centre, y=med, mode="lines+markers", line={"color": "#d62728"}, name="median per 50 mm bin"
+        )
+    )
+    fig.add_hline(y=0, line={"color": "grey", "width": 1})
+    fig.update_layout(
+        title=f"Error against severity, last epoch ({data.dates[-1].date()})",
+        xaxis_title="InSAR cumulative subsidence (mm)",
+        yaxis_title="modelled − InSAR cumulative (mm)",
+        height=420,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return fig
+
+
+def pick_scatter(area: StudyArea, values: np.ndarray, label: str, picked: Sequence[str] = ()) -> go.Figure:
+    """PS points in the work CRS (km) for picking many at once with box or lasso selection.
+
+    Each point carries its ps_id in ``customdata``; picked points are ringed.
+    """
+    x_km, y_km = area.points["x"].to_numpy() / 1000, area.points["y"].to_numpy() / 1000
+    ids = area.points["ps_id"].astype(str).to_numpy()
+    fig = go.Figure(
+        go.Scattergl(
+            x=x_km,
+            y=y_km,
+            mode="markers",
+            customdata=ids,
+            name="PS points",
+            marker={"size": 4, "color": values, "colorscale": "RdYlBu_r", "colorbar": {"title": "mm"}},
+            hovertemplate="PS %{customdata}<br>%{marker.color:.1f} mm<extra></extra>",
+        )
+    )
+    pos = point_positions(area, picked)
+    if len(pos):
+        fig.add_trace(
+            go.Scattergl(
+                x=x_km[pos],
+                y=y_km[pos],
+                mode="markers",
+                name="picked",
+                hoverinfo="skip",
+                marker={"size": 11, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "black"}},
+            )
+        )
+    fig.update_layout(
+        title=f"Box or lasso to pick many · {label}",
+        xaxis_title=f"easting (km, {area.work_crs})",
+        yaxis_title="northing (km)",
+        yaxis_scaleanchor="x",
+        dragmode="lasso",
+        height=520,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        showlegend=False,
+    )
+    return fig

@@ -95,6 +95,7 @@ def ps_deck(
     value_range: tuple[float, float] | None = None,
     picked: Sequence[str] = (),
     extra: dict[str, np.ndarray] | None = None,
+    dim: np.ndarray | None = None,
     show_wells: bool = True,
     basemap: bool = False,
     radius_m: float | None = None,
@@ -114,7 +115,9 @@ def ps_deck(
     picked : sequence of str
         PS ids drawn as rings on top (a planner's validation points).
     extra : dict of name -> ndarray (n_points,), optional
-        More columns for the tooltip.
+        More columns for the tooltip (numbers; text columns are escaped).
+    dim : ndarray of bool (n_points,), optional
+        Points drawn faint (e.g. training points beside test points).
     show_wells : bool
     basemap : bool
         Draw web-tile streets under the points (needs the internet). Default off.
@@ -137,8 +140,13 @@ def ps_deck(
         }
     )
     for name, col in (extra or {}).items():
-        frame[name] = np.round(np.asarray(col, float), 2)
+        col = np.asarray(col)
+        frame[name] = (
+            np.round(col.astype(float), 2) if col.dtype.kind in "fiub" else [html.escape(str(c)) for c in col]
+        )
     rgba = colours(values, vmin, vmax, ramp)
+    if dim is not None:
+        rgba[np.asarray(dim, bool), 3] = 70
     frame["r"], frame["g"], frame["b"], frame["a"] = rgba.T
     if radius_m is None:
         xmin, ymin, xmax, ymax = area.extent_m

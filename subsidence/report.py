@@ -85,3 +85,26 @@ def quality_table(area: StudyArea) -> pd.DataFrame:
                 )
             )
     return pd.DataFrame(rows, columns=["check", "value", "comment"])
+
+
+METRIC_LABELS = {
+    "rmse_change_mm": "RMSE of the change (mm)",
+    "mae_change_mm": "MAE of the change (mm)",
+    "rmse_cumulative_mm": "RMSE of cumulative subsidence (mm)",
+}
+
+
+def metrics_vs_paper(metrics: dict[str, float]) -> pd.DataFrame:
+    """Our scores beside Li et al. (2020)'s, one row per metric (mm)."""
+    from subsidence.evaluation import PAPER_METRICS
+
+    return pd.DataFrame(
+        [
+            {
+                "metric": label,
+                "this model": round(float(metrics.get(key, np.nan)), 3),
+                "paper": PAPER_METRICS[key],
+            }
+            for key, label in METRIC_LABELS.items()
+        ]
+    )

@@ -13,3 +13,37 @@ BASEMAP = "basemap"  # sidebar toggle: web basemap under maps
 STUDY_MAP = "study_map"
 STUDY_EPOCH = "study_epoch"
 STUDY_PICKED = "study_picked"
+
+# model page
+MODEL_MODE = "model_mode"
+MODEL_NAME = "model_name"
+SPLIT_KIND = "split_kind"
+SEED = "seed"
+HIDDEN = "hidden_size"
+LAYERS = "num_layers"
+OPTIMIZER = "optimizer"
+LEARNING_RATE = "learning_rate"
+BATCH = "batch_size"
+MAX_EPOCHS = "max_epochs"
+PATIENCE = "patience"
+VALIDATION = "validation_fraction"
+CHANGE_UNIT = "change_unit"
+TRAIN_FORM = "train_form"
+TRAIN_JOB = "train_job"
+SAVE_NAME = "save_name"
+SAVED_CHOICE = "saved_choice"
+CONFIRM_DELETE = "confirm_delete"
+CURRENT_MODEL = "current_model"  # the model the Results page shows
+
+# results page
+RESULTS_MAP = "results_map"
+RESULTS_MEASURE = "results_measure"
+RESULTS_EPOCH = "results_epoch"
+RESULTS_MODE = "results_mode"
+RESULTS_BASELINES = "results_baselines"
+PICKED = "picked_ids"  # the planner's validation points (survive page changes)
+PICK_TEXT = "pick_text"
+PICK_ERROR = "pick_error"
+MAP_SELECTION = "map_selection"  # the map's selection at the last rerun
+PICK_MANY = "pick_many"  # box/lasso plotly chart
+PICK_MANY_ON = "pick_many_on"

@@ -1,0 +1,135 @@
+"""Results: pick validation points on the map, modelled-versus-InSAR curves, deviation maps, severity."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from subsidence.evaluation import PAPER_METRICS
+from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
+from subsidence.figures import model_curves_figure, pick_scatter, severity_figure
+from subsidence.maps import colour_range, legend_html, ps_deck
+from subsidence.report import METRIC_LABELS
+from subsidence.results import MEASURE_LABELS, export_table, map_values, picked_table, plain_summary
+from ui import cache, keys, picks
+from ui.area import study_area_sidebar
+from ui.models import current_model
+
+st.set_page_config(page_title="Results", page_icon="📍", layout="wide")
+area = study_area_sidebar()
+if area is None:
+    st.stop()
+data = cache.series_for(area)
+current = current_model(area, data)
+if current is None:
+    st.warning("No model for this study area yet: train or load one on the Model page.")
+    st.page_link("pages/3_Model.py", label="Go to the Model page", icon="🧠")
+    st.stop()
+res = cache.results(
+    current.model, data, current.test_idx, f"{cache.area_key(area)}|{current.source}|{id(current.model)}"
+)
+
+st.title("Results")
+st.caption(
+    f"Model **{current.name}** ({current.source}), scored on {int(res.test_mask.sum()):,} test points."
+)
+modes = list(res.modes)
+mode = st.radio(
+    "Mode",
+    modes,
+    key=keys.RESULTS_MODE,
+    horizontal=True,
+    help="one-step: each change predicted from observed inputs (the paper); free-running: from the model's own predictions, as a forecast would",
+)
+scores = res.metrics[mode]
+cols = st.columns(4)
+for col, (key, label) in zip(cols, METRIC_LABELS.items(), strict=False):
+    col.metric(
+        label,
+        f"{scores[key]:.2f}",
+        delta=f"{scores[key] - PAPER_METRICS[key]:+.2f} vs paper {PAPER_METRICS[key]}",
+        delta_color="inverse",
+    )
+cols[3].metric("Cumulative RMSE at the last date (mm)", f"{scores['rmse_cumulative_last_mm']:.1f}")
+
+for line in plain_summary(res, cache.noise_floor(data, cache.area_key(area))):
+    st.markdown(f"- {line}")
+
+left, right = st.columns([3, 1])
+dates = [d.date() for d in area.dates]
+with right:
+    measure = st.radio(
+        "Colour the map by", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get, key=keys.RESULTS_MEASURE
+    )
+    when = st.select_slider("Epoch", options=dates, value=dates[-1], key=keys.RESULTS_EPOCH)
+    st.text_input("Pick by id", key=keys.PICK_TEXT, placeholder="e.g. PS000123, PS000456")
+    st.button("Add", on_click=picks.add_typed, args=(list(map(str, data.ps_ids)),), key="pick_add")
+    test_ids = [str(p) for p in data.ps_ids[res.test_mask]]
+    st.button("12 random test points", on_click=picks.add_random, args=(test_ids,), key="pick_random")
+    st.button("Clear picks", on_click=picks.clear, key="pick_clear")
+    if st.session_state.get(keys.PICK_ERROR):
+        st.error(st.session_state[keys.PICK_ERROR])
+values, ramp, label = map_values(res, measure, dates.index(when), mode)
+with left:
+    deck = ps_deck(
+        area,
+        values,
+        label=label,
+        ramp=ramp,
+        picked=picks.picked(),
+        dim=~res.test_mask,
+        extra={"set": res.tables[mode]["set"].to_numpy()},
+        basemap=st.session_state.get(keys.BASEMAP, False),
+    )
+    st.pydeck_chart(
+        deck, on_select=picks.on_map_select, selection_mode="multi-object", key=keys.RESULTS_MAP, height=520
+    )
+    vmin, vmax = colour_range(values, symmetric=ramp == "diverging")
+    st.markdown(
+        legend_html(vmin, vmax, f"{label} (mm) · faint: training points · rings: picked"),
+        unsafe_allow_html=True,
+    )
+    st.caption("Click a point to pick it, click again to drop it.")
+    if st.toggle("Pick many with box or lasso", key=keys.PICK_MANY_ON):
+        st.plotly_chart(
+            pick_scatter(area, values, label, picks.picked()),
+            key=keys.PICK_MANY,
+            on_select=picks.on_box_select,
+            selection_mode=("box", "lasso"),
+        )
+
+chosen = picks.picked()
+if chosen:
+    curves = model_curves_figure(res, chosen, mode)
+    st.plotly_chart(curves, key="results_curves")
+    table = picked_table(res, chosen, mode)
+    st.dataframe(table, hide_index=True, key="picked_table")
+    st.download_button(
+        "Picked points (CSV)", csv_bytes(table), "picked_points.csv", "text/csv", key="dl_picked"
+    )
+    st.download_button("Curves (HTML)", figure_html(curves), "curves.html", "text/html", key="dl_curves")
+else:
+    st.info(
+        "Pick points on the map, by id, or take the paper's 12 random test points to see their curves and errors."
+    )
+
+st.subheader("Error against severity")
+sev_left, sev_right = st.columns([3, 2])
+severity = severity_figure(res, mode)
+sev_left.plotly_chart(severity, key="severity_figure")
+sev_right.dataframe(res.severity[mode].round(2), hide_index=True, key="severity_table")
+sev_right.download_button(
+    "Severity figure (HTML)", figure_html(severity), "severity.html", "text/html", key="dl_severity"
+)
+
+st.subheader("Export every point")
+export = export_table(res)
+a, b = st.columns(2)
+a.download_button("Per-point results (CSV)", csv_bytes(export), "results.csv", "text/csv", key="dl_csv")
+if b.toggle("Prepare a GeoPackage", key="make_gpkg"):
+    b.download_button(
+        "Per-point results (GeoPackage)",
+        geopackage_bytes(results_geodataframe(area, export)),
+        "results.gpkg",
+        "application/geopackage+sqlite3",
+        key="dl_gpkg",
+    )

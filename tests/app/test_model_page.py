@@ -1,0 +1,70 @@
+"""AppTest: the Model page trains a few epochs on the small demo, saves, loads and deletes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui import keys
+
+ROOT = Path(__file__).parents[2]
+PAGE = str(ROOT / "pages" / "3_Model.py")
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import ui.models
+    import ui.training
+
+    monkeypatch.setattr(ui.models, "MODELS_DIR", tmp_path)
+    monkeypatch.setattr(ui.training, "MODELS_DIR", tmp_path)
+    return tmp_path
+
+
+def _wait_for_training(at: AppTest, seconds: float = 240) -> AppTest:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = at.session_state[keys.TRAIN_JOB] if keys.TRAIN_JOB in at.session_state else None
+        if job is not None and job.finished is not None:
+            return at.run()
+        time.sleep(0.5)
+    raise AssertionError("training did not finish")
+
+
+def test_train_save_load_and_delete(models_dir: Path) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    assert not at.exception
+    at.number_input(key=keys.MAX_EPOCHS).set_value(2)
+    at.button[1].click()  # the form's Train button (the first is "Reset to the paper's settings")
+    at.run()
+    at = _wait_for_training(at)
+    assert not at.exception and not at.error
+    assert any("Trained paper-lstm" in s.value for s in at.success)
+    shown = at.dataframe[0].value
+    assert list(shown["paper"]) == [14.412, 10.539, 67.599]
+    assert len(at.get("plotly_chart")) >= 1  # the loss curve
+    at.text_input(key=keys.SAVE_NAME).set_value("tiny-run")
+    next(b for b in at.button if b.label == "Save model").click()
+    at.run()
+    assert (models_dir / "tiny-run" / "model.json").is_file()
+
+    at.radio(key=keys.MODEL_MODE).set_value("Load a saved model").run()
+    assert at.selectbox(key=keys.SAVED_CHOICE).value == "tiny-run"
+    at.button(key="load_model").click().run()
+    assert any("Loaded paper-lstm" in s.value for s in at.success)
+    at.checkbox(key=keys.CONFIRM_DELETE).check().run()
+    at.button(key="delete_model").click().run()
+    assert not (models_dir / "tiny-run").exists()
+
+
+def test_paper_defaults_are_one_click_away(models_dir: Path) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    at.number_input(key=keys.HIDDEN).set_value(32)
+    at.selectbox(key=keys.OPTIMIZER).set_value("adam").run()
+    at.button(key="paper_defaults").click().run()
+    assert at.number_input(key=keys.HIDDEN).value == 8
+    assert at.selectbox(key=keys.OPTIMIZER).value == "sgd"
+    assert at.number_input(key=keys.LEARNING_RATE).value == pytest.approx(0.001)

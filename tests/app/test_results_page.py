@@ -1,0 +1,54 @@
+"""AppTest: the Results page with the shipped model: picking fills the table and the curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from subsidence.evaluation import severity_labels
+from ui import keys
+
+ROOT = Path(__file__).parents[2]
+PAGE = str(ROOT / "pages" / "4_Results.py")
+
+
+def _frame(at: AppTest, column: str):  # type: ignore[no-untyped-def]
+    """The first dataframe on the page holding ``column``."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_results_page_with_the_shipped_model() -> None:
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    assert not at.exception and not at.error
+    assert len(at.get("deck_gl_json_chart")) == 1
+    assert "paper-lstm" in at.caption[0].value
+    severity = _frame(at, "class")
+    assert list(severity["class"]) == severity_labels()
+    assert any("test points the model is off by" in m.value for m in at.markdown)
+
+    at.button(key="pick_random").click().run()
+    assert len(at.session_state[keys.PICKED]) == 12
+    table = _frame(at, "set")
+    assert len(table) == 12 and set(table["set"]) == {"test"}
+    assert len(at.get("plotly_chart")) >= 2  # curves and severity
+
+    at.button(key="pick_clear").click().run()
+    assert at.session_state[keys.PICKED] == []
+    first = table["ps_id"].iloc[0]
+    at.text_input(key=keys.PICK_TEXT).set_value(f"{first}, NOT-AN-ID")
+    at.button(key="pick_add").click().run()
+    assert any("NOT-AN-ID" in e.value for e in at.error)
+    at.text_input(key=keys.PICK_TEXT).set_value(first)
+    at.button(key="pick_add").click().run()
+    assert at.session_state[keys.PICKED] == [first]
+    assert list(_frame(at, "set")["ps_id"]) == [first]
+
+
+def test_deviation_map_moves_with_the_epoch_slider() -> None:
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    before = at.get("deck_gl_json_chart")[0].proto.json
+    slider = at.select_slider(key=keys.RESULTS_EPOCH)
+    slider.set_value(slider.options[10]).run()
+    after = at.get("deck_gl_json_chart")[0].proto
+    assert after.json != before and str(slider.options[10]) in after.tooltip

@@ -1,0 +1,68 @@
+"""The model a session works with: trained here, loaded from models/, or the shipped demo model."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from subsidence.errors import SubsidenceError
+from subsidence.models.base import SeriesData
+from subsidence.studyarea import StudyArea
+from ui import keys
+from ui.cache import area_key
+
+MODELS_DIR = Path(os.environ.get("SUBSIDENCE_MODELS_DIR", Path(__file__).parents[1] / "models"))
+SHIPPED = "paper-lstm-demo"
+
+
+@dataclass(frozen=True)
+class CurrentModel:
+    """A fitted model and the points it is scored on, for one study area."""
+
+    name: str
+    model: Any
+    test_idx: np.ndarray
+    source: str  # "trained in this session" or the folder it was loaded from
+    area: str  # area_key of the study area it belongs to
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _load(path: str, mtime: float, _area: StudyArea, key: str) -> tuple[Any, dict[str, Any]]:
+    from subsidence.modelio import load_model
+
+    return load_model(path, _area)
+
+
+def load_saved(path: Path, area: StudyArea, data: SeriesData) -> CurrentModel:
+    """Load a saved model for this study area (refused with a message when it does not fit)."""
+    from subsidence.pipeline import saved_test_points
+
+    model, meta = _load(str(path), path.stat().st_mtime, area, area_key(area))
+    test_idx, _ = saved_test_points(meta, area, data)
+    return CurrentModel(
+        meta.get("model", "?"), model, test_idx, str(path), area_key(area), meta.get("metrics", {})
+    )
+
+
+def current_model(area: StudyArea, data: SeriesData) -> CurrentModel | None:
+    """The session's model for this study area, else the shipped demo model when it fits."""
+    chosen = st.session_state.get(keys.CURRENT_MODEL)
+    if isinstance(chosen, CurrentModel) and chosen.area == area_key(area):
+        return chosen
+    shipped = MODELS_DIR / SHIPPED
+    if not shipped.exists():
+        return None
+    try:
+        return load_saved(shipped, area, data)
+    except SubsidenceError:
+        return None
+
+
+def set_current(model: CurrentModel) -> None:
+    st.session_state[keys.CURRENT_MODEL] = model

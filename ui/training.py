@@ -1,0 +1,129 @@
+"""The training settings form (paper defaults one click away) and starting a training job."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+from subsidence.models.base import SeriesData
+from subsidence.studyarea import StudyArea
+from ui import jobs, keys
+from ui.models import MODELS_DIR
+
+PAPER_DEFAULTS: dict[str, Any] = {
+    keys.MODEL_NAME: "paper-lstm",
+    keys.SPLIT_KIND: "random",
+    keys.SEED: 0,
+    keys.HIDDEN: 8,
+    keys.LAYERS: 1,
+    keys.OPTIMIZER: "sgd",
+    keys.LEARNING_RATE: 0.001,
+    keys.BATCH: 38,
+    keys.MAX_EPOCHS: 38,
+    keys.PATIENCE: 0,
+    keys.VALIDATION: 0.0,
+    keys.CHANGE_UNIT: "per-30-days",
+}
+
+
+def reset_to_paper() -> None:
+    """Button callback: put every setting back to the paper's value."""
+    for key, value in PAPER_DEFAULTS.items():
+        st.session_state[key] = value
+
+
+def settings_form(names: Sequence[str], split_kinds: Sequence[str]) -> bool:
+    """Draw the settings form; True when the user pressed Train."""
+    for key, value in PAPER_DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+    with st.form(keys.TRAIN_FORM):
+        a, b, c = st.columns(3)
+        a.selectbox(
+            "Model",
+            list(names),
+            key=keys.MODEL_NAME,
+            help="paper-lstm is the paper's; the others are described in docs/models.md",
+        )
+        b.radio(
+            "Split of the points",
+            list(split_kinds),
+            key=keys.SPLIT_KIND,
+            horizontal=True,
+            help="random: the paper's 70/30; spatial: whole 5 km blocks held out (honest)",
+        )
+        c.number_input("Seed", min_value=0, step=1, key=keys.SEED)
+        a.number_input("Hidden units", min_value=1, max_value=256, step=1, key=keys.HIDDEN)
+        b.number_input("LSTM layers", min_value=1, max_value=4, step=1, key=keys.LAYERS)
+        c.selectbox(
+            "Optimiser", ["sgd", "adam"], key=keys.OPTIMIZER, help="sgd: the paper's plain gradient descent"
+        )
+        a.number_input("Learning rate", min_value=1e-6, max_value=1.0, format="%.4f", key=keys.LEARNING_RATE)
+        b.number_input("Batch size (point sequences)", min_value=1, max_value=4096, step=1, key=keys.BATCH)
+        c.number_input("Epochs (at most)", min_value=1, max_value=500, step=1, key=keys.MAX_EPOCHS)
+        a.number_input(
+            "Early-stopping patience (0 = off)", min_value=0, max_value=100, step=1, key=keys.PATIENCE
+        )
+        b.number_input(
+            "Validation share of training points",
+            min_value=0.0,
+            max_value=0.5,
+            step=0.05,
+            key=keys.VALIDATION,
+        )
+        c.selectbox(
+            "Changes as",
+            ["per-30-days", "per-interval"],
+            key=keys.CHANGE_UNIT,
+            help="per-30-days (default): rates, since acquisitions are 24-144 days apart",
+        )
+        return st.form_submit_button("Train", type="primary")
+
+
+def _config(name: str) -> Any:
+    """The LSTM settings for LSTM models; other models keep their own defaults."""
+    if name != "paper-lstm":
+        return None
+    from subsidence.models.lstm import LSTMConfig
+
+    s = st.session_state
+    return LSTMConfig(
+        hidden_size=int(s[keys.HIDDEN]),
+        num_layers=int(s[keys.LAYERS]),
+        optimizer=s[keys.OPTIMIZER],
+        learning_rate=float(s[keys.LEARNING_RATE]),
+        batch_size=int(s[keys.BATCH]),
+        max_epochs=int(s[keys.MAX_EPOCHS]),
+        patience=int(s[keys.PATIENCE]),
+        validation_fraction=float(s[keys.VALIDATION]),
+        change_unit=s[keys.CHANGE_UNIT],
+    )
+
+
+def start_training(area: StudyArea, data: SeriesData) -> jobs.Job:
+    """Start training with the form's settings in a background job."""
+    from subsidence.pipeline import split, train
+
+    s = st.session_state
+    name, seed = s[keys.MODEL_NAME], int(s[keys.SEED])
+    chosen = split(data, s[keys.SPLIT_KIND], seed)
+    max_epochs = None if name == "paper-lstm" else int(s[keys.MAX_EPOCHS])
+    return jobs.start(
+        name,
+        train,
+        name=name,
+        data=data,
+        split=chosen,
+        seed=seed,
+        config=_config(name),
+        max_epochs=max_epochs,
+    )
+
+
+def delete_saved(name: str) -> None:
+    """Button callback: delete a saved model and clear the confirmation."""
+    from subsidence.modelio import delete_model
+
+    delete_model(MODELS_DIR / name)
+    st.session_state[keys.CONFIRM_DELETE] = False
