@@ -47,3 +47,12 @@ PICK_ERROR = "pick_error"
 MAP_SELECTION = "map_selection"  # the map's selection at the last rerun
 PICK_MANY = "pick_many"  # box/lasso plotly chart
 PICK_MANY_ON = "pick_many_on"
+
+# interpolation page
+VARIOGRAM_MODEL = "variogram_model"
+VARIOGRAM_POOLED = "variogram_pooled"
+INTERP_LAYER = "interp_layer"
+INTERP_EPOCH = "interp_epoch"
+INTERP_MAP = "interp_map"
+INTERP_WELL = "interp_well"
+INTERP_PLAY = "interp_play"

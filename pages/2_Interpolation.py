@@ -1,0 +1,99 @@
+"""Interpolation: kriged groundwater-level maps per acquisition, layers, variograms, cross-validation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from subsidence.kriging_figures import (
+    cv_table,
+    head_animation_figure,
+    head_change_figure,
+    head_map_figure,
+    head_variance_figure,
+    layer_map_figure,
+    variogram_figure,
+    well_series_figure,
+)
+from subsidence.variogram import MODELS
+from ui import cache, keys
+from ui.area import study_area_sidebar
+
+st.set_page_config(page_title="Interpolation", page_icon="💧", layout="wide")
+area = study_area_sidebar()
+if area is None:
+    st.stop()
+
+st.title("Interpolation")
+with st.form("kriging_form"):
+    a, b = st.columns(2)
+    a.selectbox(
+        "Variogram model",
+        ["auto", *MODELS],
+        key=keys.VARIOGRAM_MODEL,
+        help="auto: the model with the smallest leave-one-out error",
+    )
+    b.toggle(
+        "One variogram for all epochs (pooled)",
+        value=True,
+        key=keys.VARIOGRAM_POOLED,
+        help="Off: a variogram fitted per acquisition date",
+    )
+    st.form_submit_button("Apply")
+config = cache.screen_kriging(
+    variogram_model=st.session_state[keys.VARIOGRAM_MODEL], pooled=st.session_state[keys.VARIOGRAM_POOLED]
+)
+result = cache.kriged(area, config)
+grid = result.grid
+st.caption(
+    f"Groundwater level: {result.head_variogram.describe()} · leave-one-out RMSE {result.head_cv.rmse:.2f} m over "
+    f"{result.head_cv.n:,} readings · map grid {grid.cell_size_m:,.0f} m ({grid.head_m.shape[2]} × {grid.head_m.shape[1]} cells)"
+)
+
+layers = ["Groundwater level", "Change in level since the first date", "Kriging variance of the level"]
+layers += [f"{name.capitalize()} layer" for name in area.layers]
+shown = st.radio("Map", layers, key=keys.INTERP_LAYER, horizontal=True)
+dates = [d.date() for d in area.dates]
+epoch = dates.index(
+    st.select_slider("Acquisition date", options=dates, value=dates[-1], key=keys.INTERP_EPOCH)
+)
+if shown == layers[0]:
+    fig = head_map_figure(result, area, epoch)
+elif shown == layers[1]:
+    fig = head_change_figure(result, area, epoch)
+elif shown == layers[2]:
+    fig = head_variance_figure(result, area, epoch)
+else:
+    fig = layer_map_figure(result, area, shown.split()[0].lower())
+event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=keys.INTERP_MAP)
+clicked = [p.get("customdata") for p in (event.selection.points if event else []) if p.get("customdata")]
+if clicked:
+    st.session_state[keys.INTERP_WELL] = str(clicked[0])
+well = st.session_state.get(keys.INTERP_WELL)
+if well in set(area.wells.ids.astype(str)):
+    st.plotly_chart(well_series_figure(result, area, well), key="well_series")
+else:
+    st.caption(
+        "Click a well (triangle) to see its readings and the levels interpolated at each acquisition date."
+    )
+if st.toggle("Play the groundwater level through time (animation)", key=keys.INTERP_PLAY):
+    st.plotly_chart(head_animation_figure(result, area), key="head_animation")
+
+st.subheader("Variograms")
+cols = st.columns(1 + len(result.layer_variograms))
+head_model = result.head_variograms[epoch] if len(result.head_variograms) > epoch else result.head_variogram
+title = "Groundwater level" + ("" if st.session_state[keys.VARIOGRAM_POOLED] else f" on {dates[epoch]}")
+cols[0].plotly_chart(variogram_figure(result.head_experimental, head_model, "m", title), key="head_variogram")
+for col, (name, model) in zip(cols[1:], result.layer_variograms.items(), strict=True):
+    unit = "m" if name == "thickness" else "log10(m/day)"
+    col.plotly_chart(
+        variogram_figure(result.layer_experimental[name], model, unit, name.capitalize()),
+        key=f"{name}_variogram",
+    )
+
+st.subheader("Leave-one-out cross-validation")
+st.dataframe(cv_table(result).round(3), hide_index=True)
+left, right = st.columns(2)
+left.markdown("**Per acquisition date**")
+left.dataframe(result.head_cv.per_epoch.round({"rmse": 3, "mae": 3, "bias": 3}), hide_index=True, height=260)
+right.markdown("**Worst wells**")
+right.dataframe(result.head_cv.worst(8).round(3), hide_index=True)
