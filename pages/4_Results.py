@@ -99,7 +99,7 @@ with left:
 
 chosen = picks.picked()
 if chosen:
-    curves = model_curves_figure(res, chosen, mode)
+    curves = model_curves_figure(res.data, chosen, {f"{current.name} ({mode})": res.changes[mode]})
     st.plotly_chart(curves, key="results_curves")
     table = picked_table(res, chosen, mode)
     st.dataframe(table, hide_index=True, key="picked_table")

@@ -26,11 +26,63 @@ def _validate(args: argparse.Namespace) -> dict[str, Any]:
     return area_summary(load_study_area(args.bundle))
 
 
+def _krige(args: argparse.Namespace) -> dict[str, Any]:
+    from subsidence.kriging import KrigingConfig, krige_study_area, summary, write_kriging
+    from subsidence.reader import load_study_area
+
+    area = load_study_area(args.bundle)
+    config = KrigingConfig(
+        variogram_model=args.variogram, cell_size_m=args.cell_size, grid=args.out is not None
+    )
+    result = krige_study_area(area, config)
+    out = summary(result)
+    if args.out is not None:
+        out["files"] = [str(p) for p in write_kriging(result, area, Path(args.out))]
+    return out
+
+
 def _make_demo(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.synthetic import write_demo
 
     path = write_demo(Path(args.out), n_points=args.points, seed=args.seed)
     return {"path": str(path), "n_points": args.points, "seed": args.seed}
+
+
+def _train(args: argparse.Namespace) -> dict[str, Any]:
+    from subsidence import pipeline
+    from subsidence.models import model_class
+    from subsidence.reader import load_study_area
+
+    model_class(args.model)  # an unknown name fails before the slow steps
+    area = load_study_area(args.bundle)
+    data = pipeline.prepare(area)
+    chosen = pipeline.split(data, args.split, args.seed)
+    trained = pipeline.train(args.model, data, chosen, seed=args.seed, max_epochs=args.max_epochs)
+    path = pipeline.save_trained(trained, args.out, area, data)
+    return {
+        "model": args.model,
+        "split": args.split,
+        "seed": args.seed,
+        "epochs_trained": trained.epochs_trained,
+        "seconds": round(trained.seconds, 2),
+        **{k: round(v, 3) if isinstance(v, float) else v for k, v in trained.metrics.items()},
+        "path": str(path),
+    }
+
+
+def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    from subsidence import pipeline
+    from subsidence.reader import load_study_area
+
+    area = load_study_area(args.bundle)
+    data = pipeline.prepare(area)
+    return pipeline.evaluate_saved(args.model, area, data, split_kind=args.split, seed=args.seed)
+
+
+def _models(args: argparse.Namespace) -> dict[str, Any]:
+    from subsidence.models import model_names
+
+    return {"models": model_names()}
 
 
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
@@ -50,10 +102,40 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         return p
 
     command("validate", _validate, "load and check a study-area bundle")
+    krige = command("krige", _krige, "krige well levels (per epoch), thickness and permeability")
+    krige.add_argument("--out", help="folder for the PS values, the map grids (GeoTIFF) and a summary")
+    krige.add_argument(
+        "--variogram",
+        default="auto",
+        help="auto (by cross-validation), spherical, exponential, gaussian or linear",
+    )
+    krige.add_argument(
+        "--cell-size",
+        type=float,
+        default=None,
+        help="grid cell in metres (default: 20 m, or the finest under 2 million cells)",
+    )
     demo = command("make-demo", _make_demo, "write the synthetic demo study area", bundle=False)
     demo.add_argument("--out", required=True, help="folder to write the bundle to")
     demo.add_argument("--points", type=int, default=16487, help="number of PS points (default 16487)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    train = command("train", _train, "train a model on a study area and save it")
+    train.add_argument("--model", required=True, help="model name (see the 'models' command)")
+    train.add_argument(
+        "--split", choices=("random", "spatial"), default="random", help="how test points are held out"
+    )
+    train.add_argument(
+        "--seed", type=int, default=0, help="random seed of the split and the training (default 0)"
+    )
+    train.add_argument("--out", required=True, help="folder to save the trained model to")
+    train.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
+    evaluate = command("evaluate", _evaluate, "score a saved model on a study area")
+    evaluate.add_argument("--model", required=True, help="saved model folder or .zip")
+    evaluate.add_argument(
+        "--split", choices=("random", "spatial"), default=None, help="score this split's test points"
+    )
+    evaluate.add_argument("--seed", type=int, default=None, help="seed of --split (default: the model's)")
+    command("models", _models, "list the model names train accepts", bundle=False)
     return parser, handlers
 
 

@@ -70,90 +70,37 @@ def loss_figure(reports: Sequence[object]) -> go.Figure:
     return fig
 
 
-def model_curves_figure(
-    results: object,
-    ps_ids: Sequence[str],
-    mode: str = "one-step",
-    others: dict[str, np.ndarray] | None = None,
-) -> go.Figure:
+def model_curves_figure(data: object, ps_ids: Sequence[str], modelled: dict[str, np.ndarray]) -> go.Figure:
     """Modelled against InSAR subsidence at picked points (the paper's Fig. 5), dates on x.
 
     Top: change per acquisition interval (mm); bottom: cumulative subsidence (mm, down
-    positive). InSAR is drawn solid with markers, the model dashed in the same colour;
-    ``others`` maps a baseline's name to its modelled changes (n, E - 1), drawn dotted.
+    positive). InSAR is drawn solid with markers in one colour per point; ``modelled`` maps a
+    model's name to its changes (n, E - 1): the first dashed, the others dotted.
     """
     from plotly.subplots import make_subplots
 
     from subsidence.evaluation import modelled_cumulative
 
-    data = results.data  # type: ignore[attr-defined]
-    index = {str(p): i for i, p in enumerate(data.ps_ids)}
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=("change per acquisition interval", "cumulative subsidence"),
-    )
-    mid = data.dates[1:]
+    index = {str(p): i for i, p in enumerate(data.ps_ids)}  # type: ignore[attr-defined]
+    dates = data.dates  # type: ignore[attr-defined]
+    cumulative = {name: modelled_cumulative(data, changes) for name, changes in modelled.items()}  # type: ignore[arg-type]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("change per acquisition interval", "cumulative subsidence"))
     for k, pid in enumerate(p for p in ps_ids if str(p) in index):
         i, colour = index[str(pid)], PALETTE[k % len(PALETTE)]
         group = f"PS {pid}"
-        series = [
-            (data.change_mm[i], data.subsidence_mm[i], "InSAR", {"color": colour}, "lines+markers"),
-            (
-                results.changes[mode][i],
-                results.cumulative[mode][i],
-                f"model ({mode})",
-                {"color": colour, "dash": "dash"},
-                "lines",
-            ),  # type: ignore[attr-defined]
-        ]
-        for name, changes in (others or {}).items():
-            series.append(
-                (
-                    changes[i],
-                    modelled_cumulative(data, changes)[i],
-                    name,
-                    {"color": colour, "dash": "dot", "width": 1},
-                    "lines",
-                )
-            )
-        for change, cum, what, line, style in series:
+        series = [("InSAR", data.change_mm[i], data.subsidence_mm[i], {"color": colour}, "lines+markers")]  # type: ignore[attr-defined]
+        for j, (name, changes) in enumerate(modelled.items()):
+            line = {"color": colour, "dash": "dash"} if j == 0 else {"color": colour, "dash": "dot", "width": 1}
+            series.append((name, changes[i], cumulative[name][i], line, "lines"))
+        for what, change, cum, line, style in series:
             hover = f"{group} · {what}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}} mm<extra></extra>"
-            fig.add_trace(
-                go.Scatter(
-                    x=mid,
-                    y=change,
-                    mode=style,
-                    line=line,
-                    name=f"{group} · {what}",
-                    legendgroup=group,
-                    hovertemplate=hover,
-                ),
-                row=1,
-                col=1,
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=data.dates,
-                    y=cum,
-                    mode=style,
-                    line=line,
-                    name=f"{group} · {what}",
-                    legendgroup=group,
-                    showlegend=False,
-                    hovertemplate=hover,
-                ),
-                row=2,
-                col=1,
-            )
+            fig.add_trace(go.Scatter(x=dates[1:], y=change, mode=style, line=line, name=f"{group} · {what}", legendgroup=group, hovertemplate=hover), row=1, col=1)
+            fig.add_trace(go.Scatter(x=dates, y=cum, mode=style, line=line, name=f"{group} · {what}", legendgroup=group, showlegend=False, hovertemplate=hover), row=2, col=1)
     fig.update_yaxes(title_text="mm per interval", row=1, col=1)
     fig.update_yaxes(title_text="mm (down positive)", autorange="reversed", row=2, col=1)
     fig.update_xaxes(title_text="acquisition date", row=2, col=1)
-    fig.update_layout(
-        title="Modelled against InSAR subsidence", height=620, margin={"l": 60, "r": 20, "t": 70, "b": 50}
-    )
+    fig.update_layout(title="Modelled against InSAR subsidence", height=620, margin={"l": 60, "r": 20, "t": 70, "b": 50})
     return fig
 
 

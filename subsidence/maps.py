@@ -67,6 +67,22 @@ def colours(values: np.ndarray, vmin: float, vmax: float, ramp: str = "subsidenc
     return out
 
 
+CATEGORY_COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (23, 190, 207), (140, 86, 75), (227, 119, 194))
+
+
+def category_colours(labels: np.ndarray) -> tuple[np.ndarray, str]:
+    """RGBA colours (n, 4) for categorical ``labels`` and an HTML legend of them (escaped)."""
+    names = list(dict.fromkeys(map(str, labels)))
+    lookup = {n: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, n in enumerate(names)}
+    rgba = np.array([[*lookup[str(v)], 230] for v in labels], dtype=np.uint8).reshape(-1, 4)
+    items = "".join(
+        f'<span style="margin-right:1em"><span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
+        f'background:rgb{lookup[n]}"></span> {html.escape(n)}</span>'
+        for n in names
+    )
+    return rgba, f'<div style="font-size:0.85rem">{items}</div>'
+
+
 def legend_html(vmin: float, vmax: float, label: str, ramp: str = "subsidence") -> str:
     """A small HTML colour bar with its range and label (escaped)."""
     stops = ", ".join(f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in RAMPS[ramp])
@@ -96,6 +112,7 @@ def ps_deck(
     picked: Sequence[str] = (),
     extra: dict[str, np.ndarray] | None = None,
     dim: np.ndarray | None = None,
+    rgba: np.ndarray | None = None,
     show_wells: bool = True,
     basemap: bool = False,
     radius_m: float | None = None,
@@ -118,6 +135,8 @@ def ps_deck(
         More columns for the tooltip (numbers; text columns are escaped).
     dim : ndarray of bool (n_points,), optional
         Points drawn faint (e.g. training points beside test points).
+    rgba : ndarray (n_points, 4) uint8, optional
+        Colours to use instead of the ramp (e.g. :func:`category_colours`).
     show_wells : bool
     basemap : bool
         Draw web-tile streets under the points (needs the internet). Default off.
@@ -144,7 +163,7 @@ def ps_deck(
         frame[name] = (
             np.round(col.astype(float), 2) if col.dtype.kind in "fiub" else [html.escape(str(c)) for c in col]
         )
-    rgba = colours(values, vmin, vmax, ramp)
+    rgba = colours(values, vmin, vmax, ramp) if rgba is None else np.array(rgba, dtype=np.uint8)
     if dim is not None:
         rgba[np.asarray(dim, bool), 3] = 70
     frame["r"], frame["g"], frame["b"], frame["a"] = rgba.T

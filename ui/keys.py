@@ -56,3 +56,11 @@ INTERP_EPOCH = "interp_epoch"
 INTERP_MAP = "interp_map"
 INTERP_WELL = "interp_well"
 INTERP_PLAY = "interp_play"
+
+# compare page
+COMPARE_MODELS = "compare_models"
+COMPARE_KIND = "compare_kind"
+COMPARE_FOLDS = "compare_folds"
+COMPARE_EPOCHS = "compare_epochs"
+COMPARE_JOB = "compare_job"
+COMPARE_MAP = "compare_map"

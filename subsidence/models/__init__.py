@@ -14,6 +14,12 @@ from subsidence.errors import SubsidenceError
 # name -> (module, class). The order is the order shown to users.
 _REGISTRY: dict[str, tuple[str, str]] = {
     "paper-lstm": ("subsidence.models.lstm", "PaperLSTM"),
+    "persistence": ("subsidence.models.baselines", "Persistence"),
+    "linear-trend": ("subsidence.models.baselines", "LinearTrend"),
+    "gm11": ("subsidence.models.baselines", "GM11"),
+    "consolidation": ("subsidence.models.consolidation", "Consolidation"),
+    "spatial-lstm": ("subsidence.models.hybrid", "SpatialLSTM"),
+    "physics-lstm": ("subsidence.models.hybrid", "PhysicsLSTM"),
 }
 
 

@@ -1,0 +1,319 @@
+"""Saving and loading trained models safely: safetensors weights + JSON metadata, no pickle.
+
+A saved model is a folder (or a ``.zip`` of one) holding
+
+* ``weights.safetensors``: the arrays of ``model.to_state()``;
+* ``model.json``: ``format_version``, ``model`` (registry name), ``library_version``,
+  ``created`` (UTC, ISO 8601), ``weights_sha256``, ``state`` (the JSON half of
+  ``to_state()``: config, feature names, scaler ranges, ...) and the caller's ``meta`` (split,
+  seed, train/test digests, data fingerprint, metrics, ...), merged at the top level.
+
+Loading checks the format version, the model name against the registry, the sha256 of the
+weights (a changed file is refused) and, given a study area, that the model's inputs exist
+there. It works for every registered model because it only uses ``to_state``/``from_state``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from safetensors import SafetensorError
+from safetensors.numpy import load as load_arrays
+from safetensors.numpy import save as save_arrays
+
+import subsidence
+from subsidence.errors import ModelFileError, SubsidenceError
+from subsidence.features import missing_layers
+from subsidence.models import model_class
+from subsidence.models.base import SeriesData
+from subsidence.studyarea import PERMEABILITY, THICKNESS, StudyArea
+
+FORMAT_VERSION = 1
+WEIGHTS = "weights.safetensors"
+META = "model.json"
+MAX_WEIGHTS_BYTES = 200_000_000
+_RESERVED = ("format_version", "model", "library_version", "created", "weights_sha256", "state")
+
+
+def ids_digest(ids: np.ndarray) -> str:
+    """Short sha256 of a list of ids (order matters), to record a split without its ids."""
+    return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()[:16]
+
+
+def save_model(model: Any, folder: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
+    """Write a fitted model to ``folder`` (or a ``.zip`` when the path ends so), atomically.
+
+    Files are written to a temporary sibling and renamed into place, so a failure never leaves
+    half a model. An existing saved model at ``folder`` is replaced; any other existing file or
+    non-empty folder is refused.
+
+    Parameters
+    ----------
+    model : Model
+        A fitted model of the registry (has ``name`` and ``to_state()``).
+    folder : str or Path
+    meta : dict, optional
+        JSON-safe facts to record (split, seed, fingerprint, metrics, ...); may not use the
+        reserved keys ``format_version, model, library_version, created, weights_sha256, state``.
+
+    Returns
+    -------
+    Path
+        The saved folder or archive.
+    """
+    target = Path(folder)
+    meta = dict(meta or {})
+    clash = sorted(set(meta) & set(_RESERVED))
+    if clash:
+        raise SubsidenceError(f"meta may not set the reserved keys {', '.join(clash)}")
+    model_class(model.name)  # refuse names the loader would not know
+    arrays, state = model.to_state()
+    weights = save_arrays({k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    document = {
+        "format_version": FORMAT_VERSION,
+        "model": model.name,
+        "library_version": subsidence.__version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+        "state": state,
+        **meta,
+    }
+    try:
+        text = json.dumps(document, indent=1, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise SubsidenceError(f"model metadata is not JSON-safe: {exc}") from exc
+    if (
+        target.exists()
+        and not _is_saved_model(target)
+        and not (target.is_dir() and not any(target.iterdir()))
+    ):
+        raise ModelFileError(f"{target}: exists and is not a saved model; choose another output path")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    try:
+        if target.suffix.lower() == ".zip":
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(META, text)
+                archive.writestr(WEIGHTS, weights)
+        else:
+            tmp.mkdir()
+            (tmp / WEIGHTS).write_bytes(weights)
+            (tmp / META).write_text(text)
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+    finally:
+        _remove(tmp)
+        _remove(old)
+    return target
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()
+
+
+def _is_saved_model(path: Path) -> bool:
+    if path.is_dir():
+        return (path / META).is_file()
+    if path.is_file() and path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            return any(Path(n).name == META for n in archive.namelist())
+    return False
+
+
+def _read_files(path: Path) -> tuple[str, bytes]:
+    """model.json text and weights bytes from a folder or a zip."""
+    if path.is_dir():
+        if not (path / META).is_file():
+            raise ModelFileError(f"{path}: no {META}; expected a folder written by save_model")
+        if not (path / WEIGHTS).is_file():
+            raise ModelFileError(f"{path}: {META} found but no {WEIGHTS}; the model is incomplete")
+        return (path / META).read_text(), (path / WEIGHTS).read_bytes()
+    if path.suffix.lower() != ".zip":
+        raise ModelFileError(
+            f"{path}: expected a saved-model folder or a .zip of one, found a {path.suffix} file"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            metas = sorted(
+                (n for n in archive.namelist() if Path(n).name == META), key=lambda n: n.count("/")
+            )
+            if not metas:
+                raise ModelFileError(
+                    f"{path.name}: no {META} in the archive; zip the folder save_model wrote"
+                )
+            weights = str(Path(metas[0]).with_name(WEIGHTS)).replace("\\", "/")
+            if weights not in archive.namelist():
+                raise ModelFileError(f"{path.name}: {metas[0]} found but no {weights}")
+            if archive.getinfo(weights).file_size > MAX_WEIGHTS_BYTES:
+                raise ModelFileError(
+                    f"{path.name}: {WEIGHTS} is larger than {MAX_WEIGHTS_BYTES // 1_000_000} MB"
+                )
+            return archive.read(metas[0]).decode(), archive.read(weights)
+    except zipfile.BadZipFile as exc:
+        raise ModelFileError(f"{path.name}: not a readable .zip archive ({exc})") from exc
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """The ``model.json`` of a saved model, parsed, without loading or checking the weights."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such saved model")
+    text, _ = _read_files(path)
+    return _parse(text, path)
+
+
+def _parse(text: str, path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path}/{META}: not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{path}/{META}: expected a JSON object, found {type(meta).__name__}")
+    return meta
+
+
+def load_model(path: str | Path, area: StudyArea | SeriesData | None = None) -> tuple[Any, dict[str, Any]]:
+    """Load a saved model (folder or ``.zip``) without unpickling anything.
+
+    Parameters
+    ----------
+    path : str or Path
+    area : StudyArea or SeriesData, optional
+        When given, the model's inputs must exist there (e.g. a model trained with thickness
+        needs a thickness layer).
+
+    Returns
+    -------
+    model : Model
+        The fitted model, ready to ``predict``.
+    meta : dict
+        The whole ``model.json``.
+
+    Raises
+    ------
+    ModelFileError
+        When the files are missing, of another format version, of an unknown model, changed
+        since saving (sha256 mismatch), unreadable, or need inputs the area lacks; the message
+        says what is wrong and how to fix it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such saved model; give the folder (or .zip) that save_model wrote")
+    text, weights = _read_files(path)
+    meta = _parse(text, path)
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model format version {version!r}, this library (subsidence {subsidence.__version__}) "
+            f"reads version {FORMAT_VERSION}; retrain the model or update the library"
+        )
+    try:
+        cls = model_class(str(meta.get("model")))
+    except SubsidenceError as exc:
+        raise ModelFileError(f"{path}: {exc}") from exc
+    digest = hashlib.sha256(weights).hexdigest()
+    if digest != meta.get("weights_sha256"):
+        raise ModelFileError(
+            f"{path}/{WEIGHTS}: sha256 {digest[:12]}... does not match the {meta.get('weights_sha256', '')[:12]}... "
+            f"recorded in {META}: the weights were changed or corrupted; retrain or restore the original files"
+        )
+    try:
+        arrays = load_arrays(weights)
+    except (SafetensorError, ValueError) as exc:
+        raise ModelFileError(f"{path}/{WEIGHTS}: unreadable safetensors file ({exc})") from exc
+    state = meta.get("state")
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{path}/{META}: no 'state' object; the file was not written by save_model")
+    if area is not None:
+        check_inputs(state, area, path)
+    model = cls.from_state(arrays, state)
+    return model, meta
+
+
+def check_inputs(state: dict[str, Any], area: StudyArea | SeriesData, path: str | Path = "model") -> None:
+    """Refuse a model whose input layers are missing from ``area`` (ModelFileError)."""
+    names = state.get("feature_names") or []
+    if isinstance(area, StudyArea):
+        present = list(area.layers)
+    else:
+        present = [
+            n
+            for n, v in ((THICKNESS, area.thickness_m), (PERMEABILITY, area.permeability_m_per_day))
+            if v is not None
+        ]
+    missing = missing_layers(names, present)
+    if missing:
+        where = area.name if isinstance(area, StudyArea) else "the study area"
+        raise ModelFileError(
+            f"{path}: the model uses {', '.join(names)}, but {where} has no {' or '.join(missing)} layer; "
+            f"add the {' and '.join(missing)} layer to the bundle, or train a model on this study area without it"
+        )
+
+
+def list_models(folder: str | Path) -> pd.DataFrame:
+    """Saved models directly under ``folder`` with their metadata (weights not checked).
+
+    Returns
+    -------
+    DataFrame
+        One row per saved model, newest first: ``path``, ``name`` (folder or archive name),
+        ``model``, ``created``, ``study_area``, ``split``, ``seed``, ``epochs_trained``,
+        ``rmse_change_mm``, ``mae_change_mm``, ``rmse_cumulative_mm``, ``fingerprint``,
+        ``library_version``, ``error`` (empty, or why the metadata could not be read).
+    """
+    columns = [
+        "path", "name", "model", "created", "study_area", "split", "seed", "epochs_trained",
+        "rmse_change_mm", "mae_change_mm", "rmse_cumulative_mm", "fingerprint", "library_version", "error",
+    ]  # fmt: skip
+    folder = Path(folder)
+    rows = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.name.startswith(".") or not _is_saved_model(path):
+            continue
+        row: dict[str, Any] = {"path": str(path), "name": path.name, "error": ""}
+        try:
+            meta = read_meta(path)
+        except ModelFileError as exc:
+            row["error"] = str(exc)
+            rows.append(row)
+            continue
+        metrics = meta.get("metrics") or {}
+        split = meta.get("split") or {}
+        row.update(
+            model=meta.get("model"),
+            created=meta.get("created"),
+            study_area=meta.get("study_area"),
+            split=split.get("kind") if isinstance(split, dict) else split,
+            seed=meta.get("seed"),
+            epochs_trained=meta.get("epochs_trained", (meta.get("state") or {}).get("epochs_trained")),
+            rmse_change_mm=metrics.get("rmse_change_mm"),
+            mae_change_mm=metrics.get("mae_change_mm"),
+            rmse_cumulative_mm=metrics.get("rmse_cumulative_mm"),
+            fingerprint=meta.get("fingerprint"),
+            library_version=meta.get("library_version"),
+        )
+        rows.append(row)
+    table = pd.DataFrame.from_records(rows, columns=columns)
+    return table.sort_values("created", ascending=False, na_position="last", ignore_index=True)
+
+
+def delete_model(path: str | Path) -> None:
+    """Delete a saved model (folder or ``.zip``); anything else is refused (ModelFileError)."""
+    path = Path(path)
+    if not _is_saved_model(path):
+        raise ModelFileError(f"{path}: not a saved model (no {META}); nothing deleted")
+    _remove(path)
