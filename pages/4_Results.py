@@ -80,6 +80,7 @@ with left:
         extra={"set": res.tables[mode]["set"].to_numpy()},
         basemap=st.session_state.get(keys.BASEMAP, False),
     )
+    picks.sync_map_state()
     st.pydeck_chart(
         deck, on_select=picks.on_map_select, selection_mode="multi-object", key=keys.RESULTS_MAP, height=520
     )
@@ -102,6 +103,7 @@ if chosen:
     curves = model_curves_figure(res.data, chosen, {f"{current.name} ({mode})": res.changes[mode]})
     st.plotly_chart(curves, key="results_curves")
     table = picked_table(res, chosen, mode)
+    st.caption(f"Picked {len(chosen)}: {', '.join(chosen)}")
     st.dataframe(table, hide_index=True, key="picked_table")
     st.download_button(
         "Picked points (CSV)", csv_bytes(table), "picked_points.csv", "text/csv", key="dl_picked"

@@ -85,6 +85,7 @@ deck = ps_deck(
     extra={"best": best["best_model"].fillna("-").to_numpy()},
     basemap=st.session_state.get(keys.BASEMAP, False),
 )
+picks.sync_map_state()
 st.pydeck_chart(
     deck, on_select=picks.on_map_select, selection_mode="multi-object", key=keys.RESULTS_MAP, height=480
 )

@@ -87,9 +87,11 @@ def compare(
     return Comparison(table, cv, best_model_per_point(data, cv), block, floor)
 
 
-def gain_over(table: pd.DataFrame, reference: str = "paper-lstm") -> pd.Series:
-    """Relative cut of cumulative RMSE against ``reference`` (0.3 = 30 % lower), per model."""
-    ref = table.loc[table["model"] == reference, "rmse_cumulative_mm"]
-    if ref.empty:
+def gain_over(
+    table: pd.DataFrame, reference: str = "paper-lstm", column: str = "rmse_cumulative_mm"
+) -> pd.Series:
+    """Relative cut of ``column`` against ``reference`` (0.3 = 30 % lower), per model."""
+    ref = table.loc[table["model"] == reference, column]
+    if ref.empty or column not in table:
         return pd.Series(np.nan, index=table["model"])
-    return pd.Series(1 - table["rmse_cumulative_mm"].to_numpy() / float(ref.iloc[0]), index=table["model"])
+    return pd.Series(1 - table[column].to_numpy() / float(ref.iloc[0]), index=table["model"])

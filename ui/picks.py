@@ -16,6 +16,13 @@ def picked() -> list[str]:
     return list(st.session_state.get(keys.PICKED, []))
 
 
+def sync_map_state() -> None:
+    """Call before drawing a picking map: a map drawn afresh (after visiting another page) has
+    an empty selection, so the next click must be compared with nothing."""
+    if keys.RESULTS_MAP not in st.session_state:
+        st.session_state[keys.MAP_SELECTION] = []
+
+
 def on_map_select() -> None:
     """Map callback: a click adds the point under the cursor, a second click removes it."""
     now = selected_ids(st.session_state.get(keys.RESULTS_MAP))
