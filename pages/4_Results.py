@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from subsidence.evaluation import PAPER_METRICS
 from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
 from subsidence.figures import model_curves_figure, pick_scatter, severity_figure
 from subsidence.maps import colour_range, legend_html, ps_deck
+from subsidence.picking import PICKS_FILE
 from subsidence.report import METRIC_LABELS
 from subsidence.results import MEASURE_LABELS, export_table, map_values, picked_table, plain_summary
 from ui import cache, keys, picks
@@ -66,6 +69,20 @@ with right:
     test_ids = [str(p) for p in data.ps_ids[res.test_mask]]
     st.button("12 random test points", on_click=picks.add_random, args=(test_ids,), key="pick_random")
     st.button("Clear picks", on_click=picks.clear, key="pick_clear")
+    if Path(current.source).is_dir():
+        st.button(
+            "Save picks with the model",
+            on_click=picks.save_with_model,
+            args=(current.source,),
+            key="pick_save",
+        )
+        if (Path(current.source) / PICKS_FILE).is_file():
+            st.button(
+                "Restore the model's picks",
+                on_click=picks.restore_from_model,
+                args=(current.source,),
+                key="pick_restore",
+            )
     if st.session_state.get(keys.PICK_ERROR):
         st.error(st.session_state[keys.PICK_ERROR])
 values, ramp, label = map_values(res, measure, dates.index(when), mode)

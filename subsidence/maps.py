@@ -97,7 +97,7 @@ def legend_html(vmin: float, vmax: float, label: str, ramp: str = "subsidence") 
 def map_view(lon: np.ndarray, lat: np.ndarray) -> pdk.ViewState:
     """A view that frames all the points (lon/lat in degrees, WGS 84)."""
     span = max(float(np.ptp(lon)), float(np.ptp(lat)) * 1.3, 1e-3)
-    zoom = float(np.clip(np.log2(360.0 / span) - 0.3, 1, 16))
+    zoom = float(np.clip(np.log2(360.0 / span) + 0.1, 1, 16))
     return pdk.ViewState(longitude=float(np.mean(lon)), latitude=float(np.mean(lat)), zoom=zoom)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -55,3 +57,25 @@ def random_ids(ids: Sequence[str], n: int = 12, seed: int = 0) -> list[str]:
     rng = np.random.default_rng(seed)
     pos = rng.choice(len(ids), size=min(n, len(ids)), replace=False)
     return [str(ids[i]) for i in sorted(pos)]
+
+
+PICKS_FILE = "picks.json"
+
+
+def save_picks(model_dir: str | Path, ids: Sequence[str]) -> Path:
+    """Save picked validation points beside a saved model (``picks.json``, written atomically)."""
+    from subsidence.exports import write_atomic
+
+    return write_atomic(
+        Path(model_dir) / PICKS_FILE, json.dumps({"ps_ids": [str(i) for i in ids]}, indent=1).encode()
+    )
+
+
+def load_picks(model_dir: str | Path) -> list[str]:
+    """Picked points saved with a model; empty when there are none or the file is unreadable."""
+    path = Path(model_dir) / PICKS_FILE
+    try:
+        ids = json.loads(path.read_text())["ps_ids"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [str(i) for i in ids] if isinstance(ids, list) else []

@@ -61,3 +61,18 @@ def on_box_select() -> None:
         return
     chosen = [str(p["customdata"]) for p in points if p.get("customdata") is not None]
     st.session_state[keys.PICKED] = list(dict.fromkeys(picked() + chosen))
+
+
+def save_with_model(folder: str) -> None:
+    """Button callback: keep the picks beside the saved model they were made with."""
+    from subsidence.picking import save_picks
+
+    save_picks(folder, picked())
+    st.toast(f"Saved {len(picked())} picked points with {folder}")
+
+
+def restore_from_model(folder: str) -> None:
+    """Button callback: replace the picks with those saved beside the model."""
+    from subsidence.picking import load_picks
+
+    st.session_state[keys.PICKED] = load_picks(folder)

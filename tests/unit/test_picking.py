@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.picking import newly_clicked, parse_ids, random_ids, toggle
+from subsidence.picking import load_picks, newly_clicked, parse_ids, random_ids, save_picks, toggle
 
 
 def test_toggle_adds_then_removes() -> None:
@@ -30,3 +30,11 @@ def test_random_ids_are_seeded_and_distinct() -> None:
     a, b = random_ids(ids, 12, seed=3), random_ids(ids, 12, seed=3)
     assert a == b and len(set(a)) == 12
     assert random_ids(ids, 12, seed=4) != a
+
+
+def test_picks_saved_beside_a_model_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert load_picks(tmp_path) == []
+    save_picks(tmp_path, ["PS1", "PS2"])
+    assert load_picks(tmp_path) == ["PS1", "PS2"]
+    (tmp_path / "picks.json").write_text("{not json")
+    assert load_picks(tmp_path) == []
