@@ -27,9 +27,8 @@ if current is None:
     st.warning("No model for this study area yet: train or load one on the Model page.")
     st.page_link("pages/3_Model.py", label="Go to the Model page", icon="🧠")
     st.stop()
-res = cache.results(
-    current.model, data, current.test_idx, f"{cache.area_key(area)}|{current.source}|{id(current.model)}"
-)
+run_key = f"{cache.area_key(area)}|{current.source}|{id(current.model)}"
+res = cache.results(current.model, data, current.test_idx, run_key)
 
 st.title("Results")
 st.caption(
@@ -117,7 +116,14 @@ with left:
 
 chosen = picks.picked()
 if chosen:
-    curves = model_curves_figure(res.data, chosen, {f"{current.name} ({mode})": res.changes[mode]})
+    others = st.multiselect(
+        "Draw baselines too", ["persistence", "linear-trend", "gm11"], key=keys.RESULTS_BASELINES
+    )
+    modelled = {f"{current.name} ({mode})": res.changes[mode]}
+    modelled |= {
+        name: cache.baseline_changes(name, data, current.test_idx, run_key) for name in others
+    }
+    curves = model_curves_figure(res.data, chosen, modelled)
     st.plotly_chart(curves, key="results_curves")
     table = picked_table(res, chosen, mode)
     st.caption(f"Picked {len(chosen)}: {', '.join(chosen)}")

@@ -107,3 +107,16 @@ def noise_floor(data: Any, key: str) -> float:
     from subsidence.crossval import noise_floor as floor
 
     return cached(("noise", key), lambda: floor(data))
+
+
+def baseline_changes(name: str, data: Any, test_idx: Any, key: str) -> Any:
+    """One-step changes of a quick baseline fitted on the points outside ``test_idx``."""
+    import numpy as np
+
+    from subsidence.models import model_class
+
+    def compute() -> Any:
+        train = np.setdiff1d(np.arange(data.n_points), test_idx)
+        return model_class(name)().fit(data, train if train.size else np.arange(data.n_points)).predict(data)
+
+    return cached(("baseline", name, key), compute)

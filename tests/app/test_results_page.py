@@ -32,6 +32,9 @@ def test_results_page_with_the_shipped_model() -> None:
     table = _frame(at, "set")
     assert len(table) == 12 and set(table["set"]) == {"test"}
     assert len(at.get("plotly_chart")) >= 2  # curves and severity
+    at.multiselect(key=keys.RESULTS_BASELINES).set_value(["persistence"]).run()
+    assert not at.exception
+    assert "persistence" in at.get("plotly_chart")[0].proto.spec
 
     at.button(key="pick_clear").click().run()
     assert at.session_state[keys.PICKED] == []
