@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from subsidence.errors import SubsidenceError
 from subsidence.studyarea import StudyArea
 
 MAX_ENTRIES = 12
@@ -37,13 +38,21 @@ def area_key(area: StudyArea) -> str:
 
 
 def cached(key: Hashable, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per key (kept while among the last ``MAX_ENTRIES`` used)."""
+    """``compute()`` once per key (kept while among the last ``MAX_ENTRIES`` used).
+
+    Bad input (a :class:`SubsidenceError`, e.g. wells too few to krige at a date) is shown as
+    an error naming the problem and stops the page: never a traceback.
+    """
     store = _store()
     with store.lock:
         if key in store.items:
             store.items.move_to_end(key)
             return store.items[key]
-    value = compute()
+    try:
+        value = compute()
+    except SubsidenceError as exc:
+        st.error(f"This study area cannot be processed: {exc}")
+        st.stop()
     with store.lock:
         store.items[key] = value
         while len(store.items) > MAX_ENTRIES:
