@@ -107,50 +107,38 @@ def map_values(
     return results.data.subsidence_mm[:, epoch], "subsidence", f"{MEASURE_LABELS[measure]} on {day}"
 
 
+COLUMNS = (
+    "ps_id",
+    "set",
+    "x",
+    "y",
+    "insar_cumulative_mm",
+    "modelled_cumulative_mm",
+    "cumulative_deviation_mm",
+    "rmse_change_mm",
+    "mae_change_mm",
+)
+DECIMALS = {
+    "x": 0,
+    "y": 0,
+    "insar_cumulative_mm": 1,
+    "modelled_cumulative_mm": 1,
+    "cumulative_deviation_mm": 1,
+    "rmse_change_mm": 2,
+    "mae_change_mm": 2,
+}
+
+
 def picked_table(results: ModelResults, ps_ids: list[str], mode: str = ONE_STEP) -> pd.DataFrame:
-    """The paper's Table 2 for the picked points, in pick order."""
+    """The paper's Table 2 for the picked points, in pick order (x, y in work CRS metres; mm)."""
     table = results.tables[mode].set_index("ps_id")
     present = [p for p in ps_ids if p in table.index]
-    out = table.loc[present].reset_index()
-    cols = [
-        "ps_id",
-        "set",
-        "x",
-        "y",
-        "insar_cumulative_mm",
-        "modelled_cumulative_mm",
-        "rmse_change_mm",
-        "mae_change_mm",
-        "cumulative_deviation_mm",
-    ]
-    return out[cols].round(
-        {
-            "x": 0,
-            "y": 0,
-            "insar_cumulative_mm": 1,
-            "modelled_cumulative_mm": 1,
-            "rmse_change_mm": 2,
-            "mae_change_mm": 2,
-            "cumulative_deviation_mm": 1,
-        }
-    )
+    return table.loc[present].reset_index()[list(COLUMNS)].round(DECIMALS)
 
 
 def export_table(results: ModelResults) -> pd.DataFrame:
-    """Per-point results for export: one row per PS point, every mode's cumulative and errors."""
-    base = results.tables[ONE_STEP][
-        [
-            "ps_id",
-            "set",
-            "x",
-            "y",
-            "insar_cumulative_mm",
-            "modelled_cumulative_mm",
-            "cumulative_deviation_mm",
-            "rmse_change_mm",
-            "mae_change_mm",
-        ]
-    ]
+    """Per-point results for export: one row per PS point, both modes' cumulative and errors."""
+    base = results.tables[ONE_STEP][list(COLUMNS)]
     if FREE_RUNNING in results.tables:
         free = results.tables[FREE_RUNNING][
             ["modelled_cumulative_mm", "cumulative_deviation_mm", "rmse_change_mm"]
