@@ -25,7 +25,15 @@ if area is None:
 
 st.title("Interpolation")
 with st.form("kriging_form"):
-    a, b = st.columns(2)
+    a, b, c = st.columns(3)
+    c.selectbox(
+        "Map cell size",
+        [None, 1000.0, 500.0, 250.0, 100.0, 50.0],
+        key=keys.INTERP_CELL,
+        format_func=lambda v: "auto (about 60,000 cells)" if v is None else f"{v:,.0f} m",
+        help="Finer grids take longer the first time; maps are thinned for drawing. "
+        "The CLI's krige writes the paper's 20 m grid when it fits.",
+    )
     a.selectbox(
         "Variogram model",
         ["auto", *MODELS],
@@ -40,7 +48,9 @@ with st.form("kriging_form"):
     )
     st.form_submit_button("Apply")
 config = cache.screen_kriging(
-    variogram_model=st.session_state[keys.VARIOGRAM_MODEL], pooled=st.session_state[keys.VARIOGRAM_POOLED]
+    variogram_model=st.session_state[keys.VARIOGRAM_MODEL],
+    pooled=st.session_state[keys.VARIOGRAM_POOLED],
+    cell_size_m=st.session_state[keys.INTERP_CELL],
 )
 result = cache.kriged(area, config)
 grid = result.grid

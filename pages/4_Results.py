@@ -120,9 +120,7 @@ if chosen:
         "Draw baselines too", ["persistence", "linear-trend", "gm11"], key=keys.RESULTS_BASELINES
     )
     modelled = {f"{current.name} ({mode})": res.changes[mode]}
-    modelled |= {
-        name: cache.baseline_changes(name, data, current.test_idx, run_key) for name in others
-    }
+    modelled |= {name: cache.baseline_changes(name, data, current.test_idx, run_key) for name in others}
     curves = model_curves_figure(res.data, chosen, modelled)
     st.plotly_chart(curves, key="results_curves")
     table = picked_table(res, chosen, mode)

@@ -56,6 +56,7 @@ INTERP_EPOCH = "interp_epoch"
 INTERP_MAP = "interp_map"
 INTERP_WELL = "interp_well"
 INTERP_PLAY = "interp_play"
+INTERP_CELL = "interp_cell"
 
 # compare page
 COMPARE_MODELS = "compare_models"

@@ -29,3 +29,7 @@ def test_maps_slider_variograms_and_cross_validation() -> None:
         assert not at.exception, choice
     at.toggle(key=keys.INTERP_PLAY).set_value(True).run()
     assert not at.exception
+    at.selectbox(key=keys.INTERP_CELL).set_value(1000.0)
+    at.button[0].click().run()  # the form's Apply
+    assert not at.exception
+    assert any("map grid 1,000 m" in c.value for c in at.caption)

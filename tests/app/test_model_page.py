@@ -68,3 +68,19 @@ def test_paper_defaults_are_one_click_away(models_dir: Path) -> None:
     assert at.number_input(key=keys.HIDDEN).value == 8
     assert at.selectbox(key=keys.OPTIMIZER).value == "sgd"
     assert at.number_input(key=keys.LEARNING_RATE).value == pytest.approx(0.001)
+
+
+def test_stop_ends_training_early(models_dir: Path) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    at.number_input(key=keys.MAX_EPOCHS).set_value(300)
+    at.button[1].click()
+    at.run()
+    deadline = time.monotonic() + 60
+    while not at.session_state[keys.TRAIN_JOB].reports and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.run()
+    at.button(key="stop_training").click().run()
+    at = _wait_for_training(at)
+    job = at.session_state[keys.TRAIN_JOB]
+    assert job.stopped and job.result.epochs_trained < 300
+    assert any("stopped early by you" in s.value for s in at.success)

@@ -33,9 +33,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder for the browser tests: the shipped model, and room to save more."""
+    folder = tmp_path_factory.mktemp("models")
+    shutil.copytree(ROOT / "models" / "paper-lstm-demo", folder / "paper-lstm-demo")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_url(models_dir: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "SUBSIDENCE_BUNDLE": "demo_small"}
+    env = {**os.environ, "SUBSIDENCE_BUNDLE": "demo_small", "SUBSIDENCE_MODELS_DIR": str(models_dir)}
     proc = subprocess.Popen(
         [
             sys.executable,
