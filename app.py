@@ -27,11 +27,32 @@ if area is not None:
         st.info("This is a **synthetic demo** modelled on the Beijing Plain, not survey data.")
 
 st.subheader("Steps")
-st.page_link(
-    "pages/1_Study_area.py",
-    label="1 · Study area: the PS points, the wells and a data-quality report",
-    icon="🗺️",
+STEPS = (
+    ("pages/1_Study_area.py", "1 · Study area: the PS points, the wells and a data-quality report", "🗺️"),
+    (
+        "pages/2_Interpolation.py",
+        "2 · Interpolation: monthly groundwater maps, layers, variograms, cross-validation",
+        "💧",
+    ),
+    ("pages/3_Model.py", "3 · Model: train the paper's LSTM with live progress, or load a saved model", "🧠"),
+    (
+        "pages/4_Results.py",
+        "4 · Results: pick points on the map, modelled vs InSAR curves, deviation maps",
+        "📍",
+    ),
+    (
+        "pages/5_Compare.py",
+        "5 · Compare: baselines, physics and spatial models under honest validation",
+        "🏁",
+    ),
+    (
+        "pages/6_Scenarios.py",
+        "6 · Scenarios: forecast subsidence if groundwater keeps falling, is held or recovers",
+        "🔮",
+    ),
 )
+for page, label, icon in STEPS:
+    st.page_link(page, label=label, icon=icon)
 st.caption(
     "Choose another study area, or upload your own bundle, in the sidebar. The bundle format is in docs/bundle-format.md."
 )

@@ -129,3 +129,28 @@ def baseline_changes(name: str, data: Any, test_idx: Any, key: str) -> Any:
         return model_class(name)().fit(data, train if train.size else np.arange(data.n_points)).predict(data)
 
     return cached(("baseline", name, key), compute)
+
+
+def ensemble(area: StudyArea, data: Any) -> Any:
+    """The consolidation physics refitted on each spatial-block fold (for forecast bands)."""
+    from subsidence.scenarios import fit_ensemble
+
+    def compute() -> Any:
+        report, done = progress_bar("Fitting the consolidation physics…")
+        try:
+            return fit_ensemble(data, progress=report)
+        finally:
+            done()
+
+    return cached(("ensemble", area_key(area)), compute)
+
+
+def forecast(area: StudyArea, data: Any, scenario: Any, horizon_years: float) -> Any:
+    """A scenario forecast at every point (cached per scenario and horizon)."""
+    from subsidence.scenarios import forecast as run
+
+    def compute() -> Any:
+        with st.spinner(f"Forecasting: {scenario.name}…"):
+            return run(ensemble(area, data), data, scenario, horizon_years)
+
+    return cached(("forecast", area_key(area), scenario, horizon_years), compute)

@@ -65,3 +65,9 @@ COMPARE_FOLDS = "compare_folds"
 COMPARE_EPOCHS = "compare_epochs"
 COMPARE_JOB = "compare_job"
 COMPARE_MAP = "compare_map"
+
+# scenarios page
+SCENARIOS = "scenarios"
+SCENARIO_RATE = "scenario_rate"
+HORIZON = "horizon_years"
+SCENARIO_SHOWN = "scenario_shown"

@@ -30,6 +30,8 @@ def test_entry_page_shows_the_demo() -> None:
     assert labels["PS points"] == "2,000"
     assert labels["Acquisitions"] == "38"
     assert any("synthetic demo" in i.value for i in at.info)
+    links = [e.proto.page for e in at.get("page_link")]
+    assert links == ["Study_area", "Interpolation", "Model", "Results", "Compare", "Scenarios"]
 
 
 def test_study_area_page_draws_map_summary_and_report() -> None:
@@ -60,3 +62,15 @@ def test_bad_upload_shows_error_and_keeps_the_previous_area() -> None:
     assert any("duplicate ps_id" in e.value for e in at.error)
     assert at.session_state[keys.AREA_PATH] == before
     assert {m.label: m.value for m in at.metric}["PS points"] == "2,000"
+
+
+def test_valid_upload_becomes_the_study_area(tmp_path: Path) -> None:
+    from subsidence.synthetic import SyntheticConfig, generate, write_bundle
+
+    bundle = write_bundle(generate(SyntheticConfig(n_points=300, seed=5)), tmp_path / "uploaded", truth=False)
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Study_area.py"), default_timeout=120).run()
+    at.selectbox(key=keys.AREA_CHOICE).set_value(UPLOAD).run()
+    at.file_uploader(key=keys.AREA_UPLOAD).set_value(("mine.zip", _zip(bundle), "application/zip")).run()
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric}["PS points"] == "300"
+    assert at.session_state[keys.AREA_PATH].endswith(".zip")

@@ -1,0 +1,111 @@
+"""Scenarios: forecast subsidence under groundwater scenarios, with the spread of the physics fits."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
+from subsidence.figures import forecast_figure
+from subsidence.maps import colour_range, legend_html, ps_deck
+from subsidence.scenarios import PRESETS, Scenario, forecast_table, scenario_table
+from ui import cache, keys, picks
+from ui.area import study_area_sidebar
+
+st.set_page_config(page_title="Scenarios", page_icon="🔮", layout="wide")
+area = study_area_sidebar()
+if area is None:
+    st.stop()
+data = cache.series_for(area)
+
+st.title("Groundwater scenarios")
+st.markdown(
+    "What if confined heads keep falling, are held, or recover? Each scenario continues every point's kriged head from "
+    f"the last acquisition ({area.dates[-1].date()}); the **consolidation** model (fitted on this study area, "
+    "see the Compare page) turns heads into compaction, added to what InSAR measured last. The shaded band is the spread "
+    "of the physics refitted on three spatial folds: parameter uncertainty only, not the uncertainty of the scenario."
+)
+with st.form("scenario_form"):
+    a, b, c = st.columns(3)
+    a.multiselect(
+        "Scenarios",
+        [s.name for s in PRESETS] + ["custom rate"],
+        default=[PRESETS[0].name, PRESETS[2].name],
+        key=keys.SCENARIOS,
+    )
+    b.number_input(
+        "Custom head change (m/yr, + = recovery)",
+        min_value=-10.0,
+        max_value=10.0,
+        value=2.0,
+        step=0.5,
+        key=keys.SCENARIO_RATE,
+    )
+    c.slider(
+        "Horizon (years after the last acquisition)", min_value=1, max_value=15, value=5, key=keys.HORIZON
+    )
+    st.form_submit_button("Forecast", type="primary")
+
+chosen = [s for s in PRESETS if s.name in st.session_state[keys.SCENARIOS]]
+if "custom rate" in st.session_state[keys.SCENARIOS]:
+    chosen.append(
+        Scenario(
+            f"head {st.session_state[keys.SCENARIO_RATE]:+g} m/yr",
+            float(st.session_state[keys.SCENARIO_RATE]),
+        )
+    )
+if not chosen:
+    st.info("Choose at least one scenario.")
+    st.stop()
+forecasts = [cache.forecast(area, data, s, float(st.session_state[keys.HORIZON])) for s in chosen]
+
+st.subheader("What each scenario adds by the horizon")
+st.dataframe(scenario_table(forecasts).round(3), hide_index=True, key="scenario_table")
+shown = st.radio(
+    "Map the scenario", [f.scenario.name for f in forecasts], key=keys.SCENARIO_SHOWN, horizontal=True
+)
+f = next(x for x in forecasts if x.scenario.name == shown)
+vmin, vmax = colour_range(f.added_mm)
+deck = ps_deck(
+    area,
+    f.added_mm,
+    label=f"subsidence added by {f.dates[-1].date()} ({shown})",
+    ramp="magnitude",
+    value_range=(vmin, vmax),
+    picked=picks.picked(),
+    basemap=st.session_state.get(keys.BASEMAP, False),
+    extra={"low_mm": f.low_mm[:, -1] - f.low_mm[:, 0], "high_mm": f.high_mm[:, -1] - f.high_mm[:, 0]},
+)
+picks.sync_map_state()
+st.pydeck_chart(
+    deck, on_select=picks.on_map_select, selection_mode="multi-object", key=keys.RESULTS_MAP, height=480
+)
+st.markdown(
+    legend_html(vmin, vmax, "subsidence added after the last acquisition (mm)", "magnitude"),
+    unsafe_allow_html=True,
+)
+
+picked = picks.picked()
+if picked:
+    curves = forecast_figure(data, forecasts, picked)
+    st.plotly_chart(curves, key="forecast_curves")
+    st.download_button(
+        "Forecast curves (HTML)", figure_html(curves), "forecast.html", "text/html", key="dl_forecast_html"
+    )
+else:
+    st.caption(
+        "Pick points on the map (or on the Results page) to see their forecast curves and scenario heads."
+    )
+
+table = forecast_table(f, data)
+left, right = st.columns(2)
+left.download_button(
+    f"Forecast per point, {shown} (CSV)", csv_bytes(table), "forecast.csv", "text/csv", key="dl_forecast_csv"
+)
+if right.toggle("Prepare a GeoPackage", key="forecast_gpkg"):
+    right.download_button(
+        "Forecast per point (GeoPackage)",
+        geopackage_bytes(results_geodataframe(area, table)),
+        "forecast.gpkg",
+        "application/geopackage+sqlite3",
+        key="dl_forecast_gpkg",
+    )

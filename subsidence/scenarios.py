@@ -1,0 +1,198 @@
+"""Groundwater scenarios and subsidence forecasts with uncertainty, from consolidation physics.
+
+A planner asks: what if heads keep falling, are held, or recover (as after the South-to-North
+water diversion reached Beijing in 2015)? Each scenario continues every point's kriged head
+from the last acquisition: its recent trend (a line and an annual cycle fitted to the last two
+years) replaced by the scenario's rate. The fitted ``consolidation`` model turns the heads into
+compaction; the forecast is the observed cumulative subsidence at the last acquisition plus the
+modelled compaction since then, so it starts from what InSAR saw.
+
+Uncertainty: the physics is refitted on the training part of each spatial-block fold; the band
+is the spread of those fits (parameter uncertainty, not the error of the head scenario itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from subsidence.errors import SubsidenceError
+from subsidence.models.base import SeriesData
+
+DAYS_PER_YEAR = 365.25
+TREND_WINDOW_DAYS = 730.0
+STEP_DAYS = 61  # about two months: smooth enough for a multi-year forecast, and quick
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A head scenario from the last acquisition on.
+
+    Attributes
+    ----------
+    name : str
+    rate_m_per_yr : float or None
+        Head change per year at every point (positive = recovery); None keeps each point's
+        own recent trend.
+    """
+
+    name: str
+    rate_m_per_yr: float | None = None
+
+
+PRESETS = (
+    Scenario("current trend continues", None),
+    Scenario("levels held", 0.0),
+    Scenario("recovery 1 m/yr", 1.0),
+)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Forecast cumulative subsidence at every point under one scenario.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    dates : DatetimeIndex, shape (F,)
+        The last acquisition, then every 61 days to the horizon.
+    head_m : ndarray, shape (n, F)
+        Scenario head at each point.
+    median_mm, low_mm, high_mm : ndarray, shape (n, F)
+        Cumulative subsidence since the first acquisition, mm, positive = down: the median and
+        the range of the refitted models.
+    """
+
+    scenario: Scenario
+    dates: pd.DatetimeIndex
+    head_m: np.ndarray
+    median_mm: np.ndarray
+    low_mm: np.ndarray
+    high_mm: np.ndarray
+
+    @property
+    def added_mm(self) -> np.ndarray:
+        """Median subsidence added between the last acquisition and the horizon, shape (n,)."""
+        return self.median_mm[:, -1] - self.median_mm[:, 0]
+
+
+def _design(days: np.ndarray) -> np.ndarray:
+    w = 2 * np.pi * days / DAYS_PER_YEAR
+    return np.column_stack([np.ones_like(days), days, np.cos(w), np.sin(w)])
+
+
+def future_heads(data: SeriesData, scenario: Scenario, future_days: np.ndarray) -> np.ndarray:
+    """Scenario heads (n, F) at ``future_days`` (days since the first acquisition, >= the last).
+
+    A line and an annual cycle are fitted to each point's last two years of head (one least
+    squares for all points); the future keeps the cycle and follows the scenario's rate (or the
+    fitted trend) from the fitted value at the last acquisition.
+    """
+    days = data.days
+    recent = days >= days[-1] - TREND_WINDOW_DAYS
+    if recent.sum() < 4:
+        raise SubsidenceError("a scenario needs at least 4 acquisitions in the last two years to fit the head trend")
+    coef, *_ = np.linalg.lstsq(_design(days[recent]), data.head_m[:, recent].T, rcond=None)  # (4, n)
+    at_last = _design(np.array([days[-1]])) @ coef  # (1, n)
+    future = _design(np.asarray(future_days, float))
+    seasonal = future[:, 2:] @ coef[2:] - _design(np.array([days[-1]]))[:, 2:] @ coef[2:]  # (F, n)
+    rate = coef[1] if scenario.rate_m_per_yr is None else np.full(data.n_points, scenario.rate_m_per_yr / DAYS_PER_YEAR)
+    elapsed = np.asarray(future_days, float)[:, None] - days[-1]
+    # start from the last observed head so the scenario joins the record without a jump
+    offset = data.head_m[:, -1] - at_last[0]
+    return (at_last + offset + rate[None, :] * elapsed + seasonal).T
+
+
+def extend(data: SeriesData, future_dates: pd.DatetimeIndex, head_m: np.ndarray) -> SeriesData:
+    """``data`` with future epochs appended: scenario heads, subsidence held (unused by physics)."""
+    held = np.repeat(data.subsidence_mm[:, -1:], len(future_dates), axis=1)
+    return replace(
+        data,
+        dates=data.dates.append(future_dates),
+        subsidence_mm=np.hstack([data.subsidence_mm, held]),
+        head_m=np.hstack([data.head_m, head_m]),
+    )
+
+
+def fit_ensemble(
+    data: SeriesData, folds: int = 3, seed: int = 0, progress: Callable[[float, str], None] | None = None
+) -> list:  # type: ignore[type-arg]
+    """The ``consolidation`` model refitted on the training points of each spatial-block fold."""
+    from subsidence.crossval import SPATIAL, make_folds, subsidence_range_m
+    from subsidence.models.consolidation import Consolidation
+
+    fold_list = make_folds(data, SPATIAL, folds, seed, block_size_m=subsidence_range_m(data))
+    models = []
+    for i, fold in enumerate(fold_list):
+        if progress is not None:
+            progress(i / len(fold_list), f"fitting the physics, fold {i + 1} of {len(fold_list)}")
+        models.append(Consolidation().fit(data, fold.train_idx, seed=seed + i))
+    return models
+
+
+def forecast(models: Sequence, data: SeriesData, scenario: Scenario, horizon_years: float = 5.0) -> Forecast:  # type: ignore[type-arg]
+    """Forecast cumulative subsidence at every point under ``scenario`` to ``horizon_years``."""
+    if not models:
+        raise SubsidenceError("no fitted consolidation model to forecast with")
+    if not 0 < horizon_years <= 30:
+        raise SubsidenceError(f"horizon_years must be in (0, 30]; found {horizon_years}")
+    last = data.dates[-1]
+    future_dates = pd.date_range(last, last + pd.Timedelta(days=horizon_years * DAYS_PER_YEAR), freq=f"{STEP_DAYS}D")[1:]
+    future_days = (future_dates - data.dates[0]).days.to_numpy(float)
+    heads = future_heads(data, scenario, future_days)
+    ext = extend(data, future_dates, heads)
+    e = data.n_epochs - 1
+    added = np.stack([(p := m.physics_mm(ext))[:, e:] - p[:, e : e + 1] for m in models])  # (K, n, F)
+    base = data.subsidence_mm[:, -1:]
+    return Forecast(
+        scenario=scenario,
+        dates=pd.DatetimeIndex([last]).append(future_dates),
+        head_m=np.hstack([data.head_m[:, -1:], heads]),
+        median_mm=base + np.median(added, axis=0),
+        low_mm=base + added.min(axis=0),
+        high_mm=base + added.max(axis=0),
+    )
+
+
+def scenario_table(forecasts: Sequence[Forecast]) -> pd.DataFrame:
+    """Area statistics per scenario at the horizon: what a planner compares.
+
+    Columns: ``scenario``, ``horizon``, ``mean_added_mm``, ``p95_added_mm``, ``max_added_mm``,
+    ``share_over_100mm`` (share of points adding more than 100 mm), ``band_mm`` (median width
+    of the uncertainty band at the horizon).
+    """
+    rows = []
+    for f in forecasts:
+        added = f.added_mm
+        rows.append(
+            {
+                "scenario": f.scenario.name,
+                "horizon": str(f.dates[-1].date()),
+                "mean_added_mm": float(np.mean(added)),
+                "p95_added_mm": float(np.percentile(added, 95)),
+                "max_added_mm": float(np.max(added)),
+                "share_over_100mm": float(np.mean(added > 100)),
+                "band_mm": float(np.median(f.high_mm[:, -1] - f.low_mm[:, -1])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def forecast_table(f: Forecast, data: SeriesData) -> pd.DataFrame:
+    """One row per point for export: ids, coordinates, observed and forecast subsidence (mm)."""
+    return pd.DataFrame(
+        {
+            "ps_id": data.ps_ids,
+            "x": data.xy_m[:, 0],
+            "y": data.xy_m[:, 1],
+            "observed_cumulative_mm": data.subsidence_mm[:, -1],
+            "forecast_cumulative_mm": f.median_mm[:, -1],
+            "forecast_low_mm": f.low_mm[:, -1],
+            "forecast_high_mm": f.high_mm[:, -1],
+            "added_mm": f.added_mm,
+            "head_change_m": f.head_m[:, -1] - f.head_m[:, 0],
+        }
+    )
