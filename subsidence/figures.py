@@ -84,23 +84,57 @@ def model_curves_figure(data: object, ps_ids: Sequence[str], modelled: dict[str,
     index = {str(p): i for i, p in enumerate(data.ps_ids)}  # type: ignore[attr-defined]
     dates = data.dates  # type: ignore[attr-defined]
     cumulative = {name: modelled_cumulative(data, changes) for name, changes in modelled.items()}  # type: ignore[arg-type]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("change per acquisition interval", "cumulative subsidence"))
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=("change per acquisition interval", "cumulative subsidence"),
+    )
     for k, pid in enumerate(p for p in ps_ids if str(p) in index):
         i, colour = index[str(pid)], PALETTE[k % len(PALETTE)]
         group = f"PS {pid}"
         series = [("InSAR", data.change_mm[i], data.subsidence_mm[i], {"color": colour}, "lines+markers")]  # type: ignore[attr-defined]
         for j, (name, changes) in enumerate(modelled.items()):
-            line = {"color": colour, "dash": "dash"} if j == 0 else {"color": colour, "dash": "dot", "width": 1}
+            line = (
+                {"color": colour, "dash": "dash"} if j == 0 else {"color": colour, "dash": "dot", "width": 1}
+            )
             series.append((name, changes[i], cumulative[name][i], line, "lines"))
         for what, change, cum, line, style in series:
             hover = f"{group} · {what}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}} mm<extra></extra>"
-            fig.add_trace(go.Scatter(x=dates[1:], y=change, mode=style, line=line, name=f"{group} · {what}", legendgroup=group, hovertemplate=hover), row=1, col=1)
-            fig.add_trace(go.Scatter(x=dates, y=cum, mode=style, line=line, name=f"{group} · {what}", legendgroup=group, showlegend=False, hovertemplate=hover), row=2, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=dates[1:],
+                    y=change,
+                    mode=style,
+                    line=line,
+                    name=f"{group} · {what}",
+                    legendgroup=group,
+                    hovertemplate=hover,
+                ),
+                row=1,
+                col=1,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=dates,
+                    y=cum,
+                    mode=style,
+                    line=line,
+                    name=f"{group} · {what}",
+                    legendgroup=group,
+                    showlegend=False,
+                    hovertemplate=hover,
+                ),
+                row=2,
+                col=1,
+            )
     fig.update_yaxes(title_text="mm per interval", row=1, col=1)
     fig.update_yaxes(title_text="mm (down positive)", autorange="reversed", row=2, col=1)
     fig.update_xaxes(title_text="acquisition date", row=2, col=1)
-    fig.update_layout(title="Modelled against InSAR subsidence", height=620, margin={"l": 60, "r": 20, "t": 70, "b": 50})
+    fig.update_layout(
+        title="Modelled against InSAR subsidence", height=620, margin={"l": 60, "r": 20, "t": 70, "b": 50}
+    )
     return fig
 
 
@@ -204,7 +238,9 @@ def pick_scatter(area: StudyArea, values: np.ndarray, label: str, picked: Sequen
     return fig
 
 
-def forecast_figure(data: object, forecasts: Sequence[object], ps_ids: Sequence[str], most: int = 4) -> go.Figure:
+def forecast_figure(
+    data: object, forecasts: Sequence[object], ps_ids: Sequence[str], most: int = 4
+) -> go.Figure:
     """Observed and forecast cumulative subsidence (top) and scenario heads (bottom) at picked points.
 
     One colour per scenario; the shaded band is the range of the refitted physics models.
@@ -213,30 +249,97 @@ def forecast_figure(data: object, forecasts: Sequence[object], ps_ids: Sequence[
     from plotly.subplots import make_subplots
 
     index = {str(p): i for i, p in enumerate(data.ps_ids)}  # type: ignore[attr-defined]
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.65, 0.35],
-                        subplot_titles=("cumulative subsidence: InSAR, then forecast", "groundwater level: kriged, then scenario"))
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        row_heights=[0.65, 0.35],
+        subplot_titles=(
+            "cumulative subsidence: InSAR, then forecast",
+            "groundwater level: kriged, then scenario",
+        ),
+    )
     shown = [p for p in ps_ids if str(p) in index][:most]
     for p in shown:
         i = index[str(p)]
         group = f"PS {p}"
-        fig.add_trace(go.Scatter(x=data.dates, y=data.subsidence_mm[i], mode="lines+markers", name=f"{group} · InSAR",  # type: ignore[attr-defined]
-                                 legendgroup=group, line={"color": "black", "width": 1}, marker={"size": 4}), row=1, col=1)
-        fig.add_trace(go.Scatter(x=data.dates, y=data.head_m[i], mode="lines", name=f"{group} · kriged head",  # type: ignore[attr-defined]
-                                 legendgroup=group, showlegend=False, line={"color": "black", "width": 1}), row=2, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=data.dates,
+                y=data.subsidence_mm[i],
+                mode="lines+markers",
+                name=f"{group} · InSAR",  # type: ignore[attr-defined]
+                legendgroup=group,
+                line={"color": "black", "width": 1},
+                marker={"size": 4},
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=data.dates,
+                y=data.head_m[i],
+                mode="lines",
+                name=f"{group} · kriged head",  # type: ignore[attr-defined]
+                legendgroup=group,
+                showlegend=False,
+                line={"color": "black", "width": 1},
+            ),
+            row=2,
+            col=1,
+        )
         for k, f in enumerate(forecasts):
             colour = PALETTE[k % len(PALETTE)]
             name = f"{group} · {f.scenario.name}"  # type: ignore[attr-defined]
             x = list(f.dates) + list(f.dates[::-1])  # type: ignore[attr-defined]
             band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])  # type: ignore[attr-defined]
-            fig.add_trace(go.Scatter(x=x, y=band, fill="toself", line={"width": 0}, fillcolor=colour, opacity=0.2,
-                                     legendgroup=group, showlegend=False, hoverinfo="skip"), row=1, col=1)
-            fig.add_trace(go.Scatter(x=f.dates, y=f.median_mm[i], mode="lines", name=name, legendgroup=group,  # type: ignore[attr-defined]
-                                     line={"color": colour, "dash": "dash"},
-                                     hovertemplate=name + "<br>%{x|%Y-%m-%d}: %{y:.0f} mm<extra></extra>"), row=1, col=1)
-            fig.add_trace(go.Scatter(x=f.dates, y=f.head_m[i], mode="lines", name=name, legendgroup=group, showlegend=False,  # type: ignore[attr-defined]
-                                     line={"color": colour, "dash": "dash"}), row=2, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=band,
+                    fill="toself",
+                    line={"width": 0},
+                    fillcolor=colour,
+                    opacity=0.2,
+                    legendgroup=group,
+                    showlegend=False,
+                    hoverinfo="skip",
+                ),
+                row=1,
+                col=1,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=f.dates,
+                    y=f.median_mm[i],
+                    mode="lines",
+                    name=name,
+                    legendgroup=group,  # type: ignore[attr-defined]
+                    line={"color": colour, "dash": "dash"},
+                    hovertemplate=name + "<br>%{x|%Y-%m-%d}: %{y:.0f} mm<extra></extra>",
+                ),
+                row=1,
+                col=1,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=f.dates,
+                    y=f.head_m[i],
+                    mode="lines",
+                    name=name,
+                    legendgroup=group,
+                    showlegend=False,  # type: ignore[attr-defined]
+                    line={"color": colour, "dash": "dash"},
+                ),
+                row=2,
+                col=1,
+            )
     fig.update_yaxes(title_text="mm (down positive)", autorange="reversed", row=1, col=1)
     fig.update_yaxes(title_text="head (m above datum)", row=2, col=1)
     fig.update_xaxes(title_text="date", row=2, col=1)
-    fig.update_layout(title="Forecast under groundwater scenarios", height=680, margin={"l": 60, "r": 20, "t": 70, "b": 50})
+    fig.update_layout(
+        title="Forecast under groundwater scenarios", height=680, margin={"l": 60, "r": 20, "t": 70, "b": 50}
+    )
     return fig

@@ -67,7 +67,16 @@ def colours(values: np.ndarray, vmin: float, vmax: float, ramp: str = "subsidenc
     return out
 
 
-CATEGORY_COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (23, 190, 207), (140, 86, 75), (227, 119, 194))
+CATEGORY_COLOURS = (
+    (31, 119, 180),
+    (214, 39, 40),
+    (44, 160, 44),
+    (148, 103, 189),
+    (255, 127, 14),
+    (23, 190, 207),
+    (140, 86, 75),
+    (227, 119, 194),
+)
 
 
 def category_colours(labels: np.ndarray) -> tuple[np.ndarray, str]:

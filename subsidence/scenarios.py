@@ -94,12 +94,18 @@ def future_heads(data: SeriesData, scenario: Scenario, future_days: np.ndarray) 
     days = data.days
     recent = days >= days[-1] - TREND_WINDOW_DAYS
     if recent.sum() < 4:
-        raise SubsidenceError("a scenario needs at least 4 acquisitions in the last two years to fit the head trend")
+        raise SubsidenceError(
+            "a scenario needs at least 4 acquisitions in the last two years to fit the head trend"
+        )
     coef, *_ = np.linalg.lstsq(_design(days[recent]), data.head_m[:, recent].T, rcond=None)  # (4, n)
     at_last = _design(np.array([days[-1]])) @ coef  # (1, n)
     future = _design(np.asarray(future_days, float))
     seasonal = future[:, 2:] @ coef[2:] - _design(np.array([days[-1]]))[:, 2:] @ coef[2:]  # (F, n)
-    rate = coef[1] if scenario.rate_m_per_yr is None else np.full(data.n_points, scenario.rate_m_per_yr / DAYS_PER_YEAR)
+    rate = (
+        coef[1]
+        if scenario.rate_m_per_yr is None
+        else np.full(data.n_points, scenario.rate_m_per_yr / DAYS_PER_YEAR)
+    )
     elapsed = np.asarray(future_days, float)[:, None] - days[-1]
     # start from the last observed head so the scenario joins the record without a jump
     offset = data.head_m[:, -1] - at_last[0]
@@ -140,7 +146,9 @@ def forecast(models: Sequence, data: SeriesData, scenario: Scenario, horizon_yea
     if not 0 < horizon_years <= 30:
         raise SubsidenceError(f"horizon_years must be in (0, 30]; found {horizon_years}")
     last = data.dates[-1]
-    future_dates = pd.date_range(last, last + pd.Timedelta(days=horizon_years * DAYS_PER_YEAR), freq=f"{STEP_DAYS}D")[1:]
+    future_dates = pd.date_range(
+        last, last + pd.Timedelta(days=horizon_years * DAYS_PER_YEAR), freq=f"{STEP_DAYS}D"
+    )[1:]
     future_days = (future_dates - data.dates[0]).days.to_numpy(float)
     heads = future_heads(data, scenario, future_days)
     ext = extend(data, future_dates, heads)

@@ -56,7 +56,9 @@ def test_forecasts_start_at_insar_and_recovery_adds_less() -> None:
     falling = forecast(models, data, PRESETS[0], 3)
     recovering = forecast(models, data, PRESETS[2], 3)
     np.testing.assert_allclose(falling.median_mm[:, 0], data.subsidence_mm[:, -1])
-    assert np.all(falling.low_mm <= falling.median_mm + 1e-9) and np.all(falling.median_mm <= falling.high_mm + 1e-9)
+    assert np.all(falling.low_mm <= falling.median_mm + 1e-9) and np.all(
+        falling.median_mm <= falling.high_mm + 1e-9
+    )
     assert np.all(recovering.added_mm < falling.added_mm)
     table = scenario_table([falling, recovering])
     assert table["mean_added_mm"].iloc[0] > table["mean_added_mm"].iloc[1]
