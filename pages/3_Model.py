@@ -6,14 +6,14 @@ import streamlit as st
 
 from subsidence.errors import SubsidenceError
 from subsidence.figures import loss_figure
-from subsidence.modelio import list_models
+from subsidence.modelio import check_model_name, list_models
 from subsidence.models import model_names
 from subsidence.pipeline import SPLIT_KINDS, save_trained
 from subsidence.report import metrics_vs_paper
 from ui import keys
 from ui.area import study_area_sidebar
 from ui.cache import area_key, series_for
-from ui.models import MODELS_DIR, CurrentModel, load_saved, set_current
+from ui.models import MODELS_DIR, CurrentModel, load_saved, load_uploaded, set_current
 from ui.training import delete_saved, reset_to_paper, settings_form, start_training
 
 st.set_page_config(page_title="Model", page_icon="🧠", layout="wide")
@@ -78,11 +78,24 @@ if mode == "Train a new model":
                     key=keys.SAVE_NAME,
                 )
                 if st.form_submit_button("Save model"):
-                    path = save_trained(trained, MODELS_DIR / name, area, data)
-                    st.success(f"Saved to {path}")
+                    try:
+                        path = save_trained(trained, MODELS_DIR / check_model_name(name), area, data)
+                    except SubsidenceError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.success(f"Saved to {path}")
 
     progress_panel()
 else:
+    upload = st.file_uploader("Open a model saved elsewhere (.zip)", type=["zip"], key=keys.MODEL_UPLOAD)
+    if upload is not None:
+        try:
+            current = load_uploaded(upload.name, upload.getvalue(), area, data)
+        except SubsidenceError as exc:
+            st.error(f"{upload.name} cannot be used here: {exc}")
+        else:
+            set_current(current)
+            st.success(f"Loaded {current.name} from {upload.name}; the Results page now shows it.")
     saved = list_models(MODELS_DIR)
     if saved.empty:
         st.info(f"No saved models in {MODELS_DIR}.")

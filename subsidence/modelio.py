@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import uuid
 import zipfile
@@ -317,3 +318,22 @@ def delete_model(path: str | Path) -> None:
     if not _is_saved_model(path):
         raise ModelFileError(f"{path}: not a saved model (no {META}); nothing deleted")
     _remove(path)
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+
+
+def check_model_name(name: str) -> str:
+    """A model folder name a user typed, checked: letters, digits, ``.``, ``_``, ``-`` only.
+
+    Raises
+    ------
+    ModelFileError
+        For anything else (a path, an empty name), saying what is allowed.
+    """
+    name = name.strip()
+    if not _NAME.match(name) or ".." in name:
+        raise ModelFileError(
+            f"model name {name!r}: use 1-80 letters, digits, '.', '_' or '-' (no spaces or slashes), starting with a letter or digit"
+        )
+    return name

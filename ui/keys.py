@@ -33,7 +33,8 @@ TRAIN_JOB = "train_job"
 SAVE_NAME = "save_name"
 SAVED_CHOICE = "saved_choice"
 CONFIRM_DELETE = "confirm_delete"
-CURRENT_MODEL = "current_model"  # the model the Results page shows
+CURRENT_MODEL = "current_model"
+MODEL_UPLOAD = "model_upload"  # the model the Results page shows
 
 # results page
 RESULTS_MAP = "results_map"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,23 @@ def load_saved(path: Path, area: StudyArea, data: SeriesData) -> CurrentModel:
     return CurrentModel(
         meta.get("model", "?"), model, test_idx, str(path), area_key(area), meta.get("metrics", {})
     )
+
+
+MAX_MODEL_MB = 50
+
+
+def load_uploaded(name: str, data: bytes, area: StudyArea, series: SeriesData) -> CurrentModel:
+    """Load a model archive a user uploaded (checked like any saved model; never unpickled)."""
+    if len(data) > MAX_MODEL_MB * 1_000_000:
+        raise SubsidenceError(
+            f"{name}: {len(data) / 1e6:.0f} MB is over the {MAX_MODEL_MB} MB limit for a model"
+        )
+    folder = Path(tempfile.gettempdir()) / "subsidence-models"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.zip"
+    if not path.exists():
+        path.write_bytes(data)
+    return load_saved(path, area, series)
 
 
 def current_model(area: StudyArea, data: SeriesData) -> CurrentModel | None:

@@ -84,3 +84,43 @@ def test_stop_ends_training_early(models_dir: Path) -> None:
     job = at.session_state[keys.TRAIN_JOB]
     assert job.stopped and job.result.epochs_trained < 300
     assert any("stopped early by you" in s.value for s in at.success)
+
+
+def _zip_folder(folder: Path, tamper: bool = False) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for f in sorted(folder.iterdir()):
+            data = f.read_bytes()
+            if tamper and f.suffix == ".safetensors":
+                data = data[:-4] + b"\x00\x00\x00\x00"
+            z.writestr(f"{folder.name}/{f.name}", data)
+    return buf.getvalue()
+
+
+def test_upload_a_model_archive_and_refuse_a_tampered_one(models_dir: Path) -> None:
+    shipped = ROOT / "models" / "paper-lstm-demo"
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    at.radio(key=keys.MODEL_MODE).set_value("Load a saved model").run()
+    at.file_uploader(key=keys.MODEL_UPLOAD).set_value(
+        ("bad.zip", _zip_folder(shipped, tamper=True), "application/zip")
+    ).run()
+    assert not at.exception
+    assert any("bad.zip cannot be used here" in e.value for e in at.error)
+    at.file_uploader(key=keys.MODEL_UPLOAD).set_value(
+        ("good.zip", _zip_folder(shipped), "application/zip")
+    ).run()
+    assert not at.exception
+    assert any("Loaded paper-lstm from good.zip" in s.value for s in at.success)
+
+
+def test_model_names_typed_by_users_cannot_be_paths() -> None:
+    from subsidence.errors import SubsidenceError
+    from subsidence.modelio import check_model_name
+
+    assert check_model_name(" run-1.b_2 ") == "run-1.b_2"
+    for bad in ("../evil", "a/b", "", "..", "with space"):
+        with pytest.raises(SubsidenceError, match="letters, digits"):
+            check_model_name(bad)
