@@ -13,7 +13,7 @@ from subsidence.report import metrics_vs_paper
 from ui import keys
 from ui.area import study_area_sidebar
 from ui.cache import area_key, series_for
-from ui.models import MODELS_DIR, CurrentModel, load_saved, load_uploaded, set_current
+from ui.models import MODELS_DIR, SHIPPED, CurrentModel, load_saved, load_uploaded, set_current
 from ui.training import delete_saved, reset_to_paper, settings_form, start_training
 
 st.set_page_config(page_title="Model", page_icon="🧠", layout="wide")
@@ -36,6 +36,7 @@ if mode == "Train a new model":
     submitted = settings_form(model_names(), SPLIT_KINDS)
     if submitted:
         st.session_state[keys.TRAIN_JOB] = start_training(area, data)
+        st.session_state[keys.TRAIN_JOB].meta["area"] = area_key(area)
 
     @st.fragment(run_every=1.0)
     def progress_panel() -> None:
@@ -56,21 +57,29 @@ if mode == "Train a new model":
             st.error(f"Training failed: {job.error}")
         elif job.result is not None:
             trained = job.result
+            if job.meta.get("area") != area_key(area):
+                st.warning(
+                    "This model was trained on another study area: choose that area again to use or save it."
+                )
+                return
             note = " (stopped early by you)" if job.stopped else ""
             st.success(
                 f"Trained {trained.name} in {trained.seconds:.1f} s, {trained.epochs_trained or '-'} epochs{note}."
             )
             st.dataframe(metrics_vs_paper(trained.metrics), hide_index=True)
-            set_current(
-                CurrentModel(
-                    trained.name,
-                    trained.model,
-                    trained.split.test_idx,
-                    "trained in this session",
-                    area_key(area),
-                    trained.metrics,
+            if not job.meta.get("made_current"):  # once: a model loaded later must not be replaced
+                job.meta["made_current"] = True
+                set_current(
+                    CurrentModel(
+                        trained.name,
+                        trained.model,
+                        trained.split.test_idx,
+                        "trained in this session",
+                        area_key(area),
+                        trained.metrics,
+                        f"test points of the {trained.split.kind} split",
+                    )
                 )
-            )
             with st.form("save_form"):
                 name = st.text_input(
                     "Save as",
@@ -79,11 +88,15 @@ if mode == "Train a new model":
                 )
                 if st.form_submit_button("Save model"):
                     try:
-                        path = save_trained(trained, MODELS_DIR / check_model_name(name), area, data)
+                        job.meta["saved"] = (
+                            "ok",
+                            f"Saved to {save_trained(trained, MODELS_DIR / check_model_name(name), area, data)}",
+                        )
                     except SubsidenceError as exc:
-                        st.error(str(exc))
-                    else:
-                        st.success(f"Saved to {path}")
+                        job.meta["saved"] = ("error", str(exc))
+            kind, message = job.meta.get("saved", ("", ""))
+            if kind:
+                (st.success if kind == "ok" else st.error)(message)
 
     progress_panel()
 else:
@@ -113,4 +126,12 @@ else:
             st.success(f"Loaded {current.name} from {choice}; the Results page now shows it.")
             st.dataframe(metrics_vs_paper(current.metrics), hide_index=True)
     confirm = right.checkbox(f"Yes, delete {choice}", key=keys.CONFIRM_DELETE)
-    right.button("Delete", disabled=not confirm, on_click=delete_saved, args=(choice,), key="delete_model")
+    shipped = choice == SHIPPED
+    right.button(
+        "Delete",
+        disabled=not confirm or shipped,
+        on_click=delete_saved,
+        args=(choice,),
+        key="delete_model",
+        help="The shipped demo model cannot be deleted here." if shipped else None,
+    )

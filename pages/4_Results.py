@@ -27,12 +27,12 @@ if current is None:
     st.warning("No model for this study area yet: train or load one on the Model page.")
     st.page_link("pages/3_Model.py", label="Go to the Model page", icon="🧠")
     st.stop()
-run_key = f"{cache.area_key(area)}|{current.source}|{id(current.model)}"
+run_key = f"{cache.area_key(area)}|{current.token}"
 res = cache.results(current.model, data, current.test_idx, run_key)
 
 st.title("Results")
 st.caption(
-    f"Model **{current.name}** ({current.source}), scored on {int(res.test_mask.sum()):,} test points."
+    f"Model **{current.name}** ({current.source}), scored on {int(res.test_mask.sum()):,} points: {current.points}."
 )
 modes = list(res.modes)
 mode = st.radio(

@@ -30,7 +30,10 @@ with st.form("compare_form"):
     a.selectbox("Validation", list(KINDS), index=list(KINDS).index(SPATIAL), key=keys.COMPARE_KIND)
     b.number_input("Folds", min_value=2, max_value=10, value=5, key=keys.COMPARE_FOLDS)
     c.number_input("LSTM epochs (at most)", min_value=1, max_value=200, value=20, key=keys.COMPARE_EPOCHS)
-    if st.form_submit_button("Run the comparison", type="primary") and st.session_state[keys.COMPARE_MODELS]:
+    run_now = st.form_submit_button("Run the comparison", type="primary")
+    if run_now and not st.session_state[keys.COMPARE_MODELS]:
+        st.warning("Choose at least one model.")
+    elif run_now:
         s = st.session_state
         s[keys.COMPARE_JOB] = jobs.start(
             "comparison",
@@ -41,12 +44,18 @@ with st.form("compare_form"):
             folds=int(s[keys.COMPARE_FOLDS]),
             lstm_epochs=int(s[keys.COMPARE_EPOCHS]),
         )
+        s[keys.COMPARE_JOB].meta["area"] = cache.area_key(area)
 
 
 @st.fragment(run_every=1.0)
 def progress_panel() -> None:
     job = st.session_state.get(keys.COMPARE_JOB)
-    if job is None or not job.running:
+    if job is None:
+        return
+    if not job.running:
+        if not job.meta.get("shown"):  # the main script stopped before the results: draw them now
+            job.meta["shown"] = True
+            st.rerun()
         return
     last = job.reports[-1] if job.reports else None
     st.progress(
@@ -58,6 +67,9 @@ def progress_panel() -> None:
 
 progress_panel()
 job = st.session_state.get(keys.COMPARE_JOB)
+if job is not None and job.meta.get("area") != cache.area_key(area):
+    st.info("The last comparison ran on another study area: run it again for this one.")
+    st.stop()
 if job is None or job.running:
     st.info("Choose models and press **Run the comparison**; training shows progress here.")
     st.stop()

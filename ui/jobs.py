@@ -27,6 +27,7 @@ class Job:
     error: str | None = None
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    meta: dict[str, Any] = field(default_factory=dict)  # what the page needs to remember (area, shown)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 

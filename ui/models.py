@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ class CurrentModel:
     source: str  # "trained in this session" or the folder it was loaded from
     area: str  # area_key of the study area it belongs to
     metrics: dict[str, Any] = field(default_factory=dict)
+    points: str = "test points"  # which points are scored, in words
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)  # identifies this model in caches
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
@@ -46,9 +49,9 @@ def load_saved(path: Path, area: StudyArea, data: SeriesData) -> CurrentModel:
     from subsidence.pipeline import saved_test_points
 
     model, meta = _load(str(path), path.stat().st_mtime, area, area_key(area))
-    test_idx, _ = saved_test_points(meta, area, data)
+    test_idx, points = saved_test_points(meta, area, data)
     return CurrentModel(
-        meta.get("model", "?"), model, test_idx, str(path), area_key(area), meta.get("metrics", {})
+        meta.get("model", "?"), model, test_idx, str(path), area_key(area), meta.get("metrics", {}), points
     )
 
 

@@ -124,3 +124,17 @@ def test_model_names_typed_by_users_cannot_be_paths() -> None:
     for bad in ("../evil", "a/b", "", "..", "with space"):
         with pytest.raises(SubsidenceError, match="letters, digits"):
             check_model_name(bad)
+
+
+def test_a_model_stays_with_the_area_it_was_trained_on(models_dir: Path) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    at.selectbox(key=keys.MODEL_NAME).set_value("persistence")
+    at.button[1].click()
+    at.run()
+    at = _wait_for_training(at)
+    trained_on = at.session_state[keys.CURRENT_MODEL].area
+    assert "demo_small" in trained_on
+    at.selectbox(key=keys.AREA_CHOICE).set_value("demo_beijing").run()
+    assert not at.exception
+    assert any("trained on another study area" in w.value for w in at.warning)
+    assert at.session_state[keys.CURRENT_MODEL].area == trained_on
