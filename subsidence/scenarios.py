@@ -126,11 +126,18 @@ def extend(data: SeriesData, future_dates: pd.DatetimeIndex, head_m: np.ndarray)
 def fit_ensemble(
     data: SeriesData, folds: int = 3, seed: int = 0, progress: Callable[[float, str], None] | None = None
 ) -> list:  # type: ignore[type-arg]
-    """The ``consolidation`` model refitted on the training points of each spatial-block fold."""
+    """The ``consolidation`` model refitted on the training points of each spatial-block fold.
+
+    A study area too small to hold ``folds`` spatial blocks gets one model fitted on every
+    point (the forecast then has no band).
+    """
     from subsidence.crossval import SPATIAL, make_folds, subsidence_range_m
     from subsidence.models.consolidation import Consolidation
 
-    fold_list = make_folds(data, SPATIAL, folds, seed, block_size_m=subsidence_range_m(data))
+    try:
+        fold_list = make_folds(data, SPATIAL, folds, seed, block_size_m=subsidence_range_m(data))
+    except SubsidenceError:  # an area too small for spatial folds: one fit on every point, no band
+        return [Consolidation().fit(data, np.arange(data.n_points), seed=seed)]
     models = []
     for i, fold in enumerate(fold_list):
         if progress is not None:
