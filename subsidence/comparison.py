@@ -73,11 +73,9 @@ def compare(
     """
     names = list(names or model_names())
     block = subsidence_range_m(data)
-    fold_list = (
-        make_folds(data, kind, folds, seed, block_size_m=block)
-        if kind == SPATIAL
-        else make_folds(data, kind, folds, seed)
-    )
+    fold_list = make_folds(
+        data, kind, folds, seed, block_size_m=block
+    )  # the block size serves spatial folds only
     configs = {k: v for k, v in lstm_configs(lstm_epochs).items() if k in names}
     cv = cross_validate(data, names, fold_list, seed, progress, kind=kind, configs=configs)
     table = leaderboard(data, names, cv=cv)

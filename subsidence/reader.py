@@ -496,8 +496,8 @@ def _read_layer(
             f"({LAYER_UNITS[layer]}), found properties {[c for c in frame.columns if c != 'geometry']}"
         )
     values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(float)
-    frame = frame[np.isfinite(values) & frame.geometry.notna().to_numpy()]
-    values = values[np.isfinite(values)][: len(frame)]
+    usable = np.isfinite(values) & frame.geometry.notna().to_numpy()
+    frame, values = frame[usable], values[usable]
     if len(frame) == 0:
         raise BundleError(
             f"{path.name}: no feature has a numeric 'value'; expected numbers in {LAYER_UNITS[layer]}"

@@ -44,7 +44,8 @@ def settings_form(names: Sequence[str], split_kinds: Sequence[str]) -> bool:
             "Model",
             list(names),
             key=keys.MODEL_NAME,
-            help="paper-lstm is the paper's; the others are described in docs/models.md",
+            help="paper-lstm is the paper's. The LSTM settings below apply to it; other models keep their own "
+            "settings (the epoch cap also limits spatial-lstm and physics-lstm). See docs/models.md.",
         )
         b.radio(
             "Split of the points",

@@ -162,3 +162,13 @@ def test_layers_absent_or_as_points_or_geotiff(tiny: Path) -> None:
     area = load_study_area(tiny)
     assert area.thickness is not None and area.thickness.kind == "raster"
     assert area.thickness.raster is not None and area.thickness.raster.values.shape == (20, 30)
+
+
+def test_layer_features_without_geometry_keep_values_aligned(tiny: Path) -> None:
+    layer = json.loads((tiny / "thickness.geojson").read_text())
+    layer["features"][0]["geometry"] = None  # value 10 loses its line: 30, 60, 90 must stay with theirs
+    (tiny / "thickness.geojson").write_text(json.dumps(layer))
+    area = load_study_area(tiny)
+    assert area.thickness is not None
+    assert list(area.thickness.line_values) == [30, 60, 90]
+    assert set(np.unique(area.thickness.values)) == {30, 60, 90}
