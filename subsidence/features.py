@@ -164,7 +164,7 @@ def seasonal_inputs_useful(data: SeriesData) -> bool:
 def season_inputs(data: SeriesData) -> tuple[np.ndarray, np.ndarray]:
     """Sine and cosine of the day of year at the middle of intervals 1 .. E - 2, shape (E - 2,) each."""
     middle = data.dates[1:-1] + (data.dates[2:] - data.dates[1:-1]) / 2
-    angle = 2 * np.pi * middle.dayofyear.to_numpy(float) / DAYS_PER_YEAR
+    angle = 2 * np.pi * middle.day_of_year.to_numpy(float) / DAYS_PER_YEAR
     return np.sin(angle), np.cos(angle)
 
 
