@@ -14,7 +14,7 @@ The rules (written out with their reasons in ``docs/protocols.md``):
    half of what the block lost to the range when blocks were shrunk (so train and test points
    stay about a range apart across a block edge), halved until every fold keeps at least half
    of its training points.
-3. **No honest spatial split** (blocks of a quarter of the range still fall in fewer than 4
+3. **No honest spatial split** (fewer than :data:`LOO_MAX_POINTS` points, or blocks of a quarter of the range still fall in fewer than 4
    occupied blocks, or a fold would have fewer than :data:`MIN_TEST_POINTS` test points): the
    default falls back to the paper's random split and says why; the user can choose the
    temporal hold-out of the last acquisitions (any forecast claim) or leave-one-out. An
@@ -283,6 +283,11 @@ def default_protocol(
             alternatives=tuple(others[:-1] if kind is None else [k for k in KINDS if k != LEAVE_ONE_OUT]),
         )
 
+    if n < LOO_MAX_POINTS and block_m is None:
+        raise ProtocolError(
+            f"no honest spatial split with {n} points (fewer than {LOO_MAX_POINTS}): blocks would hold one or two "
+            f"points and leave too few to learn from; choose {', '.join(others)}"
+        )
     range_m, how = estimate_range_m(data, seed)
     plan = _spatial_plan(data, range_m, n_folds, block_m, buffer_m, seed)
     if isinstance(plan, str):
@@ -295,7 +300,7 @@ def default_protocol(
             None,
             None,
             f"No honest spatial split: {plan}{how}. The random 70/30 split is used instead; it measures "
-            f"interpolation between neighbours. You can also {offer.replace('choose ', 'choose ')}.",
+            f"interpolation between neighbours. You can also choose {', '.join(k for k in others if k != RANDOM)}.",
             range_m=range_m,
             alternatives=(TEMPORAL,) if temporal_ok else (),
         )
