@@ -13,6 +13,11 @@ Three ways to split (``kind``):
 ``temporal``
     Fit on the first epochs of every point, score one-step predictions of the last
     ``n_test_epochs`` changes only: the protocol for any forecasting claim.
+``leave-one-out``
+    Each point is the test set once (tiny networks such as ~20 levelling benchmarks).
+
+Which one fits a study area, with which blocks and buffer, is decided by
+:func:`subsidence.protocols.default_protocol` (rules in ``docs/protocols.md``).
 
 Out-of-fold predictions are pooled and scored with :mod:`subsidence.evaluation` (the paper's
 metrics, by severity class). :func:`noise_floor` gives the scatter of epoch-to-epoch changes at
@@ -34,14 +39,18 @@ from scipy.spatial import cKDTree
 from subsidence.errors import SubsidenceError
 from subsidence.evaluation import metrics, point_table, severity_table
 from subsidence.models import model_class
-from subsidence.models.base import FREE_RUNNING, ONE_STEP, ProgressCallback, SeriesData, TrainingProgress
+from subsidence.models.base import (
+    FREE_RUNNING,
+    ONE_STEP,
+    ProgressCallback,
+    SeriesData,
+    StopFlag,
+    TrainingProgress,
+)
 from subsidence.models.baselines import linear_velocity_mm_per_day
+from subsidence.protocols import LEAVE_ONE_OUT, RANDOM, SPATIAL, TEMPORAL
 from subsidence.splits import block_ids, random_split
-
-SPATIAL = "spatial-block"
-RANDOM = "random"
-TEMPORAL = "temporal"
-KINDS = (SPATIAL, RANDOM, TEMPORAL)
+from subsidence.threads import torch_threads
 
 
 @dataclass(frozen=True)
@@ -153,41 +162,56 @@ def spatial_block_folds(
 
 def make_folds(
     data: SeriesData,
-    kind: str = SPATIAL,
-    n_folds: int = 5,
+    kind: str | None = None,
+    n_folds: int | None = None,
     seed: int = 0,
     *,
     block_size_m: float | None = None,
     buffer_m: float | None = None,
-    n_test_epochs: int = 6,
+    n_test_epochs: int | None = None,
 ) -> list[Fold]:
-    """Folds of ``kind`` (see the module docstring).
+    """Folds of ``kind`` (see the module docstring), with defaults from the data.
+
+    ``kind`` None and every option None give the protocol the data allow
+    (:func:`subsidence.protocols.default_protocol`: spatial blocks sized to the area,
+    leave-one-out for tiny networks, random when no spatial split is honest).
 
     Parameters
     ----------
-    block_size_m : float, optional
-        Default: the variogram range of last-epoch subsidence (:func:`subsidence_range_m`).
-    buffer_m : float, optional
-        Default: a quarter of the block size.
-    n_test_epochs : int
-        Changes held out at the end for ``temporal``.
+    n_folds : int, optional
+        Spatial folds; default from the occupied blocks (2..5).
+    block_size_m, buffer_m : float, optional
+        Default: the variogram range of last-epoch subsidence (:func:`subsidence_range_m`),
+        shrunk for small areas, and a buffer from it (``docs/protocols.md``).
+    n_test_epochs : int, optional
+        Changes held out at the end for ``temporal`` (default about 15 % of the epochs).
+
+    Raises
+    ------
+    ProtocolError
+        When an explicitly requested split cannot be made; the message offers the others.
     """
-    if kind not in KINDS:
-        raise SubsidenceError(f"unknown split kind {kind!r}: expected one of {', '.join(KINDS)}")
-    if kind == RANDOM:
+    from subsidence.protocols import default_protocol
+
+    protocol = default_protocol(
+        data, kind, n_folds, seed, block_m=block_size_m, buffer_m=buffer_m, n_test_epochs=n_test_epochs
+    )
+    return protocol_folds(data, protocol, seed)
+
+
+def protocol_folds(data: SeriesData, protocol: Any, seed: int = 0) -> list[Fold]:
+    """The folds of a :class:`subsidence.protocols.Protocol`."""
+    if protocol.kind == RANDOM:
         train, test = random_split(data.n_points, 0.3, seed)
         return [Fold(train, test)]
-    if kind == TEMPORAL:
-        if not 1 <= n_test_epochs <= data.n_epochs - 4:
-            raise SubsidenceError(
-                f"n_test_epochs must be in 1..{data.n_epochs - 4} for {data.n_epochs} epochs, found {n_test_epochs}"
-            )
+    if protocol.kind == TEMPORAL:
         everyone = np.arange(data.n_points, dtype=np.int64)
-        fit_epochs = data.n_epochs - n_test_epochs
+        fit_epochs = data.n_epochs - protocol.n_test_epochs
         return [Fold(everyone, everyone, fit_epochs=fit_epochs, score_from_column=fit_epochs - 1)]
-    size = block_size_m if block_size_m is not None else subsidence_range_m(data, seed=seed)
-    buffer = buffer_m if buffer_m is not None else size / 4
-    return spatial_block_folds(data.xy_m, size, n_folds, seed, buffer)
+    if protocol.kind == LEAVE_ONE_OUT:
+        every = np.arange(data.n_points, dtype=np.int64)
+        return [Fold(np.delete(every, i), every[i : i + 1]) for i in range(data.n_points)]
+    return spatial_block_folds(data.xy_m, protocol.block_m, protocol.n_folds, seed, protocol.buffer_m)
 
 
 def noise_floor(data: SeriesData, stable_fraction: float = 0.1) -> float:
@@ -225,63 +249,109 @@ class CrossValidation:
     free_predictions: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FitProgress(TrainingProgress):
+    """A progress report of a cross-validation: ``epoch`` fits done of ``max_epochs``.
+
+    ``fraction`` (0..1) also counts the epochs of the fit under way; ``message`` reads
+    "fit 3 of 12: spatial-lstm, fold 2 of 4 · epoch 5 of 20".
+    """
+
+    fraction: float = 0.0
+
+
+class Stopped(SubsidenceError):
+    """The user stopped a cross-validation; nothing it computed is kept."""
+
+
 def cross_validate(
     data: SeriesData,
     model_names: Sequence[str],
-    folds: int | Sequence[Fold] = 5,
+    folds: int | Sequence[Fold] | None = None,
     seed: int = 0,
     progress: ProgressCallback | None = None,
     *,
-    kind: str = SPATIAL,
+    kind: str | None = None,
     configs: dict[str, Any] | None = None,
+    stop: StopFlag | None = None,
     **fold_options: Any,
 ) -> CrossValidation:
     """Fit every model on every fold and collect the out-of-fold one-step predictions.
 
     Parameters
     ----------
-    folds : int or sequence of Fold
-        Number of folds for :func:`make_folds` (with ``kind`` and ``fold_options``), or the folds.
+    folds : int, sequence of Fold, or None
+        Number of folds for :func:`make_folds` (with ``kind`` and ``fold_options``; None: from
+        the data), or the folds.
     configs : dict, optional
         Model name -> config object passed to the model's constructor (default settings otherwise).
     progress : callable, optional
-        Called after each (model, fold) with a :class:`TrainingProgress` whose ``epoch`` counts
-        the fits done, ``max_epochs`` the fits in all, ``message`` names the model and fold.
+        Called with a :class:`FitProgress` when each fit starts, after each training epoch
+        and after each fit: ``epoch`` counts the fits done, ``max_epochs`` the fits in all,
+        ``fraction`` the share done, ``message`` names the fit, model, fold and epoch.
+    stop : callable, optional
+        Checked inside training (every batch) and between fits; when it returns True the
+        work ends with :class:`Stopped`.
     """
     fold_list = tuple(
-        make_folds(data, kind, folds, seed, **fold_options) if isinstance(folds, int) else folds
+        make_folds(data, kind, folds, seed, **fold_options)
+        if folds is None or isinstance(folds, int)
+        else folds
     )
+    kind = kind if kind is not None else _kind_of(fold_list)
     configs = configs or {}
     scored = np.unique(np.concatenate([f.test_idx for f in fold_list]))
     predictions, free_predictions, seconds = {}, {}, {}
     done, total = 0, len(model_names) * len(fold_list)
-    for name in model_names:
-        cls = model_class(name)
-        out = np.full((data.n_points, data.n_epochs - 1), np.nan)
-        free = np.full_like(out, np.nan) if kind != TEMPORAL else None
-        start = time.perf_counter()
-        for i, fold in enumerate(fold_list):
-            fit_data = data if fold.fit_epochs is None else _first_epochs(data, fold.fit_epochs)
-            model = cls(configs.get(name)) if name in configs else cls()
-            fitted = model.fit(fit_data, fold.train_idx, seed=seed + i)
-            pred = fitted.predict(data, ONE_STEP)
-            rows = fold.test_idx
-            out[rows, fold.score_from_column :] = pred[rows, fold.score_from_column :]
+
+    def report(message: str, within: float = 0.0) -> None:
+        if progress is not None:
+            progress(FitProgress(done, total, 0.0, message=message, fraction=(done + within) / total))
+
+    with torch_threads():
+        for name in model_names:
+            cls = model_class(name)
+            out = np.full((data.n_points, data.n_epochs - 1), np.nan)
+            free = np.full_like(out, np.nan) if kind != TEMPORAL else None
+            start = time.perf_counter()
+            for i, fold in enumerate(fold_list):
+                if stop is not None and stop():
+                    raise Stopped(f"stopped by you after {done} of {total} fits")
+                label = f"fit {done + 1} of {total}: {name}, fold {i + 1} of {len(fold_list)}"
+                report(label)
+
+                def epoch_report(p: TrainingProgress, label: str = label) -> None:
+                    report(f"{label} · epoch {p.epoch} of {p.max_epochs}", p.epoch / max(p.max_epochs, 1))
+
+                fit_data = data if fold.fit_epochs is None else _first_epochs(data, fold.fit_epochs)
+                model = cls(configs.get(name)) if name in configs else cls()
+                fitted = model.fit(fit_data, fold.train_idx, seed=seed + i, progress=epoch_report, stop=stop)
+                if stop is not None and stop():
+                    raise Stopped(f"stopped by you during fit {done + 1} of {total}")
+                pred = fitted.predict(data, ONE_STEP)
+                rows = fold.test_idx
+                out[rows, fold.score_from_column :] = pred[rows, fold.score_from_column :]
+                if free is not None:
+                    try:
+                        free[rows] = fitted.predict(data, FREE_RUNNING)[rows]
+                    except SubsidenceError:
+                        free = None
+                done += 1
+                report(f"{name}: fold {i + 1} of {len(fold_list)} done ({done} of {total} fits)")
+            seconds[name] = time.perf_counter() - start
+            predictions[name] = out
             if free is not None:
-                try:
-                    free[rows] = fitted.predict(data, FREE_RUNNING)[rows]
-                except SubsidenceError:
-                    free = None
-            done += 1
-            if progress is not None:
-                progress(
-                    TrainingProgress(done, total, 0.0, message=f"{name}: fold {i + 1} of {len(fold_list)}")
-                )
-        seconds[name] = time.perf_counter() - start
-        predictions[name] = out
-        if free is not None:
-            free_predictions[name] = free
+                free_predictions[name] = free
     return CrossValidation(kind, fold_list, predictions, scored, seconds, free_predictions)
+
+
+def _kind_of(folds: Sequence[Fold]) -> str:
+    """The split kind that made ``folds`` (for folds passed in ready-made)."""
+    if any(f.fit_epochs is not None for f in folds):
+        return TEMPORAL
+    if len(folds) > 1 and all(f.test_idx.size == 1 for f in folds):
+        return LEAVE_ONE_OUT
+    return RANDOM if len(folds) == 1 else SPATIAL
 
 
 def _first_epochs(data: SeriesData, n_epochs: int) -> SeriesData:
@@ -290,17 +360,18 @@ def _first_epochs(data: SeriesData, n_epochs: int) -> SeriesData:
         dates=data.dates[:n_epochs],
         subsidence_mm=data.subsidence_mm[:, :n_epochs],
         head_m=data.head_m[:, :n_epochs],
+        observed=None if data.observed is None else data.observed[:, :n_epochs],
     )
 
 
 def leaderboard(
     data: SeriesData,
     model_names: Sequence[str],
-    folds: int | Sequence[Fold] = 5,
+    folds: int | Sequence[Fold] | None = None,
     seed: int = 0,
     progress: ProgressCallback | None = None,
     *,
-    kind: str = SPATIAL,
+    kind: str | None = None,
     configs: dict[str, Any] | None = None,
     cv: CrossValidation | None = None,
     **fold_options: Any,

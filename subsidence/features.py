@@ -23,6 +23,16 @@ the paper's "monthly change". ``"per-interval"`` keeps raw changes per acquisiti
 Whatever the unit, predictions are converted back to mm per interval (multiplying by
 ``interval_days / 30``) and every metric is reported on the change per interval in mm.
 
+Seasonal inputs
+---------------
+InSAR over aquifers carries an elastic, reversible seasonal swing (pumping in summer,
+recharge in winter). A model can represent it only if it knows the season of the interval it
+predicts: ``season_sin``/``season_cos`` are the sine and cosine of the day of the year
+(2 pi doy / 365.25) at the middle of the predicted interval (known in advance: a calendar).
+They are offered (:func:`available_features` with ``seasonal=True``) only when the series is
+dense enough to see a season: at least a year long and a median interval of at most 61 days
+(:func:`seasonal_inputs_useful`).
+
 Scaling
 -------
 :class:`Scaler` is the paper's min-max scaling to [0, 1], fitted on the training points only
@@ -47,6 +57,12 @@ PER_INTERVAL = "per-interval"
 CHANGE_UNITS = (PER_30_DAYS, PER_INTERVAL)
 DAYS_PER_MONTH = 30.0
 
+SEASON_SIN = "season_sin"
+SEASON_COS = "season_cos"
+SEASON_FEATURES = (SEASON_SIN, SEASON_COS)
+DAYS_PER_YEAR = 365.25
+SEASONAL_MIN_SPAN_DAYS = 365.0
+SEASONAL_MAX_MEDIAN_INTERVAL_DAYS = 61.0
 THICKNESS_FEATURE = "thickness_m"
 PERMEABILITY_FEATURE = "permeability_m_per_day"
 _SUBSIDENCE_FEATURE = {PER_30_DAYS: "subsidence_rate_mm_per_30d", PER_INTERVAL: "subsidence_change_mm"}
@@ -69,7 +85,8 @@ def series_data(area: StudyArea, factors: Factors) -> SeriesData:
     -------
     SeriesData
         Subsidence gaps filled by linear interpolation in time per point (constant beyond
-        the first/last valid value), shifted so that every point is 0 at the first epoch.
+        the first/last valid value), shifted so that every point is 0 at the first epoch;
+        ``observed`` marks the values measured before filling (None when nothing was missing).
 
     Raises
     ------
@@ -91,6 +108,7 @@ def series_data(area: StudyArea, factors: Factors) -> SeriesData:
             raise SubsidenceError(
                 f"{name} at the points: expected {n} finite values, found shape {layer.shape}"
             )
+    observed = np.isfinite(area.subsidence_mm)
     return SeriesData(
         ps_ids=area.points["ps_id"].to_numpy().astype(str),
         xy_m=area.xy_m,
@@ -103,6 +121,7 @@ def series_data(area: StudyArea, factors: Factors) -> SeriesData:
             if factors.permeability_m_per_day is None
             else np.asarray(factors.permeability_m_per_day, float)
         ),
+        observed=None if observed.all() else observed,
     )
 
 
@@ -131,8 +150,31 @@ def fill_gaps(values: np.ndarray, times: np.ndarray) -> np.ndarray:
     return out - out[:, :1]
 
 
-def available_features(data: SeriesData, change_unit: str = PER_30_DAYS) -> tuple[str, ...]:
+def seasonal_inputs_useful(data: SeriesData) -> bool:
+    """True when the series spans a year and its median interval is at most 61 days."""
+    if data.n_epochs < 3:
+        return False
+    span = float(data.days[-1])
+    return (
+        span >= SEASONAL_MIN_SPAN_DAYS
+        and float(np.median(data.interval_days)) <= SEASONAL_MAX_MEDIAN_INTERVAL_DAYS
+    )
+
+
+def season_inputs(data: SeriesData) -> tuple[np.ndarray, np.ndarray]:
+    """Sine and cosine of the day of year at the middle of intervals 1 .. E - 2, shape (E - 2,) each."""
+    middle = data.dates[1:-1] + (data.dates[2:] - data.dates[1:-1]) / 2
+    angle = 2 * np.pi * middle.day_of_year.to_numpy(float) / DAYS_PER_YEAR
+    return np.sin(angle), np.cos(angle)
+
+
+def available_features(
+    data: SeriesData, change_unit: str = PER_30_DAYS, seasonal: bool = False
+) -> tuple[str, ...]:
     """The paper's input features that ``data`` can provide, in input order.
+
+    With ``seasonal`` the season of the predicted interval (``season_sin``, ``season_cos``)
+    is added last when :func:`seasonal_inputs_useful`.
 
     Returns
     -------
@@ -147,6 +189,8 @@ def available_features(data: SeriesData, change_unit: str = PER_30_DAYS) -> tupl
         names.append(THICKNESS_FEATURE)
     if data.permeability_m_per_day is not None:
         names.append(PERMEABILITY_FEATURE)
+    if seasonal and seasonal_inputs_useful(data):
+        names.extend(SEASON_FEATURES)
     return tuple(names)
 
 
@@ -213,12 +257,16 @@ def sequence_inputs(data: SeriesData, feature_names: Sequence[str], change_unit:
         THICKNESS_FEATURE: data.thickness_m,
         PERMEABILITY_FEATURE: data.permeability_m_per_day,
     }
+    if any(name in SEASON_FEATURES for name in feature_names):
+        sin, cos = season_inputs(data)
+        columns[SEASON_SIN] = np.broadcast_to(sin, (data.n_points, steps))
+        columns[SEASON_COS] = np.broadcast_to(cos, (data.n_points, steps))
     out = np.empty((data.n_points, steps, len(feature_names)), dtype=np.float32)
     for j, name in enumerate(feature_names):
         if name not in columns:
             raise SubsidenceError(
                 f"feature {name!r} is not one this library builds with change_unit {change_unit!r}; "
-                f"expected some of {', '.join(k for k in columns)}"
+                f"expected some of {', '.join([*columns, *SEASON_FEATURES])}"
             )
         value = columns[name]
         if value is None:

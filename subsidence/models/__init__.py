@@ -16,6 +16,7 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "paper-lstm": ("subsidence.models.lstm", "PaperLSTM"),
     "persistence": ("subsidence.models.baselines", "Persistence"),
     "linear-trend": ("subsidence.models.baselines", "LinearTrend"),
+    "seasonal-trend": ("subsidence.models.baselines", "SeasonalTrend"),
     "gm11": ("subsidence.models.baselines", "GM11"),
     "consolidation": ("subsidence.models.consolidation", "Consolidation"),
     "spatial-lstm": ("subsidence.models.hybrid", "SpatialLSTM"),

@@ -41,6 +41,9 @@ class SeriesData:
         Kriged confined groundwater level at each point, metres above datum.
     thickness_m : ndarray, shape (n,), or None
     permeability_m_per_day : ndarray, shape (n,), or None
+    observed : ndarray of bool, shape (n, E), or None
+        True where InSAR measured a value (before gap filling); None: every value observed.
+        Training losses and metrics skip what was not observed (:attr:`change_observed`).
     """
 
     ps_ids: np.ndarray
@@ -50,6 +53,7 @@ class SeriesData:
     head_m: np.ndarray
     thickness_m: np.ndarray | None
     permeability_m_per_day: np.ndarray | None
+    observed: np.ndarray | None = None
 
     @property
     def n_points(self) -> int:
@@ -79,6 +83,29 @@ class SeriesData:
         """Change in head per interval, shape (n, E - 1), metres (negative = falling)."""
         return np.diff(self.head_m, axis=1)
 
+    @property
+    def observed_mask(self) -> np.ndarray:
+        """:attr:`observed` as a bool array of shape (n, E); all True when it is None.
+
+        A mask whose shape no longer matches (a caller extended the epochs with ``replace``
+        without it) counts the epochs it does not cover as observed.
+        """
+        full = np.ones(self.subsidence_mm.shape, dtype=bool)
+        if self.observed is None:
+            return full
+        obs = np.asarray(self.observed, dtype=bool)
+        rows, cols = min(obs.shape[0], full.shape[0]), min(obs.shape[1], full.shape[1])
+        if obs.shape[0] != full.shape[0]:
+            return full
+        full[:rows, :cols] = obs[:rows, :cols]
+        return full
+
+    @property
+    def change_observed(self) -> np.ndarray:
+        """True where both ends of a change were observed, shape (n, E - 1)."""
+        obs = self.observed_mask
+        return obs[:, 1:] & obs[:, :-1]
+
     def subset(self, idx: np.ndarray) -> SeriesData:
         """The same data for the points ``idx`` (integer positions)."""
 
@@ -93,6 +120,7 @@ class SeriesData:
             head_m=self.head_m[idx],
             thickness_m=take(self.thickness_m),
             permeability_m_per_day=take(self.permeability_m_per_day),
+            observed=take(self.observed),
         )
 
 

@@ -1,6 +1,7 @@
-"""Baselines every model must beat: last change repeated, constant velocity, and GM(1,1).
+"""Baselines every model must beat: last change repeated, constant velocity, velocity plus an
+annual sinusoid (the standard InSAR time-series model), and GM(1,1).
 
-All three are per-point extrapolators of the point's own cumulative subsidence: they learn
+All four are per-point extrapolators of the point's own cumulative subsidence: they learn
 nothing from the training points (``fit`` only records its settings), so under any split they
 predict a point from its own past alone. They follow the change layout of
 :mod:`subsidence.models.base`: column ``k`` (epoch ``k`` -> ``k + 1``, mm, positive = down) is
@@ -183,6 +184,55 @@ class GM11Config:
             raise SubsidenceError(f"GM11Config.shift_mm must be > 0, found {self.shift_mm}")
 
 
+@dataclass(frozen=True)
+class SeasonalTrendConfig:
+    """Settings of the ``seasonal-trend`` baseline.
+
+    Attributes
+    ----------
+    period_days : float
+        Period of the seasonal term (a year).
+    min_span_days : float
+        History needed before the sinusoid is fitted; shorter histories use the linear trend
+        (less than most of a year cannot separate a season from a trend).
+    min_epochs : int
+        Epochs of history needed before the sinusoid is fitted.
+    """
+
+    period_days: float = 365.25
+    min_span_days: float = 300.0
+    min_epochs: int = 6
+
+    def __post_init__(self) -> None:
+        if self.period_days <= 0 or self.min_span_days < 0 or self.min_epochs < 4:
+            raise SubsidenceError(
+                "SeasonalTrendConfig: period_days must be > 0, min_span_days >= 0 and min_epochs >= 4; found "
+                f"{self.period_days}, {self.min_span_days}, {self.min_epochs}"
+            )
+
+
+def seasonal_trend_fit(cum_mm: np.ndarray, days: np.ndarray, period_days: float = 365.25) -> np.ndarray:
+    """Least-squares ``c + v t + a sin(w t) + b cos(w t)`` per point.
+
+    Parameters
+    ----------
+    cum_mm : ndarray, shape (n, m), m >= 4
+        Cumulative subsidence, mm.
+    days : ndarray, shape (m,)
+        Acquisition times, days.
+    period_days : float
+
+    Returns
+    -------
+    ndarray, shape (n, 4)
+        ``c`` (mm), ``v`` (mm/day), ``a`` and ``b`` (mm) per point.
+    """
+    w = 2 * np.pi / period_days
+    design = np.column_stack([np.ones_like(days), days, np.sin(w * days), np.cos(w * days)])
+    coef, *_ = np.linalg.lstsq(design, np.asarray(cum_mm, float).T, rcond=None)
+    return coef.T
+
+
 class _Extrapolator:
     """Shared machinery of the per-point baselines: one-step and free-running loops."""
 
@@ -253,6 +303,32 @@ class LinearTrend(_Extrapolator):
         if w >= 2:
             cum_mm, days = cum_mm[:, -w:], days[-w:]
         return linear_velocity_mm_per_day(cum_mm, days) * dt_next
+
+
+class SeasonalTrend(_Extrapolator):
+    """Per-point velocity plus an annual sinusoid, least squares over the epochs up to ``k``.
+
+    The standard model of InSAR time series over aquifers: a steady (inelastic) trend and an
+    elastic, reversible seasonal swing. The change to the next epoch is the fitted curve's
+    change over that interval. With less than ``min_span_days`` or ``min_epochs`` of history
+    the linear trend is used.
+    """
+
+    name: ClassVar[str] = "seasonal-trend"
+    config_class: ClassVar[type] = SeasonalTrendConfig
+
+    def _next_change(self, cum_mm: np.ndarray, days: np.ndarray, dt_next: float) -> np.ndarray:
+        cfg = self.config
+        if cum_mm.shape[1] < cfg.min_epochs or days[-1] - days[0] < cfg.min_span_days:
+            return linear_velocity_mm_per_day(cum_mm, days) * dt_next
+        coef = seasonal_trend_fit(cum_mm, days, cfg.period_days)
+        w = 2 * np.pi / cfg.period_days
+        t0, t1 = days[-1], days[-1] + dt_next
+        return (
+            coef[:, 1] * dt_next
+            + coef[:, 2] * (np.sin(w * t1) - np.sin(w * t0))
+            + coef[:, 3] * (np.cos(w * t1) - np.cos(w * t0))
+        )
 
 
 class GM11(_Extrapolator):

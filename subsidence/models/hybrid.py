@@ -58,6 +58,7 @@ class HybridConfig(LSTMConfig):
     loss: str = "mse"
     patience: int = 6
     validation_fraction: float = 0.1
+    seasonal: str = "auto"
     n_neighbours: int = 8
 
     def __post_init__(self) -> None:

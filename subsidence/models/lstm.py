@@ -54,10 +54,12 @@ from subsidence.models.base import (
     StopFlag,
     TrainingProgress,
 )
+from subsidence.threads import torch_threads
 
 OPTIMIZERS = ("sgd", "adam")
 LOSSES = ("sse", "mse", "sse-steps")
 TARGET_NAME = "target"
+SEASONAL = ("off", "auto")
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,11 @@ class LSTMConfig:
         loss; 0 (the paper's) trains on all training points.
     change_unit : {"per-30-days", "per-interval"}
         Unit of the changes the model sees and predicts (see :mod:`subsidence.features`).
+    seasonal : {"off", "auto"}
+        "auto" adds the season of the predicted interval (``season_sin``, ``season_cos``) to
+        the inputs when the series is dense enough to show one (a year, median interval at most
+        61 days), so the network can represent a reversible seasonal swing; "off" (the paper's
+        four inputs) never does.
 
     The seed is not part of the config: it is the ``seed`` argument of ``fit`` (the
     :class:`~subsidence.models.base.Model` protocol) and is saved with the fitted model.
@@ -106,6 +113,7 @@ class LSTMConfig:
     patience: int = 0
     validation_fraction: float = 0.0
     change_unit: str = PER_30_DAYS
+    seasonal: str = "off"
 
     def __post_init__(self) -> None:
         checks = [
@@ -118,6 +126,7 @@ class LSTMConfig:
                 self.change_unit in CHANGE_UNITS,
                 f"change_unit {self.change_unit!r}: expected one of {', '.join(CHANGE_UNITS)}",
             ),
+            (self.seasonal in SEASONAL, f"seasonal {self.seasonal!r}: expected one of {', '.join(SEASONAL)}"),
             (self.hidden_size >= 1, f"hidden_size must be >= 1; found {self.hidden_size}"),
             (self.num_layers >= 1, f"num_layers must be >= 1; found {self.num_layers}"),
             (self.learning_rate > 0, f"learning_rate must be > 0; found {self.learning_rate}"),
@@ -191,9 +200,9 @@ class SequenceFit:
     stopped: bool
 
 
-def _mean_square(net: _LSTMNet, x: torch.Tensor, y: torch.Tensor) -> float:
+def _mean_square(net: _LSTMNet, x: torch.Tensor, y: torch.Tensor, m: torch.Tensor) -> float:
     with torch.no_grad():
-        return float(((net(x)[0] - y) ** 2).mean())
+        return float((((net(x)[0] - y) * m) ** 2).sum() / m.sum().clamp(min=1))
 
 
 def train_sequence_model(
@@ -205,6 +214,7 @@ def train_sequence_model(
     progress: ProgressCallback | None = None,
     stop: StopFlag | None = None,
     net: _LSTMNet | None = None,
+    mask: np.ndarray | None = None,
 ) -> SequenceFit:
     """Train an LSTM to map input sequences to target sequences (scaled units).
 
@@ -226,6 +236,9 @@ def train_sequence_model(
         are returned.
     net : _LSTMNet, optional
         A network to start from (default: :func:`build_network` with ``seed``).
+    mask : ndarray of bool, shape (n, T), optional
+        False where a target was not observed (an InSAR gap): those steps add nothing to the
+        loss. Default: every target counts.
 
     Returns
     -------
@@ -237,6 +250,9 @@ def train_sequence_model(
         raise SubsidenceError(
             f"expected x (n, T, F) and y (n, T); found {tuple(x_t.shape)} and {tuple(y_t.shape)}"
         )
+    m_t = torch.ones_like(y_t) if mask is None else torch.as_tensor(np.asarray(mask, dtype=np.float32))
+    if m_t.shape != y_t.shape:
+        raise SubsidenceError(f"mask has shape {tuple(m_t.shape)}; expected {tuple(y_t.shape)} like y")
     n = x_t.shape[0]
     n_val = int(round(n * config.validation_fraction)) if n > 1 else 0
     if config.validation_fraction > 0:
@@ -246,12 +262,17 @@ def train_sequence_model(
     order = np.random.default_rng(seed).permutation(n)
     val, fit = torch.as_tensor(np.sort(order[:n_val])), torch.as_tensor(np.sort(order[n_val:]))
     x_fit, y_fit, x_val, y_val = x_t[fit], y_t[fit], x_t[val], y_t[val]
+    m_fit, m_val = m_t[fit], m_t[val]
 
     net = net if net is not None else build_network(x_t.shape[2], config, seed)
     opt_class = torch.optim.SGD if config.optimizer == "sgd" else torch.optim.Adam
     optimizer = opt_class(net.parameters(), lr=config.learning_rate)
     generator = torch.Generator().manual_seed(seed)
-    reduce = {"sse": lambda r: r.mean(dim=1).sum(), "mse": torch.mean, "sse-steps": torch.sum}[config.loss]
+    reduce = {
+        "sse": lambda r, m: (r.sum(dim=1) / m.sum(dim=1).clamp(min=1)).sum(),
+        "mse": lambda r, m: r.sum() / m.sum().clamp(min=1),
+        "sse-steps": lambda r, m: r.sum(),
+    }[config.loss]
 
     history: list[TrainingProgress] = []
     best_loss, best_state, since_best = float("inf"), None, 0
@@ -263,13 +284,14 @@ def train_sequence_model(
             if stop is not None and stop():
                 stopped = True
                 break
-            residual = net(x_fit[batch])[0] - y_fit[batch]
-            loss = reduce(residual**2)
+            weight = m_fit[batch]
+            residual = (net(x_fit[batch])[0] - y_fit[batch]) * weight
+            loss = reduce(residual**2, weight)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += float((residual.detach() ** 2).sum())
-            count += residual.numel()
+            count += int(weight.sum())
             if not np.isfinite(total):
                 raise SubsidenceError(
                     f"training diverged in epoch {epoch} (loss is not finite) with {config.optimizer} at "
@@ -279,7 +301,7 @@ def train_sequence_model(
         if stopped:
             break
         net.eval()
-        val_loss = _mean_square(net, x_val, y_val) if n_val else None
+        val_loss = _mean_square(net, x_val, y_val, m_val) if n_val else None
         report = TrainingProgress(epoch, config.max_epochs, total / max(count, 1), val_loss)
         history.append(report)
         if progress is not None:
@@ -326,8 +348,9 @@ class PaperLSTM:
     # --- hooks for subclasses --------------------------------------------------------------
 
     def select_features(self, data: SeriesData) -> tuple[str, ...]:
-        """Input feature names for ``data`` (the paper's four, minus absent layers)."""
-        return available_features(data, self.config.change_unit)
+        """Input feature names for ``data`` (the paper's four, minus absent layers, plus the
+        season when ``config.seasonal`` is "auto" and the series is dense enough)."""
+        return available_features(data, self.config.change_unit, seasonal=self.config.seasonal == "auto")
 
     def inputs(self, data: SeriesData) -> np.ndarray:
         """Unscaled inputs, shape (n, E - 2, F), for :attr:`feature_names`."""
@@ -336,6 +359,10 @@ class PaperLSTM:
     def targets(self, data: SeriesData) -> np.ndarray:
         """Unscaled targets, shape (n, E - 2): change columns 1 .. E - 2 in ``change_unit``."""
         return sequence_targets(data, self.config.change_unit)
+
+    def target_mask(self, data: SeriesData) -> np.ndarray:
+        """True where the target change (columns 1 .. E - 2) was observed at both ends, (n, E - 2)."""
+        return data.change_observed[:, 1:]
 
     # --- Model protocol --------------------------------------------------------------------
 
@@ -354,8 +381,9 @@ class PaperLSTM:
     ) -> PaperLSTM:
         """Fit on the points ``train_idx``; returns a new fitted model (``self`` is unchanged).
 
-        Scalers are fitted on the training points only. Deterministic for a seed and a
-        thread count (``torch.set_num_threads`` is left to the caller).
+        Scalers are fitted on the training points only; unobserved target changes
+        (``data.observed``) add nothing to the loss. Deterministic for a seed; torch runs with
+        :func:`subsidence.threads.torch_threads` (1 thread, measured fastest here).
         """
         train_idx = np.asarray(train_idx, dtype=np.int64)
         if train_idx.size == 0 or train_idx.min() < 0 or train_idx.max() >= data.n_points:
@@ -367,14 +395,16 @@ class PaperLSTM:
         x, y = model.inputs(data)[train_idx], model.targets(data)[train_idx]
         model.input_scaler = Scaler.fit(x, model.feature_names)
         model.target_scaler = Scaler.fit(y[..., None], [TARGET_NAME])
-        result = train_sequence_model(
-            model.input_scaler.transform(x),
-            model.target_scaler.transform(y[..., None])[..., 0],
-            self.config,
-            seed=seed,
-            progress=progress,
-            stop=stop,
-        )
+        with torch_threads():
+            result = train_sequence_model(
+                model.input_scaler.transform(x),
+                model.target_scaler.transform(y[..., None])[..., 0],
+                self.config,
+                seed=seed,
+                progress=progress,
+                stop=stop,
+                mask=model.target_mask(data)[train_idx],
+            )
         model._net, model.history, model.epochs_trained, model.seed = (
             result.net,
             result.history,
@@ -398,7 +428,7 @@ class PaperLSTM:
             raise SubsidenceError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
         net, xs, ys = self._require_fitted()
         x = torch.as_tensor(xs.transform(self.inputs(data)))
-        with torch.no_grad():
+        with torch.no_grad(), torch_threads():
             if mode == ONE_STEP:
                 scaled = net(x)[0].numpy()
             else:

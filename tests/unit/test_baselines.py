@@ -14,8 +14,10 @@ from subsidence.models.baselines import (
     LinearTrend,
     Persistence,
     PersistenceConfig,
+    SeasonalTrendConfig,
     gm11_fit,
     gm11_predict,
+    seasonal_trend_fit,
 )
 
 
@@ -94,7 +96,7 @@ def test_gm11_follows_a_geometric_series_and_handles_negative_values() -> None:
     np.testing.assert_allclose(pred[1, 1:], 0.0, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", ["persistence", "linear-trend", "gm11"])
+@pytest.mark.parametrize("name", ["persistence", "linear-trend", "gm11", "seasonal-trend"])
 def test_registry_and_save_load_round_trip(name: str) -> None:
     rng = np.random.default_rng(0)
     data = series(np.cumsum(rng.normal(1, 2, (4, 6)), axis=1), DATES)
@@ -111,3 +113,26 @@ def test_bad_mode_and_empty_training_set_are_refused() -> None:
         Persistence().predict(data, "sideways")
     with pytest.raises(SubsidenceError, match="empty"):
         Persistence().fit(data, np.array([], dtype=int))
+
+
+def test_seasonal_trend_recovers_velocity_and_season_and_beats_the_trend() -> None:
+    dates = pd.date_range("2015-01-01", periods=80, freq="12D")
+    t = (dates - dates[0]).days.to_numpy(float)
+    amplitude = np.array([[2.0], [6.0], [0.0]])
+    sub = 0.05 * t[None, :] + amplitude * np.sin(2 * np.pi * t / 365.25)[None, :]
+    data = series(sub - sub[:, :1], dates)
+    coef = seasonal_trend_fit(data.subsidence_mm, t)
+    np.testing.assert_allclose(coef[:, 1], 0.05, atol=1e-9)
+    np.testing.assert_allclose(np.hypot(coef[:, 2], coef[:, 3]), amplitude[:, 0], atol=1e-9)
+    model = model_class("seasonal-trend")().fit(data, np.arange(3))
+    pred, trend = model.predict(data), model_class("linear-trend")().predict(data)
+    late = slice(40, None)  # more than a year of history
+    np.testing.assert_allclose(pred[:, late], data.change_mm[:, late], atol=1e-8)
+    assert np.abs(trend[1, late] - data.change_mm[1, late]).max() > 1.0
+    np.testing.assert_allclose(pred[:, 1], trend[:, 1])  # a short history falls back to the trend
+    assert np.isfinite(model.predict(data, FREE_RUNNING)[:, 1:]).all()
+
+
+def test_seasonal_trend_config_is_checked() -> None:
+    with pytest.raises(SubsidenceError, match="period_days"):
+        SeasonalTrendConfig(period_days=0)

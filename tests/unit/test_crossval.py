@@ -84,7 +84,8 @@ def test_leaderboard_ranks_models_and_names_the_split() -> None:
     assert set(table["model"]) == {"persistence", "linear-trend"}
     assert table["rmse_cumulative_mm"].is_monotonic_increasing
     assert any(c.startswith("rmse_cumulative_mm ") for c in table.columns)
-    assert len(seen) == 6 and seen[-1].epoch == seen[-1].max_epochs
+    assert len(seen) == 12 and seen[-1].epoch == seen[-1].max_epochs and seen[-1].fraction == 1.0
+    assert seen[0].message == "fit 1 of 6: persistence, fold 1 of 3" and seen[0].fraction == 0.0
     assert table.attrs["noise_floor_mm"] > 0
     random = leaderboard(data, ["persistence"], kind="random")
     assert random["n_test_points"].iloc[0] == 36

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from subsidence.errors import SubsidenceError
 from subsidence.evaluation import (
     PAPER_METRICS,
+    SEVERITY_EDGES_MM,
     metrics,
     modelled_cumulative,
     point_table,
     random_points,
+    severity_edges,
     severity_labels,
     severity_table,
 )
@@ -55,7 +59,7 @@ def test_point_table_and_random_points() -> None:
 
 
 def test_severity_classes_count_points_by_last_cumulative() -> None:
-    table = severity_table(DATA, offset(1.0))
+    table = severity_table(DATA, offset(1.0), edges_mm=SEVERITY_EDGES_MM)
     assert (
         list(table["class"])
         == severity_labels()
@@ -71,3 +75,35 @@ def test_severity_classes_count_points_by_last_cumulative() -> None:
 def test_wrong_shapes_are_refused() -> None:
     with pytest.raises(SubsidenceError, match="expected \\(n_points, n_epochs - 1\\)"):
         metrics(DATA, DATA.change_mm[:, :-1])
+
+
+def test_severity_classes_follow_the_area_range() -> None:
+    small = np.random.default_rng(0).uniform(-5, 44, 900)  # a 44 mm area
+    assert severity_edges(small) == (10.0, 20.0, 30.0)
+    assert severity_edges(np.linspace(0, 600, 500)) == SEVERITY_EDGES_MM  # the demo's range
+    # an empty class is merged into its neighbour: nothing between 5 and 15 mm
+    gap = np.r_[np.linspace(0, 4, 50), np.linspace(15, 22, 50)]
+    edges = severity_edges(gap)
+    counts = np.bincount(np.digitize(gap, edges), minlength=len(edges) + 1)
+    assert (counts > 0).all() and len(edges) >= 1
+
+
+def test_default_severity_table_has_no_empty_class_on_a_small_area() -> None:
+    data = replace(DATA, subsidence_mm=DATA.subsidence_mm * 40 / DATA.subsidence_mm[:, -1].max())
+    table = severity_table(data, np.c_[np.full(60, np.nan), data.change_mm[:, 1:] + 1.0])
+    assert len(table) >= 2 and (table["n"] > 0).all() and table["rmse_change_mm"].notna().all()
+    assert table["class"].iloc[0].startswith("<") and "400" not in " ".join(table["class"])
+
+
+def test_unobserved_values_are_not_scored() -> None:
+    observed = np.ones(DATA.subsidence_mm.shape, dtype=bool)
+    observed[:, 5] = False  # a gap at epoch 5: changes 4 and 5 are unobserved
+    gappy = replace(DATA, observed=observed)
+    modelled = offset(0.0)
+    modelled[:, 4] += 7.0
+    modelled[:, 5] -= 7.0  # wrong only across the gap, the cumulative is right again after it
+    scores = metrics(gappy, modelled)
+    assert scores["rmse_change_mm"] == pytest.approx(0) and scores["rmse_cumulative_mm"] == pytest.approx(0)
+    assert metrics(DATA, modelled)["rmse_change_mm"] > 1.0
+    table = point_table(gappy, modelled)
+    np.testing.assert_allclose(table["rmse_change_mm"], 0.0, atol=1e-12)

@@ -120,3 +120,39 @@ def test_scaler_is_fitted_on_the_given_training_points_only() -> None:
     assert scaled.min() >= -1e-6 and scaled.max() <= 1 + 1e-6
     assert Scaler.from_json(scaler.to_json()) == scaler
     np.testing.assert_allclose(scaler.inverse(scaler.transform(x)), x, rtol=1e-4, atol=1e-4)
+
+
+def test_series_data_keeps_where_values_were_observed(small_area) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace as dc_replace
+
+    from subsidence.synthetic import load_truth
+    from tests.conftest import SMALL_DEMO
+
+    truth = load_truth(SMALL_DEMO)
+    factors = Factors(truth.head_m, np.zeros_like(truth.head_m), truth.thickness_m, None)
+    full = np.nan_to_num(np.array(small_area.subsidence_mm, dtype=float))
+    assert series_data(dc_replace(small_area, subsidence_mm=full), factors).observed is None
+    sub = full.copy()
+    sub[3, 4] = np.nan
+    sub[7, -1] = np.nan
+    data = series_data(dc_replace(small_area, subsidence_mm=sub), factors)
+    assert data.observed is not None and (~data.observed).sum() == 2
+    assert not data.observed[3, 4] and not data.observed[7, -1]
+    assert np.isfinite(data.subsidence_mm).all()
+    assert not data.change_observed[3, 3] and not data.change_observed[3, 4] and data.change_observed[3, 5]
+    assert data.subset(np.array([3, 7])).observed.shape == (2, data.n_epochs)
+
+
+def test_season_inputs_are_the_calendar_of_the_predicted_interval() -> None:
+    from subsidence.features import SEASON_FEATURES, available_features, season_inputs, seasonal_inputs_useful
+
+    data = make_series(n=5, n_epochs=20)
+    assert seasonal_inputs_useful(data)
+    names = available_features(data, seasonal=True)
+    assert names[-2:] == SEASON_FEATURES and SEASON_FEATURES[0] not in available_features(data)
+    x = sequence_inputs(data, names, "per-30-days")
+    sin, cos = season_inputs(data)
+    np.testing.assert_allclose(x[0, :, -2], sin, atol=1e-6)
+    np.testing.assert_allclose(np.hypot(x[:, :, -2], x[:, :, -1]), 1.0, atol=1e-6)
+    middle = data.dates[1] + (data.dates[2] - data.dates[1]) / 2
+    assert sin[0] == pytest.approx(np.sin(2 * np.pi * middle.day_of_year / 365.25))

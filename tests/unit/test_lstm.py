@@ -141,3 +141,61 @@ def test_state_round_trip(data, fitted) -> None:  # type: ignore[no-untyped-def]
     again = PaperLSTM.from_state(arrays, meta)
     np.testing.assert_array_equal(again.predict(data), fitted.predict(data))
     assert again.feature_names == fitted.feature_names and again.config == fitted.config
+
+
+def test_the_shipped_demo_model_loads_and_predicts_as_before() -> None:
+    import json
+    from pathlib import Path
+
+    from safetensors.numpy import load_file
+
+    folder = Path(__file__).parents[2] / "models" / "paper-lstm-demo"
+    meta = json.loads((folder / "model.json").read_text())["state"]
+    model = PaperLSTM.from_state(load_file(folder / "weights.safetensors"), meta)
+    assert model.config.seasonal == "off" and len(model.feature_names) == 4
+    pred = model.predict(make_series(n=50, n_epochs=20))
+    # figures from the library before seasonal inputs and masks were added (commit ec3d476)
+    assert float(np.nansum(pred)) == pytest.approx(-3.543397128582022, rel=1e-6)
+    assert float(np.nansum(np.abs(pred))) == pytest.approx(976.4574171781541, rel=1e-6)
+
+
+def test_unobserved_targets_do_not_move_the_weights(data) -> None:  # type: ignore[no-untyped-def]
+    observed = np.ones(data.subsidence_mm.shape, dtype=bool)
+    observed[:, 10] = False  # changes 9 and 10 unobserved: their targets are masked
+    masked = replace(data, observed=observed)
+    spoiled = masked.subsidence_mm.copy()
+    spoiled[:, 10] += 500.0  # a wild value where nothing was measured
+    train = np.arange(100)
+    clean = PaperLSTM(QUICK).fit(masked, train, seed=0)
+    wild = PaperLSTM(QUICK).fit(replace(masked, subsidence_mm=spoiled), train, seed=0)
+    # the wild value still enters the scalers and the inputs, so compare with the same scalers
+    assert wild.target_scaler != clean.target_scaler
+    plain = PaperLSTM(QUICK).fit(replace(data, subsidence_mm=spoiled), train, seed=0)
+    assert wild.history[-1].train_loss < plain.history[-1].train_loss
+
+
+def test_training_mask_must_match_the_targets() -> None:
+    x, y = np.zeros((4, 5, 2)), np.zeros((4, 5))
+    with pytest.raises(SubsidenceError, match="mask"):
+        train_sequence_model(x, y, QUICK, mask=np.ones((4, 4), bool))
+    fit = train_sequence_model(x, y, QUICK, mask=np.zeros((4, 5), bool))
+    assert fit.history[-1].train_loss == 0.0
+
+
+def test_seasonal_inputs_only_when_asked_and_dense_enough(data) -> None:  # type: ignore[no-untyped-def]
+    from subsidence.features import SEASON_FEATURES
+
+    train = np.arange(100)
+    assert not set(SEASON_FEATURES) & set(PaperLSTM(QUICK).fit(data, train).feature_names)
+    seasonal = PaperLSTM(replace(QUICK, seasonal="auto")).fit(data, train)
+    assert seasonal.feature_names[-2:] == SEASON_FEATURES
+    again = PaperLSTM.from_state(*seasonal.to_state())
+    np.testing.assert_array_equal(again.predict(data), seasonal.predict(data))
+    short = replace(
+        data, dates=data.dates[:8], subsidence_mm=data.subsidence_mm[:, :8], head_m=data.head_m[:, :8]
+    )
+    assert (
+        PaperLSTM(replace(QUICK, seasonal="auto")).fit(short, train).feature_names[-1] != SEASON_FEATURES[-1]
+    )
+    with pytest.raises(SubsidenceError, match="seasonal"):
+        LSTMConfig(seasonal="yes")
