@@ -53,12 +53,15 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.models import model_class
     from subsidence.reader import load_study_area
 
+    from subsidence.modelio import check_target
+
     model_class(args.model)  # an unknown name fails before the slow steps
+    check_target(args.out, args.overwrite)  # so does an existing model without --overwrite
     area = load_study_area(args.bundle)
     data = pipeline.prepare(area)
     chosen = pipeline.split(data, args.split, args.seed)
     trained = pipeline.train(args.model, data, chosen, seed=args.seed, max_epochs=args.max_epochs)
-    path = pipeline.save_trained(trained, args.out, area, data)
+    path = pipeline.save_trained(trained, args.out, area, data, overwrite=args.overwrite)
     return {
         "model": args.model,
         "split": args.split,
@@ -129,6 +132,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     )
     train.add_argument("--out", required=True, help="folder to save the trained model to")
     train.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
+    train.add_argument("--overwrite", action="store_true", help="replace a saved model already at --out")
     evaluate = command("evaluate", _evaluate, "score a saved model on a study area")
     evaluate.add_argument("--model", required=True, help="saved model folder or .zip")
     evaluate.add_argument(

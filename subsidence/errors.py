@@ -16,3 +16,11 @@ class BundleError(SubsidenceError):
 
 class ModelFileError(SubsidenceError):
     """A saved model is unreadable, tampered with, or does not fit the study area."""
+
+
+class ModelExistsError(ModelFileError):
+    """A saved model is already at the target path (and overwriting was not asked for, or it is shipped)."""
+
+
+class StorageError(SubsidenceError):
+    """A file could not be written (disk full, no permission); the message names the file."""

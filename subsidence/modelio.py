@@ -16,10 +16,11 @@ there. It works for every registered model because it only uses ``to_state``/``f
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import re
 import shutil
-import uuid
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,15 +33,27 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 import subsidence
-from subsidence.errors import ModelFileError, SubsidenceError
+from subsidence.atomic import (
+    _step,
+    atomic_write,
+    folder_lock,
+    is_leftover,
+    recover,
+    replace_folder,
+    storage_error,
+    temp_sibling,
+)
+from subsidence.errors import ModelExistsError, ModelFileError, SubsidenceError
 from subsidence.features import missing_layers
 from subsidence.models import model_class
 from subsidence.models.base import SeriesData
 from subsidence.studyarea import PERMEABILITY, THICKNESS, StudyArea
+from subsidence.text import shorten
 
 FORMAT_VERSION = 1
 WEIGHTS = "weights.safetensors"
 META = "model.json"
+READONLY = "READONLY"
 MAX_WEIGHTS_BYTES = 200_000_000
 _RESERVED = ("format_version", "model", "library_version", "created", "weights_sha256", "state")
 
@@ -50,12 +63,23 @@ def ids_digest(ids: np.ndarray) -> str:
     return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()[:16]
 
 
-def save_model(model: Any, folder: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
+def is_shipped(path: str | Path) -> bool:
+    """True for a model shipped with the project (read-only: never replaced or deleted).
+
+    A shipped model is a folder holding a ``READONLY`` file (committed with it, e.g.
+    ``models/paper-lstm-demo/READONLY``); copies of the folder stay read-only.
+    """
+    return (Path(path) / READONLY).is_file()
+
+
+def save_model(
+    model: Any, folder: str | Path, *, meta: dict[str, Any] | None = None, overwrite: bool = False
+) -> Path:
     """Write a fitted model to ``folder`` (or a ``.zip`` when the path ends so), atomically.
 
-    Files are written to a temporary sibling and renamed into place, so a failure never leaves
-    half a model. An existing saved model at ``folder`` is replaced; any other existing file or
-    non-empty folder is refused.
+    Files are written to a hidden temporary sibling and renamed into place, so a failure or a
+    crash at any point leaves the old model or the new one, never neither (see
+    :mod:`subsidence.atomic`). Any other existing file or non-empty folder is refused.
 
     Parameters
     ----------
@@ -65,11 +89,21 @@ def save_model(model: Any, folder: str | Path, *, meta: dict[str, Any] | None = 
     meta : dict, optional
         JSON-safe facts to record (split, seed, fingerprint, metrics, ...); may not use the
         reserved keys ``format_version, model, library_version, created, weights_sha256, state``.
+    overwrite : bool
+        Replace a saved model already at ``folder``; without it that is refused.
 
     Returns
     -------
     Path
         The saved folder or archive.
+
+    Raises
+    ------
+    ModelExistsError
+        When a saved model is at ``folder`` and ``overwrite`` is False, or it is a shipped
+        (read-only) model.
+    StorageError
+        When the disk is full or the folder not writable (the message names the file).
     """
     target = Path(folder)
     meta = dict(meta or {})
@@ -91,38 +125,85 @@ def save_model(model: Any, folder: str | Path, *, meta: dict[str, Any] | None = 
     try:
         text = json.dumps(document, indent=1, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise SubsidenceError(f"model metadata is not JSON-safe: {exc}") from exc
-    if (
-        target.exists()
-        and not _is_saved_model(target)
-        and not (target.is_dir() and not any(target.iterdir()))
-    ):
-        raise ModelFileError(f"{target}: exists and is not a saved model; choose another output path")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        raise SubsidenceError(f"model metadata is not JSON-safe: {shorten(exc)}") from exc
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(target.parent, exc) from exc
+    with folder_lock(target.parent):
+        recover(target.parent, only=target.name, locked=True)
+        check_target(target, overwrite)
         if target.suffix.lower() == ".zip":
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr(META, text)
-                archive.writestr(WEIGHTS, weights)
-        else:
+            return atomic_write(target, _zip(text, weights))
+        tmp = temp_sibling(target)
+        try:
             tmp.mkdir()
-            (tmp / WEIGHTS).write_bytes(weights)
-            (tmp / META).write_text(text)
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-    finally:
-        _remove(tmp)
-        _remove(old)
+            _write_synced(tmp / WEIGHTS, weights)
+            _write_synced(tmp / META, text.encode())
+            _step("tmp-written")
+            replace_folder(tmp, target)
+        except OSError as exc:
+            raise storage_error(tmp, exc) from exc
+        finally:
+            _remove(tmp)
     return target
 
 
+def check_target(target: str | Path, overwrite: bool = False) -> None:
+    """Refuse a save to ``target`` before any work (ModelExistsError / ModelFileError, see save_model)."""
+    target = Path(target)
+    if is_shipped(target):
+        raise ModelExistsError(f"{target.name}: is a shipped model and read-only; save under another name")
+    if _is_saved_model(target):
+        if not overwrite:
+            raise ModelExistsError(
+                f"{target.name}: a saved model of that name exists; choose another name or replace it "
+                "(--overwrite on the command line)"
+            )
+    elif target.exists() and not (target.is_dir() and not any(target.iterdir())):
+        raise ModelFileError(f"{target}: exists and is not a saved model; choose another output path")
+    elif target.is_dir():
+        target.rmdir()  # an empty folder the user made for the model
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "xb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _zip(text: str, weights: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(META, text)
+        archive.writestr(WEIGHTS, weights)
+    return buffer.getvalue()
+
+
+def model_zip_bytes(path: str | Path) -> bytes:
+    """A ``.zip`` of the saved model at ``path`` (``model.json`` + weights), as bytes.
+
+    The archive is what :func:`load_model` (and the Model page's upload) accepts. A ``.zip``
+    model is checked and returned as it is; a folder is read and zipped (its ``READONLY``
+    marker is left out, so a downloaded copy of the shipped model can be saved again).
+
+    Raises
+    ------
+    ModelFileError
+        When ``path`` is not a readable saved model.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such saved model")
+    text, weights = _read_files(path)
+    return _zip(text, weights)
+
+
 def _remove(path: Path) -> None:
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
-    elif path.exists():
+    elif path.exists() or path.is_symlink():
         path.unlink()
 
 
@@ -213,6 +294,8 @@ def load_model(path: str | Path, area: StudyArea | SeriesData | None = None) -> 
     """
     path = Path(path)
     if not path.exists():
+        recover(path.parent, only=path.name)  # an interrupted replace leaves the old model hidden
+    if not path.exists():
         raise ModelFileError(f"{path}: no such saved model; give the folder (or .zip) that save_model wrote")
     text, weights = _read_files(path)
     meta = _parse(text, path)
@@ -281,9 +364,10 @@ def list_models(folder: str | Path) -> pd.DataFrame:
         "rmse_change_mm", "mae_change_mm", "rmse_cumulative_mm", "fingerprint", "library_version", "error",
     ]  # fmt: skip
     folder = Path(folder)
+    recover(folder)
     rows = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if path.name.startswith(".") or not _is_saved_model(path):
+        if path.name.startswith(".") or is_leftover(path.name) or not _is_saved_model(path):
             continue
         row: dict[str, Any] = {"path": str(path), "name": path.name, "error": ""}
         try:
@@ -315,9 +399,12 @@ def list_models(folder: str | Path) -> pd.DataFrame:
 def delete_model(path: str | Path) -> None:
     """Delete a saved model (folder or ``.zip``); anything else is refused (ModelFileError)."""
     path = Path(path)
+    if is_shipped(path):
+        raise ModelExistsError(f"{path.name}: is a shipped model and read-only; nothing deleted")
     if not _is_saved_model(path):
         raise ModelFileError(f"{path}: not a saved model (no {META}); nothing deleted")
-    _remove(path)
+    with folder_lock(path.parent):
+        _remove(path)
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
