@@ -50,10 +50,9 @@ def _make_demo(args: argparse.Namespace) -> dict[str, Any]:
 
 def _train(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence import pipeline
+    from subsidence.modelio import check_target
     from subsidence.models import model_class
     from subsidence.reader import load_study_area
-
-    from subsidence.modelio import check_target
 
     model_class(args.model)  # an unknown name fails before the slow steps
     check_target(args.out, args.overwrite)  # so does an existing model without --overwrite
