@@ -80,7 +80,9 @@ def read_members(
             if stat.S_ISLNK(m.external_attr >> 16):
                 raise error(f"{label}: member {shorten(name, 80)!r} is a symbolic link; refused")
             if m.flag_bits & 0x1:
-                raise error(f"{label}: member {shorten(name, 80)!r} is encrypted; upload an archive without a password")
+                raise error(
+                    f"{label}: member {shorten(name, 80)!r} is encrypted; upload an archive without a password"
+                )
             key = name.lower()
             if key in seen:
                 raise error(

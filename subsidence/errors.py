@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 
+MAX_MESSAGE_CHARS = 1000
+
+
 class SubsidenceError(ValueError):
-    """Base class: a problem with the user's input that the user can fix."""
+    """Base class: a problem with the user's input that the user can fix.
+
+    The message is made one line of at most ``MAX_MESSAGE_CHARS`` characters (control
+    characters dropped, "…" where cut), so no file content can flood a terminal or a page.
+    """
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        from subsidence.text import shorten
+
+        super().__init__(shorten(message, MAX_MESSAGE_CHARS), *args)
 
 
 class BundleError(SubsidenceError):

@@ -191,7 +191,7 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         if key in raw and not isinstance(raw[key], str):
             raise BundleError(
                 f"{MANIFEST}: {key} must be a text in quotes, found a {_toml_type(raw[key])}; "
-                f'e.g. {key} = "{ {"crs": "EPSG:32650", "name": "My area"}.get(key, "mm")}"'
+                f'e.g. {key} = "{ {"crs": "EPSG:32650", "name": "My area"}.get(key, "mm") }"'
             )
     unit = raw.get("displacement_unit", "mm")
     if unit not in UNITS_TO_MM:
@@ -208,7 +208,9 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     _refuse_unknown(given, tuple(DEFAULT_FILES), f"{MANIFEST} [files]")
     for key, value in given.items():
         if not isinstance(value, str):
-            raise BundleError(f"{MANIFEST}: [files] {key} must be a file name in quotes, found a {_toml_type(value)}")
+            raise BundleError(
+                f"{MANIFEST}: [files] {key} must be a file name in quotes, found a {_toml_type(value)}"
+            )
     files.update(given)
     name = raw.get("name", folder.name)
     short = shorten(name, MAX_NAME_CHARS)
@@ -263,7 +265,9 @@ def _bundle_file(folder: Path, name: str, role: str, *, required: bool) -> Path 
     """
     shown = shorten(name, 80)
     if not name.strip() or "\x00" in name:
-        raise BundleError(f"{MANIFEST}: [files] {role} is empty; expected a file name such as {DEFAULT_FILES[role]!r}")
+        raise BundleError(
+            f"{MANIFEST}: [files] {role} is empty; expected a file name such as {DEFAULT_FILES[role]!r}"
+        )
     pure = PurePosixPath(name.replace("\\", "/"))
     if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", name):
         raise BundleError(
@@ -324,7 +328,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
     file = shorten(path.name, 80)
     raw = path.read_bytes()
     if b"\x00" in raw:
-        raise BundleError(f"{file}: contains NUL bytes, so it is not a text CSV; export it again as CSV (UTF-8)")
+        raise BundleError(
+            f"{file}: contains NUL bytes, so it is not a text CSV; export it again as CSV (UTF-8)"
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -432,7 +438,9 @@ def _check_ids(ids: pd.Series, file: str, column: str, frame: pd.DataFrame) -> N
         i = int(np.flatnonzero(empty.to_numpy())[0])
         blank = frame.iloc[i].astype(str).str.strip().eq("").all()
         what = "is blank (only separators)" if blank else f"has an empty {column}"
-        raise BundleError(f"{file}, row {i + 2}: the line {what}; give every row a {column} or remove the line")
+        raise BundleError(
+            f"{file}, row {i + 2}: the line {what}; give every row a {column} or remove the line"
+        )
     long = ids.str.len() > MAX_ID_CHARS
     if long.any():
         i = int(np.flatnonzero(long.to_numpy())[0])
@@ -457,7 +465,9 @@ def _read_ps(
             f"found {shorten(list(frame.columns)[:8], 150)}"
         )
     if len(frame) < MIN_POINTS:
-        raise BundleError(f"{file}: {len(frame)} PS point(s); expected at least {MIN_POINTS} rows, one per PS point")
+        raise BundleError(
+            f"{file}: {len(frame)} PS point(s); expected at least {MIN_POINTS} rows, one per PS point"
+        )
     ids = frame["ps_id"].astype(str).str.strip()
     _check_ids(ids, file, "ps_id", frame)
     dup = ids[ids.duplicated(keep=False)]
@@ -636,9 +646,7 @@ def _read_layer(
     path = _bundle_file(folder, name_in_manifest, layer, required=False)
     if path is None:
         alternatives = sorted(
-            p
-            for p in folder.glob(f"{layer}.*")
-            if p.suffix.lower() in (".gpkg", ".tif", ".tiff", ".geojson")
+            p for p in folder.glob(f"{layer}.*") if p.suffix.lower() in (".gpkg", ".tif", ".tiff", ".geojson")
         )
         if not alternatives:
             return None
