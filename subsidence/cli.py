@@ -44,8 +44,8 @@ def _krige(args: argparse.Namespace) -> dict[str, Any]:
 def _make_demo(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.synthetic import write_demo
 
-    path = write_demo(Path(args.out), n_points=args.points, seed=args.seed)
-    return {"path": str(path), "n_points": args.points, "seed": args.seed}
+    path = write_demo(Path(args.out), n_points=args.points, seed=args.seed, variant=args.variant)
+    return {"path": str(path), "n_points": args.points, "seed": args.seed, "variant": args.variant}
 
 
 def _train(args: argparse.Namespace) -> dict[str, Any]:
@@ -119,6 +119,12 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     demo.add_argument("--out", required=True, help="folder to write the bundle to")
     demo.add_argument("--points", type=int, default=16487, help="number of PS points (default 16487)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    demo.add_argument(
+        "--variant",
+        choices=("demo", "recovery"),
+        default="demo",
+        help="demo (heads fall throughout) or recovery (heads turn and rise mid-period; default demo)",
+    )
     train = command("train", _train, "train a model on a study area and save it")
     train.add_argument("--model", required=True, help="model name (see the 'models' command)")
     train.add_argument(
