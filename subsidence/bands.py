@@ -19,8 +19,9 @@ parameter spread of refitted models does not do that; forecast errors do. So:
    quantiles covered 58 % of what InSAR saw after the turn). Plain numpy quantiles are used (MAPIE's split-conformal
    regressor does the same for one horizon; it does not handle horizons or groups).
 3. **Between and beyond the calibrated horizons** the quantiles are interpolated linearly in the
-   horizon, and beyond the longest calibrated horizon they grow in proportion to it (a drift
-   error grows linearly). This step is not covered by the conformal guarantee: that is why the
+   horizon, and beyond the longest calibrated horizon they grow with its square root (as a
+   random walk's spread; linear growth was measured too wide: 97 mm mean width for 98.7 %
+   coverage on the recovery variant, against 74 mm with the square root). This step is not covered by the conformal guarantee: that is why the
    coverage is always measured and reported, never assumed.
 """
 
@@ -134,7 +135,7 @@ class Band:
             return z, z
         centres, lo, hi = self.table.get(group, self.table[POOLED])
         h = np.asarray(horizon_days, float)
-        grow = np.maximum(h / centres[-1], 1.0)  # beyond the calibrated horizons: linear growth
+        grow = np.sqrt(np.maximum(h / centres[-1], 1.0))  # beyond the calibrated horizons: square-root growth
         return np.interp(h, centres, lo) * grow, np.interp(h, centres, hi) * grow
 
     def interval(

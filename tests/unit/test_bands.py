@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from subsidence.bands import POOLED, calibration_cuts, fit_band
 from subsidence.hindcast import MIN_FIT_EPOCHS
@@ -30,12 +31,12 @@ def test_band_covers_about_90_percent_of_new_errors_at_every_horizon() -> None:
     assert hi[-1] > 3 * hi[0]  # wider with the horizon, not one width for all
 
 
-def test_band_grows_linearly_beyond_the_calibrated_horizons() -> None:
+def test_band_grows_with_the_square_root_beyond_the_calibrated_horizons() -> None:
     rng = np.random.default_rng(1)
     horizons = np.arange(1, 7) * 60.0
     band = fit_band([_sample(rng, 500, horizons, np.array(["a"] * 500))])
     _, hi = band.quantiles(np.array([horizons[-1], 2 * horizons[-1]]), "a")
-    assert hi[1] > 1.5 * hi[0]
+    assert hi[1] == pytest.approx(np.sqrt(2) * hi[0])
 
 
 def test_groups_with_few_errors_use_the_pooled_quantiles() -> None:
