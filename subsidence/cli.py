@@ -76,8 +76,8 @@ def _krige(args: argparse.Namespace) -> dict[str, Any]:
 def _make_demo(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.synthetic import write_demo
 
-    path = write_demo(Path(args.out), n_points=args.points, seed=args.seed)
-    return {"path": str(path), "n_points": args.points, "seed": args.seed}
+    path = write_demo(Path(args.out), n_points=args.points, seed=args.seed, variant=args.variant)
+    return {"path": str(path), "n_points": args.points, "seed": args.seed, "variant": args.variant}
 
 
 def _train(args: argparse.Namespace) -> dict[str, Any]:
@@ -114,6 +114,92 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     return {
         **out_period,
         **pipeline.evaluate_saved(args.model, area, data, split_kind=args.split, seed=args.seed),
+    }
+
+
+def _write_table(frame: Any, out: str, area: Any = None) -> str:
+    """Write a long table to ``out`` (.csv, .parquet, or .gpkg when ``area`` gives geometry)."""
+    from subsidence.exports import results_geodataframe
+
+    path = Path(out)
+    kinds = (".csv", ".parquet", ".gpkg") if area is not None else (".csv", ".parquet")
+    if path.suffix.lower() not in kinds:
+        raise SubsidenceError(f"--out {out}: expected a file ending in {', '.join(kinds)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix.lower() == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        results_geodataframe(area, frame).to_file(path, layer="forecast", driver="GPKG")
+    return str(path)
+
+
+def _hindcast(args: argparse.Namespace) -> dict[str, Any]:
+    from subsidence import pipeline
+    from subsidence.hindcast import hindcast
+    from subsidence.models import model_class
+    from subsidence.reader import load_study_area
+
+    model_class(args.model)
+    if args.out is not None and Path(args.out).suffix.lower() not in (".csv", ".parquet"):
+        raise SubsidenceError(f"--out {args.out}: expected a file ending in .csv or .parquet")
+    area = load_study_area(args.bundle)
+    data = pipeline.prepare(area)
+    result = hindcast(data, args.model, args.cut, seed=args.seed, max_epochs=args.max_epochs)
+    out = result.scores()
+    out["references"] = [
+        {"forecast": r["forecast"], "rmse_mm": r["rmse_mm"], "rmse_last_mm": r["rmse_last_mm"]}
+        for r in result.table().to_dict("records")
+    ]
+    if args.out is not None:
+        out["path"] = _write_table(result.frame(), args.out)
+    return out
+
+
+def _forecast(args: argparse.Namespace) -> dict[str, Any]:
+    import time
+
+    import numpy as np
+
+    from subsidence import pipeline
+    from subsidence.modelio import load_model
+    from subsidence.models import model_names
+    from subsidence.reader import load_study_area
+    from subsidence.scenarios import model_forecast, parse_scenario
+
+    scenario = parse_scenario(args.scenario)
+    start = time.perf_counter()
+    area = load_study_area(args.bundle)
+    data = pipeline.prepare(area)
+    if args.model in model_names():
+        name = args.model
+        model = pipeline.make_model(name, max_epochs=args.max_epochs).fit(
+            data, np.arange(data.n_points), seed=args.seed
+        )
+    elif Path(args.model).exists():
+        model, meta = load_model(args.model, area)
+        name = str(meta.get("model", getattr(model, "name", "")))
+    else:
+        raise SubsidenceError(
+            f"--model {args.model}: expected a saved model folder or .zip, or one of {', '.join(model_names())}"
+        )
+    result = model_forecast(
+        model, name, data, scenario, args.horizon_months, seed=args.seed, max_epochs=args.max_epochs
+    )
+    if args.reference is not None:
+        result = result.relative_to(args.reference)
+    path = _write_table(result.frame(), args.out, area)
+    return {
+        "model": name,
+        "scenario": scenario.name,
+        "horizon_months": args.horizon_months,
+        "n_points": data.n_points,
+        "max_forecast_mm": round(float(np.max(result.forecast_mm[:, -1])), 3),
+        "reference": args.reference,
+        "band": result.band,
+        "seconds": round(time.perf_counter() - start, 2),
+        "path": path,
     }
 
 
@@ -168,6 +254,12 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     demo.add_argument("--out", required=True, help="folder to write the bundle to")
     demo.add_argument("--points", type=int, default=16487, help="number of PS points (default 16487)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    demo.add_argument(
+        "--variant",
+        choices=("demo", "recovery"),
+        default="demo",
+        help="demo (heads fall throughout) or recovery (heads turn and rise mid-period; default demo)",
+    )
     train = command("train", _train, "train a model on a study area and save it")
     period_flags(train)
     train.add_argument("--model", required=True, help="model name (see the 'models' command)")
@@ -188,6 +280,26 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     )
     evaluate.add_argument("--seed", type=int, default=None, help="seed of --split (default: the model's)")
     command("models", _models, "list the model names train accepts", bundle=False)
+    hind = command("hindcast", _hindcast, "fit up to a cut date, forecast from it, score against InSAR")
+    hind.add_argument("--model", required=True, help="model name (see the 'models' command)")
+    hind.add_argument("--cut", required=True, help="cut date YYYY-MM-DD: InSAR after it is never an input")
+    hind.add_argument("--seed", type=int, default=0, help="random seed of the training (default 0)")
+    hind.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
+    hind.add_argument("--out", default=None, help="write the hindcast per point and date (.csv or .parquet)")
+    fore = command("forecast", _forecast, "forecast every point from the last acquisition under a scenario")
+    fore.add_argument(
+        "--model", required=True, help="saved model folder or .zip, or a model name (fitted here)"
+    )
+    fore.add_argument(
+        "--scenario", default="trend", help="trend, held or a head change in m/yr (+ = recovery)"
+    )
+    fore.add_argument(
+        "--horizon-months", type=int, default=60, help="months after the last acquisition (default 60)"
+    )
+    fore.add_argument("--reference", default=None, help="ps_id of a stable reference point")
+    fore.add_argument("--out", required=True, help="file to write (.csv, .gpkg or .parquet)")
+    fore.add_argument("--seed", type=int, default=0, help="random seed of the fits (default 0)")
+    fore.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
     return parser, handlers
 
 

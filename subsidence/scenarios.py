@@ -211,3 +211,106 @@ def forecast_table(f: Forecast, data: SeriesData) -> pd.DataFrame:
             "head_change_m": f.head_m[:, -1] - f.head_m[:, 0],
         }
     )
+
+
+# --- forecasts with any model and the calibrated band (CLI ``forecast``) ----------------------
+
+
+def parse_scenario(text: str) -> Scenario:
+    """``trend``, ``held`` or a rate in m/yr (+ = recovery) as a :class:`Scenario`."""
+    value = str(text).strip().lower()
+    if value == "trend":
+        return PRESETS[0]
+    if value == "held":
+        return PRESETS[1]
+    try:
+        rate = float(value)
+    except ValueError as exc:
+        raise SubsidenceError(
+            f"scenario {text!r}: expected trend, held or a head change in m/yr such as 1.5 (+ = recovery)"
+        ) from exc
+    if not np.isfinite(rate) or abs(rate) > 20:
+        raise SubsidenceError(f"scenario rate {text!r}: expected a number of m/yr between -20 and 20")
+    return Scenario(f"head {rate:+g} m/yr", rate)
+
+
+@dataclass(frozen=True)
+class ModelForecast:
+    """Any model's forecast from the last acquisition, with the calibrated 90 % band.
+
+    ``forecast_mm``, ``low_mm``, ``high_mm`` (n, F): cumulative subsidence since the last
+    acquisition, mm, positive = down, at ``dates`` (monthly); ``head_m`` the scenario heads.
+    """
+
+    model: str
+    scenario: Scenario
+    ps_ids: np.ndarray
+    dates: pd.DatetimeIndex
+    head_m: np.ndarray
+    forecast_mm: np.ndarray
+    low_mm: np.ndarray
+    high_mm: np.ndarray
+    band: dict
+
+    def relative_to(self, ps_id: str) -> ModelForecast:
+        """The same forecast relative to the point ``ps_id`` (its forecast subtracted everywhere)."""
+        where = np.flatnonzero(self.ps_ids.astype(str) == str(ps_id))
+        if where.size == 0:
+            raise SubsidenceError(
+                f"reference point {ps_id!r} is not in this study area: use a ps_id of ps.csv"
+            )
+        ref = self.forecast_mm[where[0]][None, :]
+        return replace(
+            self, forecast_mm=self.forecast_mm - ref, low_mm=self.low_mm - ref, high_mm=self.high_mm - ref
+        )
+
+    def frame(self) -> pd.DataFrame:
+        """One row per point and future date: ``ps_id``, ``date``, ``forecast_mm``, ``p05_mm``, ``p95_mm``."""
+        n, f = self.forecast_mm.shape
+        return pd.DataFrame(
+            {
+                "ps_id": np.repeat(self.ps_ids.astype(str), f),
+                "date": np.tile(self.dates.strftime("%Y-%m-%d"), n),
+                "forecast_mm": self.forecast_mm.ravel().round(3),
+                "p05_mm": self.low_mm.ravel().round(3),
+                "p95_mm": self.high_mm.ravel().round(3),
+            }
+        )
+
+
+def model_forecast(
+    model: object,
+    name: str,
+    data: SeriesData,
+    scenario: Scenario,
+    horizon_months: int = 60,
+    seed: int = 0,
+    max_epochs: int | None = None,
+) -> ModelForecast:
+    """Forecast every point from the last acquisition under ``scenario`` with a fitted model.
+
+    The model runs forward on the scenario heads (:func:`future_heads`, monthly) and its own
+    predictions (:func:`subsidence.hindcast.run_forward`); the band is the split-conformal band
+    of :mod:`subsidence.bands`, calibrated by refitting the model ``name`` at cuts inside the
+    record (horizons beyond the record's grow linearly: see ``docs/forecasts.md``).
+    """
+    from subsidence import bands
+    from subsidence.hindcast import fit_model, run_forward
+
+    if not 1 <= int(horizon_months) <= 360:
+        raise SubsidenceError(f"horizon_months must be in 1..360; found {horizon_months}")
+    last = data.dates[-1]
+    future = pd.DatetimeIndex([last + pd.DateOffset(months=i) for i in range(1, int(horizon_months) + 1)])
+    heads = future_heads(data, scenario, (future - data.dates[0]).days.to_numpy(float))
+    ext = extend(data, future, heads)
+    k = data.n_epochs - 1
+    central = run_forward(model, ext, k)
+    samples = []
+    for kc in bands.calibration_cuts(data, k):
+        fitted = fit_model(name, data, kc, seed=seed, max_epochs=max_epochs)
+        samples.append(bands.residuals(data, kc, run_forward(fitted, data, kc)))
+    band = bands.fit_band(samples)
+    low, high = band.interval(central, (future - last).days.to_numpy(float), bands.point_scale(data, k))
+    return ModelForecast(
+        name, scenario, np.asarray(data.ps_ids), future, heads, central, low, high, band.describe()
+    )

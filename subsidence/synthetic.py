@@ -54,6 +54,12 @@ PERMEABILITY_LEVELS = (0.2, 0.5, 1, 2, 5, 10, 20, 40)
 SSKV_PER_M = 1.0e-3
 ELASTIC_RATIO = 40.0
 PUMPING_START = pd.Timestamp("2001-01-01")
+# The recovery variant (held-out test of forecasts): heads fall until the turn, in the middle of
+# the acquisition period, then rise at RECOVERY_FRACTION of their former decline rate (as
+# Beijing's after the South-to-North water diversion reached it).
+TURN = pd.Timestamp("2013-12-01")
+RECOVERY_FRACTION = 1.0
+RECOVERY_NAME = "Synthetic recovery variant: Beijing-like plain, heads recover from 2013-12 (not survey data)"
 
 # Pumping centres (fraction of the width, fraction of the height, depth of cone m, extra decline m/yr,
 # radius m): Chaoyang-Tongzhou in the east, Changping and Shunyi in the north, Daxing in the south.
@@ -98,6 +104,10 @@ class SyntheticConfig:
         The largest noise-free compaction over the period on a fixed 1 km reference grid (the
         paper's maximum: 624.42 mm); S_skv is scaled to reach it. Dewatering anomalies and
         noise come on top.
+    recovery : bool
+        The held-out variant: heads fall until :data:`TURN` (mid-period), then recover at
+        :data:`RECOVERY_FRACTION` of their decline rate; compaction follows with the aquitard
+        lag (residual compaction, then a small elastic rebound). False: the demo, unchanged.
     """
 
     n_points: int = 16487
@@ -107,6 +117,7 @@ class SyntheticConfig:
     atmosphere_mm: float = 3.0
     white_noise_mm: float = 1.5
     target_max_mm: float = 590.0
+    recovery: bool = False
 
     def __post_init__(self) -> None:
         n_slots = len(_slots())
@@ -258,11 +269,14 @@ def _points(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.round(x[order] + x0, 1), np.round(y[order] + y0, 1)
 
 
-def head_m(x: np.ndarray, y: np.ndarray, t: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+def head_m(
+    x: np.ndarray, y: np.ndarray, t: pd.DatetimeIndex | np.ndarray, *, recovery: bool = False
+) -> np.ndarray:
     """True confined head (m above datum) at points (n,) and times (T,), shape (n, T).
 
     A regional surface sloping from the north-west, pumping cones deepening 1-4 m/yr since
-    2001 and a seasonal pumping cycle (lowest in early summer).
+    2001 and a seasonal pumping cycle (lowest in early summer). With ``recovery`` the trend
+    turns at :data:`TURN` and rises at :data:`RECOVERY_FRACTION` of the former decline rate.
     """
     x0, y0 = _frame()
     u, v = (np.asarray(x) - x0) / WIDTH_M, (np.asarray(y) - y0) / HEIGHT_M
@@ -276,6 +290,9 @@ def head_m(x: np.ndarray, y: np.ndarray, t: pd.DatetimeIndex | np.ndarray) -> np
         depth += cone * g
         rate += extra * g
     season = (0.5 + 1.2 * np.clip(rate - 1.0, 0, 4) / 3.0)[:, None] * np.cos(2 * np.pi * (frac - 0.45))
+    if recovery:
+        turn = (TURN - PUMPING_START).days / 365.25
+        years = np.where(years <= turn, years, turn - RECOVERY_FRACTION * (years - turn))
     return (surface - depth)[:, None] - rate[:, None] * years[None, :] + season
 
 
@@ -388,6 +405,7 @@ def _nominal_compaction(
     x: np.ndarray,
     y: np.ndarray,
     dates: pd.DatetimeIndex,
+    recovery: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Thickness (m), permeability (m/day) and compaction (mm, 0 at the first date) with S_skv nominal."""
     b = np.clip(_sample(gx, gy, thick_grid, x, y), 0, 150)
@@ -396,7 +414,9 @@ def _nominal_compaction(
     history = pd.date_range(PUMPING_START, dates[-1], freq="15D")
     t_hist = (history - dates[0]).days.to_numpy(float)
     t_eval = (dates - dates[0]).days.to_numpy(float)
-    raw = compaction_mm(head_m(x, y, history), t_hist, t_eval, b, sskv, time_constant_days(b, k, sskv))
+    raw = compaction_mm(
+        head_m(x, y, history, recovery=recovery), t_hist, t_eval, b, sskv, time_constant_days(b, k, sskv)
+    )
     return b, k, raw - raw[:, :1]
 
 
@@ -406,11 +426,12 @@ def generate(config: SyntheticConfig = SyntheticConfig()) -> SyntheticArea:
     dates = _acquisitions(rng["dates"], config.n_epochs)
     gx, gy, thick_grid, perm_grid = _layers(rng["fields"])
     x, y = _points(rng["points"], config.n_points)
-    b, k, raw = _nominal_compaction(gx, gy, thick_grid, perm_grid, x, y, dates)
+    b, k, raw = _nominal_compaction(gx, gy, thick_grid, perm_grid, x, y, dates, config.recovery)
     # S_skv is scaled so that the largest compaction on a fixed 1 km reference grid reaches the
     # target: the scale (and so the physics at any place) does not depend on the PS points
     rx, ry = np.meshgrid(*(np.arange(0.0, size + 1, 1000.0) for size in (WIDTH_M, HEIGHT_M)))
     x0, y0 = _frame()
+    # the scale is the demo's in both variants: the recovery variant shares its physics
     reference = _nominal_compaction(gx, gy, thick_grid, perm_grid, rx.ravel() + x0, ry.ravel() + y0, dates)
     scale = config.target_max_mm / reference[2][:, -1].max()
     sskv = SSKV_PER_M * scale * np.ones_like(b)
@@ -453,8 +474,8 @@ def generate(config: SyntheticConfig = SyntheticConfig()) -> SyntheticArea:
         dates=dates,
         subsidence_mm=observed,
         truth_mm=truth,
-        head_m=head_m(x, y, dates),
-        wells=_wells(rng["wells"], config.n_wells, dates),
+        head_m=head_m(x, y, dates, recovery=config.recovery),
+        wells=_wells(rng["wells"], config.n_wells, dates, config.recovery),
         grid_x=gx,
         grid_y=gy,
         thickness_grid_m=thick_grid,
@@ -470,7 +491,7 @@ def generate(config: SyntheticConfig = SyntheticConfig()) -> SyntheticArea:
     )
 
 
-def _wells(rng: np.random.Generator, n: int, dates: pd.DatetimeIndex) -> pd.DataFrame:
+def _wells(rng: np.random.Generator, n: int, dates: pd.DatetimeIndex, recovery: bool = False) -> pd.DataFrame:
     """Wells read about monthly on their own dates, with gaps, late starts and early stops."""
     x0, y0 = _frame()
     near = n * 2 // 5
@@ -495,7 +516,7 @@ def _wells(rng: np.random.Generator, n: int, dates: pd.DatetimeIndex) -> pd.Data
             keep[g0 : g0 + rng.integers(3, 6)] = False
         when = when[keep]
         level = (
-            head_m(np.array([wx[i]]), np.array([wy[i]]), when)[0]
+            head_m(np.array([wx[i]]), np.array([wy[i]]), when, recovery=recovery)[0]
             + rng.normal(0, 0.3)
             + rng.normal(0, 0.1, len(when))
         )
@@ -771,6 +792,17 @@ def load_truth(bundle_dir: str | Path) -> SyntheticTruth:
         )
 
 
-def write_demo(folder: str | Path, n_points: int = 16487, seed: int = 42) -> Path:
-    """Generate and write the demo bundle (``n_points`` PS points) to ``folder``."""
-    return write_bundle(generate(SyntheticConfig(n_points=n_points, seed=seed)), folder)
+def write_demo(folder: str | Path, n_points: int = 16487, seed: int = 42, variant: str = "demo") -> Path:
+    """Generate and write the demo bundle (``n_points`` PS points) to ``folder``.
+
+    ``variant`` is ``"demo"`` (heads fall throughout) or ``"recovery"`` (heads turn and rise
+    from :data:`TURN`: the held-out test of forecasts).
+    """
+    if variant not in VARIANTS:
+        raise SubsidenceError(f"unknown demo variant {variant!r}: expected one of {', '.join(VARIANTS)}")
+    recovery = variant == "recovery"
+    area = generate(SyntheticConfig(n_points=n_points, seed=seed, recovery=recovery))
+    return write_bundle(area, folder, name=RECOVERY_NAME if recovery else DEMO_NAME)
+
+
+VARIANTS = ("demo", "recovery")

@@ -81,6 +81,19 @@ GAMMA_BOUNDS = (0.0, 1.5)
 SPINUP_BOUNDS_YEARS = (0.5, 40.0)
 INITIAL_DAYS = 365.25  # the first year of head describes the state before the first epoch
 _PARAMS = ("tau_ref_days", "b_c_m", "gamma", "spinup_years")
+# Prior on the time parameters (centre, sd) in the fitted coordinates: log tau_ref, log b_c,
+# gamma, spinup years. Two or three years of a steady decline barely tell a long time constant
+# from a long spin-up (both give a near-linear compaction), so the fit is pulled towards typical
+# values unless the data say otherwise: tau_ref ~ 100 days (a 2 m clay interbed with
+# S'skv ~ 1e-3 1/m and K'v ~ 1e-5 m/day; sd a factor 5), interbeds thickening with the layer
+# (b_c ~ 25 m, sd a factor 2.7), K'v growing with the permeability coefficient (gamma 0.5 +- 0.3)
+# and heads falling for about a decade before the record (10 +- 10 years). See docs/models.md.
+PRIOR = (
+    (float(np.log(100.0)), float(np.log(5.0))),
+    (float(np.log(25.0)), 1.0),
+    (0.5, 0.3),
+    (10.0, 10.0),
+)
 
 
 def consolidation_integral(x: np.ndarray) -> np.ndarray:
@@ -122,6 +135,10 @@ class ConsolidationConfig:
         cumulative value, for that correction.
     max_iterations : int
         Least-squares iterations for the time parameters.
+    prior_weight : float
+        Weight of the prior on the time parameters (:data:`PRIOR`); 0 fits them by least
+        squares alone. 1 counts the prior as much as one independent observation per fitted
+        point at ``noise_mm``.
     """
 
     fit_points: int = 1000
@@ -130,6 +147,7 @@ class ConsolidationConfig:
     velocity_sd_mm_per_yr: float = 20.0
     noise_mm: float = 5.0
     max_iterations: int = 20
+    prior_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.fit_points < 1 or self.max_iterations < 1:
@@ -301,6 +319,7 @@ class Consolidation:
         target = sub.subsidence_mm - sub.subsidence_mm[:, :1]
         b_scale = 1.0 if data.thickness_m is not None else 150.0
         calls = [0]
+        prior_scale = self.config.prior_weight * self.config.noise_mm * np.sqrt(len(idx))
 
         def unpack(z: np.ndarray) -> dict[str, float]:
             return {
@@ -317,7 +336,10 @@ class Consolidation:
             calls[0] += 1
             if progress is not None and calls[0] % 10 == 0:
                 progress(TrainingProgress(calls[0], 0, 0.0, message="consolidation fit"))
-            return (sskv * r_in + sske * r_el - target).ravel()
+            prior = prior_scale * np.array([(z[i] - c) / sd for i, (c, sd) in enumerate(PRIOR)])
+            if not uses_k:
+                prior[2] = 0.0
+            return np.concatenate([(sskv * r_in + sske * r_el - target).ravel(), prior])
 
         lower = [
             np.log(TAU_REF_BOUNDS_DAYS[0]),
@@ -376,6 +398,25 @@ class Consolidation:
                 change = self._assimilate(data, physics, change)
         change[:, 0] = np.nan
         return change
+
+    def forecast_from(self, data: SeriesData, k: int) -> np.ndarray:
+        """Cumulative compaction since epoch ``k`` at epochs ``k + 1 ..`` (n, E - 1 - k), mm.
+
+        The forecast a hindcast or a scenario needs: the physics on the heads of the whole
+        period (the causes), scaled by each point's gain ``g`` estimated from its InSAR up to
+        epoch ``k`` only (Bayesian ridge towards 1, prior sd ``gain_sd``). The extra velocity of
+        one-step mode is left out on purpose: it is what keeps a forecast sinking after heads
+        turn. Subsidence after epoch ``k`` is never read.
+        """
+        physics = self.physics_mm(data)
+        cfg = self.config
+        obs = data.subsidence_mm[:, : k + 1] - data.subsidence_mm[:, :1]
+        p = physics[:, : k + 1]
+        w, prior = 1.0 / cfg.noise_mm**2, 1.0 / cfg.gain_sd**2
+        gain = ((obs * p).sum(axis=1) * w + prior) / ((p * p).sum(axis=1) * w + prior)
+        if not cfg.assimilate:
+            gain = np.ones_like(gain)
+        return gain[:, None] * (physics[:, k + 1 :] - physics[:, k : k + 1])
 
     def _extrapolated_head_correction(self, data: SeriesData) -> np.ndarray:
         """(n, E - 1) mm: swap interval ``k``'s own response to the observed head at ``k + 1``

@@ -26,3 +26,28 @@ def test_forecast_table_map_and_curves() -> None:
     at.run()
     assert not at.exception
     assert "Forecast under groundwater scenarios" in at.get("plotly_chart")[0].proto.spec
+
+
+def test_check_the_forecast_runs_a_hindcast_and_shows_the_table_map_and_band() -> None:
+    import datetime
+    import time
+
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    assert not at.exception
+    assert any("Check the forecast" in h.value for h in at.header)
+    at.date_input(key="hindcast_cut").set_value(datetime.date(2014, 6, 1))
+    at.selectbox(key="hindcast_model").set_value("linear-trend")
+    next(b for b in at.button if b.label == "Run the hindcast").click().run()
+    job = at.session_state["hindcast_job"]
+    deadline = time.monotonic() + 120
+    while job.finished is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    at.session_state[keys.PICKED] = ["PS000001"]
+    at.run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "forecast" in d.value.columns)
+    assert list(table["forecast"]) == ["linear-trend", "it stops", "velocity"]
+    assert any("inside the 90 % band" in m.value for m in at.markdown)
+    assert len(at.get("deck_gl_json_chart")) == 2  # the scenario map and the error map
+    spec = at.get("plotly_chart")[-1].proto.spec
+    assert "90 % band" in spec and "Hindcast from 2014" in spec

@@ -108,3 +108,72 @@ def test_fitted_parameters_stay_in_physical_bounds_and_state_round_trips() -> No
 def test_unfitted_model_is_refused() -> None:
     with pytest.raises(SubsidenceError, match="not fitted"):
         Consolidation().predict(synthetic(5))
+
+
+def _turning(n: int = 200) -> SeriesData:
+    """``synthetic`` heads falling for the first half, then rising as fast (a turn at epoch 15)."""
+    data = synthetic(n)
+    head = data.head_m.copy()
+    t = data.days
+    k = 15
+    trend = (head[:, k] - head[:, 0])[:, None] / t[k]  # m/day, negative
+    head[:, k + 1 :] = head[:, k : k + 1] - trend * (t[k + 1 :] - t[k])[None, :]
+    truth = Consolidation()
+    truth.params = dict(TRUE)
+    turned = replace(data, head_m=head)
+    return replace(turned, subsidence_mm=truth.physics_mm(turned))
+
+
+def test_after_a_turn_compaction_slows_with_the_aquitard_lag_then_stops() -> None:
+    data = _turning()
+    s, t = data.subsidence_mm, data.days
+    k = 15
+    before = (s[:, k] - s[:, k - 5]) / (t[k] - t[k - 5])
+    just_after = (s[:, k + 3] - s[:, k]) / (t[k + 3] - t[k])
+    late = (s[:, -1] - s[:, -5]) / (t[-1] - t[-5])
+    truth = Consolidation()
+    truth.params = dict(TRUE)
+    tau = truth.time_constant_days(data)
+    lagging = tau > 365
+    # residual compaction continues where the clay drains slowly, and fades
+    assert np.all(just_after[lagging] > 0.1 * before[lagging])
+    short = tau < 180  # drained within months: compaction has stopped by the end
+    assert short.sum() > 10
+    assert np.all(np.abs(late[short]) < 0.5 * np.abs(before[short]))
+    # no new inelastic compaction while heads stay above the pre-consolidation head: the
+    # late motion is at most the small elastic rebound
+    elastic_only = (
+        truth.params["sske_per_m"]
+        * 1000
+        * data.thickness_m
+        * np.abs(np.diff(data.head_m, axis=1)[:, -4:]).sum(axis=1)
+    )
+    quick = tau < 60
+    assert np.all(np.abs(s[quick, -1] - s[quick, -5]) <= elastic_only[quick] + 0.5)
+
+
+def test_fitted_on_the_decline_the_physics_forecasts_the_turn() -> None:
+    data = _turning()
+    k = 15
+    from subsidence.hindcast import fit_model, observed_since, run_forward
+
+    model = fit_model("consolidation", data, k, seed=0)
+    forecast = run_forward(model, data, k)
+    observed = observed_since(data, k)
+    velocity = (data.subsidence_mm[:, k] - data.subsidence_mm[:, k - 5])[:, None] / (
+        data.days[k] - data.days[k - 5]
+    )
+    naive = velocity * (data.days[k + 1 :] - data.days[k])[None, :]
+    err = np.sqrt(np.mean((forecast - observed) ** 2))
+    assert err < 0.3 * np.sqrt(np.mean((naive - observed) ** 2))
+    assert err < 0.6 * np.sqrt(np.mean(observed**2))  # "it stops"
+
+
+def test_forecast_from_reads_no_subsidence_after_the_cut() -> None:
+    data = synthetic(50)
+    model = Consolidation().fit(data, np.arange(50))
+    sub = data.subsidence_mm.copy()
+    sub[:, 20:] = 999.0
+    np.testing.assert_array_equal(
+        model.forecast_from(data, 19), model.forecast_from(replace(data, subsidence_mm=sub), 19)
+    )

@@ -1,0 +1,195 @@
+"""Calibrated 90 % bands: split-conformal intervals from hindcast errors, by horizon and speed.
+
+A band is only worth showing if it contains what happens about 9 times in 10. The
+parameter spread of refitted models does not do that; forecast errors do. So:
+
+1. **Calibration cuts inside the training period.** For a forecast from epoch ``k`` (a test cut,
+   or the last acquisition), the model is refitted at ``N_CUTS`` earlier cuts, using only
+   acquisitions up to ``k``, and run forward to ``k`` on its own predictions. Each gives errors
+   (InSAR minus forecast, cumulative since that cut) at known horizons (days since the cut).
+   No acquisition after ``k`` is read, so the coverage measured after a test cut is honest.
+2. **Split-conformal quantiles** (Vovk et al. 2005; Angelopoulos & Bates 2021): the errors are
+   grouped by horizon (up to :data:`N_BINS` bins of equal counts) and by the point's speed class
+   before the cut (``<10``, ``10-25``, ``25-50``, ``>=50`` mm/yr, where a class holds at least
+   :data:`MIN_GROUP` errors; otherwise all points together); in each bin the 90 % empirical
+   quantile ``q`` of the absolute error, at the finite-sample conformal level
+   ``ceil((m + 1) 0.9) / m``, gives the band ``forecast +- q``. The band is symmetric on
+   purpose: at a turn in the heads a model's bias changes sign, and a band shifted by the bias
+   of the declining period would miss (measured on the recovery variant: signed 5 %/95 %
+   quantiles covered 58 % of what InSAR saw after the turn). Plain numpy quantiles are used (MAPIE's split-conformal
+   regressor does the same for one horizon; it does not handle horizons or groups).
+3. **Between and beyond the calibrated horizons** the quantiles are interpolated linearly in the
+   horizon, and beyond the longest calibrated horizon they grow with its square root (as a
+   random walk's spread; linear growth was measured too wide: 97 mm mean width for 98.7 %
+   coverage on the recovery variant, against 74 mm with the square root). This step is not covered by the conformal guarantee: that is why the
+   coverage is always measured and reported, never assumed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from subsidence.models.base import SeriesData
+
+N_CUTS = 3
+N_BINS = 6
+MIN_GROUP = 400
+LEVEL = 0.90
+SPEED_EDGES_MM_PER_YR = (10.0, 25.0, 50.0)
+POOLED = "all points"
+MIN_RECORD_SHARE = 0.6
+
+
+def speed_labels() -> list[str]:
+    """Speed class names: ``<10 mm/yr`` ... ``>=50 mm/yr``."""
+    e = SPEED_EDGES_MM_PER_YR
+    return [
+        f"<{e[0]:g} mm/yr",
+        *(f"{a:g}-{b:g} mm/yr" for a, b in zip(e[:-1], e[1:], strict=True)),
+        f">={e[-1]:g} mm/yr",
+    ]
+
+
+def point_group(data: SeriesData, k: int) -> np.ndarray:
+    """Speed class of each point from its velocity over epochs ``0..k`` (known at the cut)."""
+    days = data.days[: k + 1]
+    t = days - days.mean()
+    y = data.subsidence_mm[:, : k + 1]
+    v = (y - y.mean(axis=1, keepdims=True)) @ t / float(t @ t) * 365.25
+    return np.array(speed_labels())[np.digitize(np.abs(v), SPEED_EDGES_MM_PER_YR)]
+
+
+def point_scale(data: SeriesData, k: int) -> np.ndarray:
+    """What the band needs to know of each point at the cut ``k``: its speed class."""
+    return point_group(data, k)
+
+
+def calibration_cuts(data: SeriesData, k: int, n_cuts: int = N_CUTS) -> list[int]:
+    """Up to ``n_cuts`` epochs before ``k`` to calibrate on, evenly spread, each >= 2 epochs before ``k``.
+
+    The earliest leaves the model the same minimum record as a hindcast
+    (:data:`subsidence.hindcast.MIN_FIT_EPOCHS`, :data:`~subsidence.hindcast.MIN_FIT_DAYS`) and
+    at least :data:`MIN_RECORD_SHARE` of the record up to ``k``, so that the calibration fits
+    resemble the forecast's own fit (a model fitted on far less data errs far more).
+    """
+    from subsidence.hindcast import MIN_FIT_DAYS, MIN_FIT_EPOCHS
+
+    shortest = max(MIN_FIT_DAYS, MIN_RECORD_SHARE * data.days[k])
+    ok = [j for j in range(k - 1) if j + 1 >= MIN_FIT_EPOCHS and data.days[j] >= shortest and k - j >= 2]
+    if not ok or n_cuts < 1:
+        return []
+    picks = np.unique(np.round(np.linspace(0, len(ok) - 1, min(n_cuts, len(ok)))).astype(int))
+    return [ok[i] for i in picks]
+
+
+def residuals(inside: SeriesData, kc: int, forecast_mm: np.ndarray) -> dict[str, np.ndarray]:
+    """Errors of one calibration forecast from epoch ``kc``: InSAR minus forecast, with horizons and groups.
+
+    Parameters
+    ----------
+    inside : SeriesData
+        The data up to the test cut only.
+    kc : int
+        The calibration cut.
+    forecast_mm : ndarray, shape (n, E_inside - 1 - kc)
+        Cumulative since ``kc``.
+    """
+    observed = inside.subsidence_mm[:, kc + 1 :] - inside.subsidence_mm[:, kc : kc + 1]
+    horizon = inside.days[kc + 1 :] - inside.days[kc]
+    group = point_group(inside, kc)
+    n, f = observed.shape
+    return {
+        "error": (observed - forecast_mm).ravel(),
+        "horizon": np.tile(horizon, n),
+        "group": np.repeat(group, f),
+    }
+
+
+def _conformal(values: np.ndarray, q: float) -> float:
+    m = len(values)
+    level = min(1.0, math.ceil((m + 1) * q) / m) if q > 0.5 else max(0.0, math.floor((m + 1) * q) / m)
+    return float(np.quantile(values, level, method="higher" if q > 0.5 else "lower"))
+
+
+@dataclass(frozen=True)
+class Band:
+    """Conformal quantiles of the error by horizon bin, per speed class (and for all points).
+
+    ``table[group] = (centres_days, q_low_mm, q_high_mm)``; an empty table means no
+    calibration was possible (the band then has zero width and says so).
+    """
+
+    table: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    n_errors: int
+    n_cuts: int
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def quantiles(self, horizon_days: np.ndarray, group: str) -> tuple[np.ndarray, np.ndarray]:
+        """Low and high error quantiles (mm) at ``horizon_days`` for a speed class, shape (F,) each."""
+        if not self.table:
+            z = np.zeros(len(horizon_days))
+            return z, z
+        centres, lo, hi = self.table.get(group, self.table[POOLED])
+        h = np.asarray(horizon_days, float)
+        grow = np.sqrt(np.maximum(h / centres[-1], 1.0))  # beyond the calibrated horizons: square-root growth
+        return np.interp(h, centres, lo) * grow, np.interp(h, centres, hi) * grow
+
+    def interval(
+        self, forecast_mm: np.ndarray, horizon_days: np.ndarray, groups: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The 90 % band around ``forecast_mm`` (n, F) for points of speed classes ``groups`` (n,)."""
+        low, high = np.empty_like(forecast_mm), np.empty_like(forecast_mm)
+        for g in np.unique(groups):
+            rows = groups == g
+            lo, hi = self.quantiles(horizon_days, str(g))
+            low[rows] = forecast_mm[rows] + np.minimum(lo, 0.0)[None, :]
+            high[rows] = forecast_mm[rows] + np.maximum(hi, 0.0)[None, :]
+        return low, high
+
+    def describe(self) -> dict[str, Any]:
+        """How the band was made, JSON-safe."""
+        return {
+            "method": "split-conformal 90 % quantile of the absolute error by horizon bin and speed class",
+            "level": LEVEL,
+            "n_calibration_cuts": self.n_cuts,
+            "n_errors": self.n_errors,
+            "groups": sorted(self.table),
+            **self.info,
+        }
+
+
+def _bins(horizon: np.ndarray) -> list[np.ndarray]:
+    """Up to :data:`N_BINS` masks of about equal counts over the distinct horizons."""
+    distinct = np.unique(horizon)
+    parts = np.array_split(distinct, min(N_BINS, len(distinct)))
+    return [np.isin(horizon, p) for p in parts if len(p)]
+
+
+def _table(error: np.ndarray, horizon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows = []
+    for m in _bins(horizon):
+        q = _conformal(np.abs(error[m]), LEVEL)
+        rows.append((float(horizon[m].mean()), -q, q))
+    centres, lo, hi = (np.array(c) for c in zip(*rows, strict=True))
+    return centres, lo, hi
+
+
+def fit_band(samples: list[dict[str, np.ndarray]]) -> Band:
+    """The band from the errors of the calibration cuts (:func:`residuals`)."""
+    if not samples:
+        return Band({}, 0, 0, {"note": "no cut inside the training period: the band has zero width"})
+    error = np.concatenate([s["error"] for s in samples])
+    horizon = np.concatenate([s["horizon"] for s in samples])
+    group = np.concatenate([s["group"] for s in samples])
+    table = {POOLED: _table(error, horizon)}
+    for g in np.unique(group):
+        rows = group == g
+        if rows.sum() >= MIN_GROUP:
+            table[str(g)] = _table(error[rows], horizon[rows])
+    return Band(
+        table, int(len(error)), len(samples), {"longest_calibrated_horizon_days": float(horizon.max())}
+    )

@@ -1,0 +1,95 @@
+"""CLI hindcast and forecast: every model on the small demo, the recovery variant cut at the turn."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from subsidence.cli import main
+from subsidence.models import model_names
+from subsidence.synthetic import write_demo
+from tests.conftest import SMALL_DEMO
+
+HINDCAST_KEYS = {
+    "model",
+    "cut",
+    "n_points",
+    "n_forecast_epochs",
+    "rmse_mm",
+    "rmse_last_mm",
+    "coverage_90",
+    "mean_band_width_mm",
+    "seconds",
+}
+FORECAST_KEYS = {"model", "scenario", "horizon_months", "n_points", "max_forecast_mm", "seconds"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:  # type: ignore[type-arg]
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def recovery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_demo(tmp_path_factory.mktemp("rec") / "recovery", n_points=1500, variant="recovery")
+
+
+def test_hindcast_every_model_on_the_small_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in model_names():
+        out = tmp_path / f"{name}.csv"
+        result = run(
+            capsys, "hindcast", str(SMALL_DEMO), "--model", name, "--cut", "2014-06-01",
+            "--max-epochs", "2", "--out", str(out),
+        )  # fmt: skip
+        assert HINDCAST_KEYS <= set(result), name
+        assert result["model"] == name and result["n_points"] == 2000
+        assert 0 <= result["coverage_90"] <= 1 and result["rmse_mm"] > 0
+        table = pd.read_csv(out)
+        assert list(table.columns) == ["ps_id", "date", "hindcast_mm", "p05_mm", "p95_mm"]
+        assert len(table) == 2000 * result["n_forecast_epochs"]
+        assert (table["p05_mm"] <= table["p95_mm"]).all()
+
+
+def test_recovery_variant_cut_at_the_turn(recovery: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "hindcast", str(recovery), "--model", "consolidation", "--cut", "2013-12-01")
+    refs = {r["forecast"]: r["rmse_mm"] for r in result["references"]}
+    # the physics forecasts the turn: at most 0.6 x "it stops", and better than the velocity
+    assert result["rmse_mm"] <= 0.6 * refs["it stops"]
+    assert result["rmse_mm"] <= 0.6 * refs["velocity"]
+    assert result["coverage_90"] >= 0.85
+    for name in ("persistence", "linear-trend"):
+        other = run(capsys, "hindcast", str(recovery), "--model", name, "--cut", "2013-12-01")
+        assert other["rmse_mm"] > result["rmse_mm"]
+
+
+def test_forecast_writes_the_contract_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "f.parquet"
+    result = run(
+        capsys, "forecast", str(SMALL_DEMO), "--model", "linear-trend", "--scenario", "held",
+        "--horizon-months", "12", "--reference", "PS000001", "--out", str(out),
+    )  # fmt: skip
+    assert FORECAST_KEYS <= set(result) and result["horizon_months"] == 12
+    table = pd.read_parquet(out)
+    assert list(table.columns) == ["ps_id", "date", "forecast_mm", "p05_mm", "p95_mm"]
+    assert len(table) == 2000 * 12
+    assert (table.loc[table["ps_id"] == "PS000001", "forecast_mm"] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["hindcast", str(SMALL_DEMO), "--model", "nope", "--cut", "2014-01-01"], "unknown model"),
+        (["hindcast", str(SMALL_DEMO), "--model", "gm11", "--cut", "someday"], "cut date"),
+        (["hindcast", str(SMALL_DEMO), "--model", "gm11", "--cut", "2014-01-01", "--out", "x.txt"], ".csv"),
+        (["forecast", str(SMALL_DEMO), "--model", "gm11", "--scenario", "wet", "--out", "f.csv"], "scenario"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
