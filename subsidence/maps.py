@@ -132,16 +132,18 @@ def legend_html(
         value = (vmin + vmax) / 2
         swatch = f"rgb{NEUTRAL}"
         return (
-            head + f'<div style="display:flex;align-items:center;gap:0.5em"><span style="display:inline-block;'
+            head
+            + f'<div style="display:flex;align-items:center;gap:0.5em"><span style="display:inline-block;'
             f'width:40px;height:12px;border-radius:3px;background:{swatch}"></span>'
             f"<span>every point ≈ {html.escape(_fmt(value))} {html.escape(unit)} (one colour: the values do not "
             f"differ enough to map)</span></div></div>"
         )
     stops = ", ".join(f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in RAMPS[ramp])
     return (
-        head + f'<div style="height:12px;border-radius:3px;background:linear-gradient(to right, {stops})"></div>'
+        head
+        + f'<div style="height:12px;border-radius:3px;background:linear-gradient(to right, {stops})"></div>'
         f'<div style="display:flex;justify-content:space-between;gap:1em"><span>{html.escape(_fmt(vmin))}</span>'
-        + ('<span>0</span>' if ramp == "diverging" and vmin < 0 < vmax else "")
+        + ("<span>0</span>" if ramp == "diverging" and vmin < 0 < vmax else "")
         + f"<span>{html.escape(_fmt(vmax))}</span></div></div>"
     )
 
@@ -215,9 +217,7 @@ def ps_deck(
     )
     for name, col in (extra or {}).items():
         col = np.asarray(col)
-        frame[name] = (
-            np.round(col.astype(float), 2) if col.dtype.kind in "fiub" else [str(c) for c in col]
-        )
+        frame[name] = np.round(col.astype(float), 2) if col.dtype.kind in "fiub" else [str(c) for c in col]
     if rgba is None and degenerate:
         rgba = np.tile(np.array([*NEUTRAL, 230], np.uint8), (len(values), 1))
         rgba[~np.isfinite(np.asarray(values, float)), 3] = 60

@@ -38,7 +38,9 @@ UPLOAD = "Upload a bundle (.zip)…"
 MAX_UPLOAD_MB = 200
 MAX_UPLOADS = 5  # kept per session; the oldest is dropped beyond this
 MAX_AGE_H = 24.0  # a session's uploads unused this long are deleted
-UPLOAD_ROOT = Path(os.environ.get("SUBSIDENCE_UPLOAD_DIR", Path(tempfile.gettempdir()) / "subsidence-uploads"))
+UPLOAD_ROOT = Path(
+    os.environ.get("SUBSIDENCE_UPLOAD_DIR", Path(tempfile.gettempdir()) / "subsidence-uploads")
+)
 
 
 @st.cache_resource(show_spinner="Loading the study area…", max_entries=4)
@@ -70,7 +72,9 @@ def session_folder() -> Path:
     return UPLOAD_ROOT / session_id()
 
 
-def clean_stale_uploads(root: Path = UPLOAD_ROOT, max_age_h: float = MAX_AGE_H, now: float | None = None) -> list[Path]:
+def clean_stale_uploads(
+    root: Path = UPLOAD_ROOT, max_age_h: float = MAX_AGE_H, now: float | None = None
+) -> list[Path]:
     """Delete session folders under ``root`` unused for ``max_age_h`` hours; return them."""
     now = time.time() if now is None else now
     removed = []
@@ -136,7 +140,9 @@ def on_upload() -> None:
         area = load_area(path, _mtime(path))
     except SubsidenceError as exc:
         Path(path).unlink(missing_ok=True)
-        st.session_state[keys.AREA_ERROR] = f"{shown} was not loaded: {escape_markdown(shorten(str(exc), 400))}"
+        st.session_state[keys.AREA_ERROR] = (
+            f"{shown} was not loaded: {escape_markdown(shorten(str(exc), 400))}"
+        )
         return
     kept = _uploads()
     label = _label(area.name)
@@ -170,7 +176,9 @@ def on_choose() -> None:
 
 
 @st.cache_resource(show_spinner="Restricting to the model period…", max_entries=8)
-def _in_period(path: str, mtime: float, start: Any, end: Any, extend: bool, _area: StudyArea) -> tuple[StudyArea, Any]:
+def _in_period(
+    path: str, mtime: float, start: Any, end: Any, extend: bool, _area: StudyArea
+) -> tuple[StudyArea, Any]:
     """The area restricted to its model period (the wells' period, or the user's choice)."""
     if start is None and end is None and not extend:
         period = coverage.default_period(_area)
@@ -208,7 +216,11 @@ def _period_controls(area: StudyArea, path: str) -> tuple[Any, Any, bool]:
             help="Acquisitions outside the wells' readings are kept, with each well's head extended by its "
             "trend and seasonal cycle (marked as extrapolated).",
         )
-    return (None if start is None else pd.Timestamp(start)), (None if end is None else pd.Timestamp(end)), bool(extend)
+    return (
+        (None if start is None else pd.Timestamp(start)),
+        (None if end is None else pd.Timestamp(end)),
+        bool(extend),
+    )
 
 
 def _apply_period(area: StudyArea, path: str) -> StudyArea:
@@ -279,7 +291,9 @@ def study_area_sidebar() -> StudyArea | None:
     try:
         area = load_area(path, _mtime(path))
     except (SubsidenceError, OSError) as exc:
-        st.error(f"The study area {escape_markdown(Path(path).name)} cannot be loaded: {escape_markdown(shorten(str(exc), 400))}")
+        st.error(
+            f"The study area {escape_markdown(Path(path).name)} cannot be loaded: {escape_markdown(shorten(str(exc), 400))}"
+        )
         return None
     st.session_state[keys.AREA_KEY] = f"{path}#{area.fingerprint}"  # per-area state survives a new period
     area = _apply_period(area, path)
@@ -288,6 +302,11 @@ def study_area_sidebar() -> StudyArea | None:
         f"{area.wells.n_wells} wells"
     )
     return area
+
+
+def is_demo(area: StudyArea) -> bool:
+    """True for the shipped synthetic demo (where the paper's figures are a fair yardstick)."""
+    return "synthetic" in str(area.name).lower()
 
 
 def per_area(store_key: str, default: Any = None) -> Any:

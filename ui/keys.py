@@ -51,6 +51,7 @@ RESULTS_MEASURE = "results_measure"
 RESULTS_EPOCH = "results_epoch"
 RESULTS_MODE = "results_mode"
 RESULTS_BASELINES = "results_baselines"
+RESULTS_PAPER = "results_paper"  # toggle: compare with the paper's figures (off the demo)
 PICKED = "picked_ids"  # per area: the planner's validation points (survive page changes)
 PICK_TEXT = "pick_text"
 PICK_ERROR = "pick_error"

@@ -69,7 +69,7 @@ def picking_map(deck: pdk.Deck, base_key: str, height: int = 520, store: str = k
 
 
 def picks_caption(ids: Sequence[str]) -> str:
-    """"Picked N: id, id, …" with the ids escaped (shown as typed, never as Markdown)."""
+    """ "Picked N: id, id, …" with the ids escaped (shown as typed, never as Markdown)."""
     return f"Picked {len(ids)}: " + ", ".join(escape_markdown(shorten(i, 60)) for i in ids)
 
 

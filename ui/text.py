@@ -8,7 +8,7 @@ except ImportError:  # pragma: no cover - until the hardening branch is merged
     import html
     import re
 
-    _MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+    _MD = re.compile(r"([\\`*_\[\]#|<>~$])")  # inline Markdown, links, HTML, LaTeX
 
     def escape_markdown(s: object) -> str:
         """``s`` with every Markdown character escaped (shown as typed)."""
