@@ -24,8 +24,8 @@ import streamlit as st
 from subsidence.errors import SubsidenceError
 from subsidence.reader import list_bundles, load_study_area
 from subsidence.studyarea import StudyArea
-from ui.text import escape_markdown, shorten
 from ui import keys
+from ui.text import escape_markdown, shorten
 
 try:  # the model period (subsidence.coverage) arrives with the realdata branch
     from subsidence import coverage
