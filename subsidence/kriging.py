@@ -1,8 +1,9 @@
 """Ordinary kriging of groundwater heads (every epoch) and of the geology layers.
 
 Groundwater levels are read at the wells' own dates; they are first interpolated in time to
-each acquisition date (linearly, only inside each well's observed span: no extrapolation),
-then kriged in space at the PS points and on a map grid.
+each acquisition date (linearly inside each well's span, its first or last reading carried at most
+half its reading interval beyond: the coverage policy of :mod:`subsidence.coverage`), then kriged
+in space at the PS points and on a map grid.
 
 Why it is fast: with the same wells and variogram, the kriging system is the same for every
 epoch. Epochs are grouped by the set of wells present; each group's system (PyKrige's
@@ -41,6 +42,7 @@ from scipy.interpolate import RegularGridInterpolator
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
+from subsidence.coverage import MIN_WELLS, levels_at
 from subsidence.errors import SubsidenceError
 from subsidence.factors import Factors
 from subsidence.studyarea import PERMEABILITY, THICKNESS, Layer, Raster, StudyArea, Wells
@@ -63,7 +65,7 @@ SCREEN_MAX_CELLS = 60_000  # for maps drawn in the browser
 PERMEABILITY_FLOOR_M_PER_DAY = 1e-6
 ZERO_DISTANCE_M = 1e-10  # PyKrige's eps: closer than this counts as the same place
 DUPLICATE_DISTANCE_M = 1e-3
-MIN_WELLS_PER_EPOCH = 3
+MIN_WELLS_PER_EPOCH = MIN_WELLS
 _ROUND_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.5, 8.0)
 _CONDITION_LIMIT = 1e10  # above: variances computed directly rather than by Schur updates
 _UNUSABLE_CONDITION = 1e13  # 1-norm condition; above, estimates lose more than about 1e-3 of their scale
@@ -245,6 +247,11 @@ class KrigingResult:
         Wall time of the whole run.
     notes : tuple of str
         Remarks for the report (chosen model, cell size, thinning).
+    head_informative : bool
+        False when the head maps carry no information about where levels differ (see
+        :func:`head_information`): show them as the wells' average, not as a pattern.
+    head_warning : str or None
+        The plain sentence saying why, when ``head_informative`` is False.
     """
 
     factors: Factors
@@ -261,6 +268,8 @@ class KrigingResult:
     grid: KrigingGrid | None = None
     seconds: float = 0.0
     notes: tuple[str, ...] = ()
+    head_informative: bool = True
+    head_warning: str | None = None
 
     @property
     def head_loo_rmse_m(self) -> float:
@@ -278,7 +287,10 @@ class KrigingResult:
 
 
 def interpolate_wells_in_time(wells: Wells, dates: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
-    """Well levels at the given dates, linear in time between readings, never extrapolated.
+    """Well levels at the given dates under the coverage policy (:func:`subsidence.coverage.levels_at`).
+
+    Linear in time between readings; beyond a well's first or last reading the reading is
+    carried for at most half the well's median reading interval (15 to 90 days), never further.
 
     Parameters
     ----------
@@ -288,22 +300,74 @@ def interpolate_wells_in_time(wells: Wells, dates: pd.DatetimeIndex | np.ndarray
     Returns
     -------
     ndarray, shape (n_wells, n_epochs)
-        Head (m above datum), in the order of ``wells.ids``; NaN before a well's first or
-        after its last reading. Readings on the same date are averaged.
+        Head (m above datum), in the order of ``wells.ids``; NaN where a well does not cover
+        the date. Readings on the same date are averaged.
     """
-    t = pd.DatetimeIndex(dates).values.astype("datetime64[s]").astype(np.int64).astype(float)
-    out = np.full((wells.n_wells, len(t)), np.nan)
-    readings = wells.readings.groupby(["well_id", "date"], sort=True)["head_m"].mean().reset_index()
-    position = {str(w): i for i, w in enumerate(wells.ids)}
-    for well_id, group in readings.groupby("well_id", sort=False):
-        i = position.get(str(well_id))
-        if i is None:
-            continue
-        ts = group["date"].values.astype("datetime64[s]").astype(np.int64).astype(float)
-        h = group["head_m"].to_numpy(float)
-        inside = (t >= ts[0]) & (t <= ts[-1])
-        out[i, inside] = np.interp(t[inside], ts, h)
-    return out
+    return levels_at(wells, dates)
+
+
+# --- is the head map worth reading? ---------------------------------------------------------
+
+NUGGET_SHARE_LIMIT = 0.8
+LOO_SPREAD_LIMIT = 0.8
+MIN_INFORMATIVE_WELLS = 5
+
+
+def head_information(variogram: Variogram, loo_rmse_m: float, levels: np.ndarray) -> tuple[bool, str | None]:
+    """Whether kriged heads say more than the wells' average, and a sentence when they do not.
+
+    Kriging carries no information about where heads differ when any of these holds:
+
+    * the nugget is more than :data:`NUGGET_SHARE_LIMIT` of the sill (nugget + partial sill):
+      nearby wells are no more alike than distant ones;
+    * the leave-one-out RMSE is at least :data:`LOO_SPREAD_LIMIT` times the spread of the
+      levels between wells (the root-mean-square over epochs of their standard deviation):
+      predicting a left-out well is no better than using the others' average;
+    * fewer than :data:`MIN_INFORMATIVE_WELLS` wells report.
+
+    Parameters
+    ----------
+    variogram : Variogram
+        The pooled head variogram.
+    loo_rmse_m : float
+        Leave-one-out RMSE of the heads (m).
+    levels : ndarray, shape (n_wells, n_epochs)
+        Well levels at the acquisition dates (NaN where a well is absent).
+
+    Returns
+    -------
+    informative : bool
+    warning : str or None
+    """
+    n_wells = int(np.isfinite(levels).any(axis=1).sum())
+    sill = variogram.nugget + variogram.psill
+    share = variogram.nugget / sill if sill > 0 else 1.0
+    with np.errstate(invalid="ignore"):
+        counts = np.isfinite(levels).sum(axis=0)
+        per_epoch = np.nanvar(np.where(counts >= 2, levels, np.nan), axis=0, ddof=1) if levels.size else []
+    finite = np.asarray(per_epoch)[np.isfinite(per_epoch)]
+    spread = float(np.sqrt(np.mean(finite))) if len(finite) else 0.0
+    reasons = []
+    if n_wells < MIN_INFORMATIVE_WELLS:
+        reasons.append(
+            f"only {n_wells} wells report (at least {MIN_INFORMATIVE_WELLS} are needed to map a pattern)"
+        )
+    if share > NUGGET_SHARE_LIMIT:
+        reasons.append(
+            f"the variogram's nugget is {share:.0%} of its sill (nearby wells are no more alike than distant ones)"
+        )
+    if np.isfinite(loo_rmse_m) and loo_rmse_m >= LOO_SPREAD_LIMIT * spread:
+        reasons.append(
+            f"leaving one well out, its level is predicted to {loo_rmse_m:.2f} m, no better than the "
+            f"{spread:.2f} m spread between wells"
+        )
+    if not reasons:
+        return True, None
+    return False, (
+        "The groundwater-level map carries no information about where levels differ: "
+        + "; ".join(reasons)
+        + ". Read it as the wells' average level, not as a pattern."
+    )
 
 
 # --- the kriging system ----------------------------------------------------------------------
@@ -380,7 +444,8 @@ def _presence(
         e = int(np.flatnonzero(count < MIN_WELLS_PER_EPOCH)[0])
         raise SubsidenceError(
             f"{int(count[e])} {what}(s) report at {_epoch_label(dates, e)}; expected at least "
-            f"{MIN_WELLS_PER_EPOCH} to krige (add readings around that date or drop the date)"
+            f"{MIN_WELLS_PER_EPOCH} to krige (add readings around that date, or krige the model period: "
+            f"subsidence.coverage.restrict(area), which leaves such dates out)"
         )
     patterns, which = np.unique(present.T, axis=0, return_inverse=True)
     out = []
@@ -982,7 +1047,7 @@ def krige_study_area(
     _presence(wxy[used], levels[used], dates, names[used], "well")  # data errors before model errors
     report(0.02, "well levels interpolated to the acquisition dates")
 
-    experimental = experimental_variogram(wxy, levels, n_lags=config.n_lags, detrend=config.detrend)
+    experimental = _head_experimental(wxy[used], levels[used], config)
     if config.head_variogram is not None:
         pooled = config.head_variogram
         scores = {
@@ -1046,6 +1111,9 @@ def krige_study_area(
     if grid is not None:
         notes.append(f"grid: {grid.shape[1]} x {grid.shape[0]} cells of {cell:g} m")
     notes += [out.note for out in layers.values()]
+    informative, warning = head_information(pooled, head_cv.rmse, levels)
+    if warning is not None:
+        notes.append(warning)
     report(1.0, "kriging done")
     kriged = {k: v for k, v in layers.items() if v.variogram is not None}
     return KrigingResult(
@@ -1063,7 +1131,19 @@ def krige_study_area(
         grid=grid,
         seconds=time.perf_counter() - start,
         notes=tuple(notes),
+        head_informative=informative,
+        head_warning=warning,
     )
+
+
+def _head_experimental(xy: np.ndarray, levels: np.ndarray, config: KrigingConfig) -> ExperimentalVariogram:
+    """The pooled head variogram; a small network (too few pairs within half the largest
+    distance to fill two bins) is binned over every distance instead."""
+    experimental = experimental_variogram(xy, levels, n_lags=config.n_lags, detrend=config.detrend)
+    if len(experimental.lag_m) >= 2:
+        return experimental
+    reach = float(cdist(xy, xy).max()) * (1 + 1e-9)
+    return experimental_variogram(xy, levels, n_lags=config.n_lags, max_lag_m=reach, detrend=config.detrend)
 
 
 def _as32(out: _LayerOut | None) -> np.ndarray | None:
@@ -1148,7 +1228,8 @@ def summary(result: KrigingResult) -> dict[str, Any]:
     Keys: ``n_epochs``, ``head_loo_rmse_m``, ``thickness_loo_rmse_m`` (None without a kriged
     thickness layer), ``seconds``, ``head_loo_mae_m``, ``permeability_loo_rmse_m_per_day``,
     ``head_variogram`` (dict), ``head_model_scores``, ``cell_size_m`` and ``grid_shape``
-    (None without a grid), ``notes``.
+    (None without a grid), ``head_informative`` (bool) and ``head_warning`` (a sentence or
+    None, see :func:`head_information`), ``notes``.
     """
     perm = result.layer_cv.get(PERMEABILITY)
     v = result.head_variogram
@@ -1165,6 +1246,8 @@ def summary(result: KrigingResult) -> dict[str, Any]:
         "head_model_scores": {k: round(s, 4) for k, s in result.head_model_scores.items()},
         "cell_size_m": None if result.grid is None else result.grid.cell_size_m,
         "grid_shape": None if result.grid is None else list(result.grid.shape),
+        "head_informative": bool(result.head_informative),
+        "head_warning": result.head_warning,
         "notes": list(result.notes),
     }
 

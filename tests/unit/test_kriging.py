@@ -311,3 +311,38 @@ def test_progress_is_reported_in_order(small_area) -> None:  # type: ignore[no-u
     seen: list[float] = []
     krige_study_area(area, KrigingConfig(max_cells=5000), progress=lambda f, m: seen.append(f))
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 4
+
+
+def test_time_interpolation_carries_an_end_reading_only_within_the_tolerance() -> None:
+    monthly = [(f"2012-{m:02d}-01", 10.0 + m) for m in range(1, 7)]  # median interval ~30 days
+    wells = _wells({"A": monthly}, {"A": (0.0, 0.0)})
+    dates = pd.DatetimeIndex(["2011-12-18", "2011-12-10", "2012-06-15", "2012-06-20"])
+    levels = interpolate_wells_in_time(wells, dates)[0]
+    assert levels[0] == 11.0 and levels[2] == 16.0  # 14 days before the first, 14 after the last
+    assert np.isnan(levels[1]) and np.isnan(levels[3])  # 22 and 19 days away: beyond 15 days
+
+
+def test_demo_heads_are_informative(small_area) -> None:  # type: ignore[no-untyped-def]
+    result = krige_study_area(
+        dataclasses.replace(small_area, thickness=None, permeability=None), KrigingConfig(grid=False)
+    )
+    assert result.head_informative and result.head_warning is None
+    out = summary(result)
+    assert out["head_informative"] is True and out["head_warning"] is None
+
+
+def test_heads_without_spatial_pattern_are_flagged() -> None:
+    from subsidence.kriging import head_information
+
+    rng = np.random.default_rng(3)
+    levels = 51.0 + rng.normal(0, 0.5, (6, 40))  # six wells, no pattern at all
+    flat = Variogram("gaussian", 1e-8, 2000.0, 0.25)
+    informative, warning = head_information(flat, 0.66, levels)
+    assert not informative
+    assert "nugget is 100% of its sill" in warning and "0.66 m" in warning and "wells' average" in warning
+    xy, z = _sites(30)
+    z = z + xy[:, :1] / 1000.0  # a strong gradient across 40 km
+    informative, warning = head_information(Variogram("spherical", 150.0, 30_000.0, 1.0), 1.0, z)
+    assert informative and warning is None
+    informative, warning = head_information(Variogram("spherical", 150.0, 30_000.0, 1.0), 1.0, z[:4])
+    assert not informative and "only 4 wells" in warning
