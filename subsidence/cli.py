@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from subsidence.errors import SubsidenceError
+from subsidence.text import shorten
 
 Handler = Callable[[argparse.Namespace], dict[str, Any]]
 
@@ -50,15 +52,17 @@ def _make_demo(args: argparse.Namespace) -> dict[str, Any]:
 
 def _train(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence import pipeline
+    from subsidence.modelio import check_target
     from subsidence.models import model_class
     from subsidence.reader import load_study_area
 
     model_class(args.model)  # an unknown name fails before the slow steps
+    check_target(args.out, args.overwrite)  # so does an existing model without --overwrite
     area = load_study_area(args.bundle)
     data = pipeline.prepare(area)
     chosen = pipeline.split(data, args.split, args.seed)
     trained = pipeline.train(args.model, data, chosen, seed=args.seed, max_epochs=args.max_epochs)
-    path = pipeline.save_trained(trained, args.out, area, data)
+    path = pipeline.save_trained(trained, args.out, area, data, overwrite=args.overwrite)
     return {
         "model": args.model,
         "split": args.split,
@@ -86,7 +90,7 @@ def _models(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m subsidence",
         description="Land-subsidence modelling from PS-InSAR time series (the dashboard's steps, for scripts).",
     )
@@ -129,6 +133,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     )
     train.add_argument("--out", required=True, help="folder to save the trained model to")
     train.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
+    train.add_argument("--overwrite", action="store_true", help="replace a saved model already at --out")
     evaluate = command("evaluate", _evaluate, "score a saved model on a study area")
     evaluate.add_argument("--model", required=True, help="saved model folder or .zip")
     evaluate.add_argument(
@@ -152,19 +157,75 @@ def _human(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line (exit 2), not usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {shorten(message, 300)} (see {self.prog} --help)\n")
+
+
+# Numeric options every command checks the same way: name -> (smallest allowed, what it is).
+_AT_LEAST = {
+    "seed": (0, "a random seed"),
+    "max_epochs": (1, "a number of epochs"),
+    "points": (1, "a number of points"),
+}
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    for name, (low, what) in _AT_LEAST.items():
+        value = getattr(args, name, None)
+        if value is not None and value < low:
+            flag = "--" + name.replace("_", "-")
+            raise SubsidenceError(f"{flag} {value}: expected {what} of at least {low}")
+    cell = getattr(args, "cell_size", None)
+    if cell is not None and not (math.isfinite(cell) and cell > 0):
+        raise SubsidenceError(f"--cell-size {cell}: expected a positive number of metres")
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as null, so --json always prints valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 1 unexpected failure).
+
+    Every expected failure is one line on standard error and exit status 2; an unexpected one
+    is one line with an id, its traceback logged to a file (``subsidence.errorlog``).
+    """
     parser, handlers = _build_parser()
     args = parser.parse_args(argv)
     try:
-        result = handlers[args.command](args)
+        _check_args(args)
+        result = _json_safe(handlers[args.command](args))
+        sys.stdout.write(_human(result) + "\n")
+        if args.json:
+            sys.stdout.write(json.dumps(result, default=str, allow_nan=False) + "\n")
     except SubsidenceError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
-    except (OSError, MemoryError) as exc:
-        sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
+    except OSError as exc:
+        where = f"{shorten(exc.filename, 200)}: " if exc.filename else ""
+        sys.stderr.write(f"error: {where}{shorten(exc.strerror or exc, 200)}\n")
         return 2
-    sys.stdout.write(_human(result) + "\n")
-    if args.json:
-        sys.stdout.write(json.dumps(result, default=str) + "\n")
+    except MemoryError:
+        sys.stderr.write("error: not enough memory for this input; try a smaller study area or model\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+    except Exception as exc:  # anything else is a bug: one line with an id, traceback to the log
+        from subsidence.errorlog import apology, log_unexpected
+
+        sys.stderr.write(
+            f"error: {apology(exc, log_unexpected(exc, ' '.join(map(str, argv or sys.argv[1:]))))}\n"
+        )
+        return 1
     return 0

@@ -16,10 +16,11 @@ there. It works for every registered model because it only uses ``to_state``/``f
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import re
 import shutil
-import uuid
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,16 +33,35 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 import subsidence
-from subsidence.errors import ModelFileError, SubsidenceError
+from subsidence.archive import check_file_size, read_members
+from subsidence.atomic import (
+    _step,
+    atomic_write,
+    folder_lock,
+    is_leftover,
+    recover,
+    replace_folder,
+    storage_error,
+    temp_sibling,
+)
+from subsidence.errors import ModelExistsError, ModelFileError, SubsidenceError
 from subsidence.features import missing_layers
 from subsidence.models import model_class
 from subsidence.models.base import SeriesData
 from subsidence.studyarea import PERMEABILITY, THICKNESS, StudyArea
+from subsidence.text import shorten
 
 FORMAT_VERSION = 1
 WEIGHTS = "weights.safetensors"
 META = "model.json"
+READONLY = "READONLY"
+# Limits checked before anything is parsed or allocated (docs/limits.md).
 MAX_WEIGHTS_BYTES = 200_000_000
+MAX_META_BYTES = 20_000_000
+MAX_JSON_DEPTH = 32
+MAX_HIDDEN_SIZE = 1024
+MAX_LAYERS = 8
+_PHYSICS_KEYS = ("tau_ref_days", "b_c_m", "gamma", "spinup_years", "sskv_per_m", "sske_per_m")
 _RESERVED = ("format_version", "model", "library_version", "created", "weights_sha256", "state")
 
 
@@ -50,12 +70,23 @@ def ids_digest(ids: np.ndarray) -> str:
     return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()[:16]
 
 
-def save_model(model: Any, folder: str | Path, *, meta: dict[str, Any] | None = None) -> Path:
+def is_shipped(path: str | Path) -> bool:
+    """True for a model shipped with the project (read-only: never replaced or deleted).
+
+    A shipped model is a folder holding a ``READONLY`` file (committed with it, e.g.
+    ``models/paper-lstm-demo/READONLY``); copies of the folder stay read-only.
+    """
+    return (Path(path) / READONLY).is_file()
+
+
+def save_model(
+    model: Any, folder: str | Path, *, meta: dict[str, Any] | None = None, overwrite: bool = False
+) -> Path:
     """Write a fitted model to ``folder`` (or a ``.zip`` when the path ends so), atomically.
 
-    Files are written to a temporary sibling and renamed into place, so a failure never leaves
-    half a model. An existing saved model at ``folder`` is replaced; any other existing file or
-    non-empty folder is refused.
+    Files are written to a hidden temporary sibling and renamed into place, so a failure or a
+    crash at any point leaves the old model or the new one, never neither (see
+    :mod:`subsidence.atomic`). Any other existing file or non-empty folder is refused.
 
     Parameters
     ----------
@@ -65,11 +96,21 @@ def save_model(model: Any, folder: str | Path, *, meta: dict[str, Any] | None = 
     meta : dict, optional
         JSON-safe facts to record (split, seed, fingerprint, metrics, ...); may not use the
         reserved keys ``format_version, model, library_version, created, weights_sha256, state``.
+    overwrite : bool
+        Replace a saved model already at ``folder``; without it that is refused.
 
     Returns
     -------
     Path
         The saved folder or archive.
+
+    Raises
+    ------
+    ModelExistsError
+        When a saved model is at ``folder`` and ``overwrite`` is False, or it is a shipped
+        (read-only) model.
+    StorageError
+        When the disk is full or the folder not writable (the message names the file).
     """
     target = Path(folder)
     meta = dict(meta or {})
@@ -91,38 +132,85 @@ def save_model(model: Any, folder: str | Path, *, meta: dict[str, Any] | None = 
     try:
         text = json.dumps(document, indent=1, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise SubsidenceError(f"model metadata is not JSON-safe: {exc}") from exc
-    if (
-        target.exists()
-        and not _is_saved_model(target)
-        and not (target.is_dir() and not any(target.iterdir()))
-    ):
-        raise ModelFileError(f"{target}: exists and is not a saved model; choose another output path")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        raise SubsidenceError(f"model metadata is not JSON-safe: {shorten(exc)}") from exc
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(target.parent, exc) from exc
+    with folder_lock(target.parent):
+        recover(target.parent, only=target.name, locked=True)
+        check_target(target, overwrite)
         if target.suffix.lower() == ".zip":
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr(META, text)
-                archive.writestr(WEIGHTS, weights)
-        else:
+            return atomic_write(target, _zip(text, weights))
+        tmp = temp_sibling(target)
+        try:
             tmp.mkdir()
-            (tmp / WEIGHTS).write_bytes(weights)
-            (tmp / META).write_text(text)
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-    finally:
-        _remove(tmp)
-        _remove(old)
+            _write_synced(tmp / WEIGHTS, weights)
+            _write_synced(tmp / META, text.encode())
+            _step("tmp-written")
+            replace_folder(tmp, target)
+        except OSError as exc:
+            raise storage_error(tmp, exc) from exc
+        finally:
+            _remove(tmp)
     return target
 
 
+def check_target(target: str | Path, overwrite: bool = False) -> None:
+    """Refuse a save to ``target`` before any work (ModelExistsError / ModelFileError, see save_model)."""
+    target = Path(target)
+    if is_shipped(target):
+        raise ModelExistsError(f"{target.name}: is a shipped model and read-only; save under another name")
+    if _is_saved_model(target):
+        if not overwrite:
+            raise ModelExistsError(
+                f"{target.name}: a saved model of that name exists; choose another name or replace it "
+                "(--overwrite on the command line)"
+            )
+    elif target.exists() and not (target.is_dir() and not any(target.iterdir())):
+        raise ModelFileError(f"{target}: exists and is not a saved model; choose another output path")
+    elif target.is_dir():
+        target.rmdir()  # an empty folder the user made for the model
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "xb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _zip(text: str, weights: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(META, text)
+        archive.writestr(WEIGHTS, weights)
+    return buffer.getvalue()
+
+
+def model_zip_bytes(path: str | Path) -> bytes:
+    """A ``.zip`` of the saved model at ``path`` (``model.json`` + weights), as bytes.
+
+    The archive is what :func:`load_model` (and the Model page's upload) accepts. A ``.zip``
+    model is checked and returned as it is; a folder is read and zipped (its ``READONLY``
+    marker is left out, so a downloaded copy of the shipped model can be saved again).
+
+    Raises
+    ------
+    ModelFileError
+        When ``path`` is not a readable saved model.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such saved model")
+    text, weights = _read_files(path)
+    return _zip(text, weights)
+
+
 def _remove(path: Path) -> None:
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
-    elif path.exists():
+    elif path.exists() or path.is_symlink():
         path.unlink()
 
 
@@ -136,36 +224,52 @@ def _is_saved_model(path: Path) -> bool:
 
 
 def _read_files(path: Path) -> tuple[str, bytes]:
-    """model.json text and weights bytes from a folder or a zip."""
+    """model.json text and weights bytes from a folder or a zip, sizes checked before reading."""
+    label = shorten(path, 120)
     if path.is_dir():
-        if not (path / META).is_file():
-            raise ModelFileError(f"{path}: no {META}; expected a folder written by save_model")
-        if not (path / WEIGHTS).is_file():
-            raise ModelFileError(f"{path}: {META} found but no {WEIGHTS}; the model is incomplete")
-        return (path / META).read_text(), (path / WEIGHTS).read_bytes()
+        meta, weights = path / META, path / WEIGHTS
+        if not meta.is_file():
+            raise ModelFileError(f"{label}: no {META}; expected a folder written by save_model")
+        if not weights.is_file():
+            raise ModelFileError(f"{label}: {META} found but no {WEIGHTS}; the model is incomplete")
+        check_file_size(meta, MAX_META_BYTES, ModelFileError, f"{label}/{META}")
+        check_file_size(weights, MAX_WEIGHTS_BYTES, ModelFileError, f"{label}/{WEIGHTS}")
+        return _decode(meta.read_bytes(), label), weights.read_bytes()
     if path.suffix.lower() != ".zip":
         raise ModelFileError(
-            f"{path}: expected a saved-model folder or a .zip of one, found a {path.suffix} file"
+            f"{label}: expected a saved-model folder or a .zip of one, found a {shorten(path.suffix, 20)} file"
         )
+    members = read_members(
+        path,
+        ModelFileError,
+        max_member_bytes={META: MAX_META_BYTES, WEIGHTS: MAX_WEIGHTS_BYTES, "*": 0},
+        max_total_bytes=MAX_META_BYTES + MAX_WEIGHTS_BYTES,
+        wanted={META, WEIGHTS},
+    )
+    metas = [n for n in members if Path(n).name == META]
+    if not metas:
+        raise ModelFileError(
+            f"{shorten(path.name, 80)}: no {META} in the archive; zip the folder save_model wrote"
+        )
+    if len(metas) > 1:
+        raise ModelFileError(
+            f"{shorten(path.name, 80)}: {len(metas)} {META} files in one archive; upload one model per archive"
+        )
+    weights = str(Path(metas[0]).with_name(WEIGHTS)).replace("\\", "/")
+    if weights not in members:
+        raise ModelFileError(
+            f"{shorten(path.name, 80)}: {shorten(metas[0], 80)} found but no {WEIGHTS} beside it"
+        )
+    return _decode(members[metas[0]], label), members[weights]
+
+
+def _decode(raw: bytes, label: str) -> str:
     try:
-        with zipfile.ZipFile(path) as archive:
-            metas = sorted(
-                (n for n in archive.namelist() if Path(n).name == META), key=lambda n: n.count("/")
-            )
-            if not metas:
-                raise ModelFileError(
-                    f"{path.name}: no {META} in the archive; zip the folder save_model wrote"
-                )
-            weights = str(Path(metas[0]).with_name(WEIGHTS)).replace("\\", "/")
-            if weights not in archive.namelist():
-                raise ModelFileError(f"{path.name}: {metas[0]} found but no {weights}")
-            if archive.getinfo(weights).file_size > MAX_WEIGHTS_BYTES:
-                raise ModelFileError(
-                    f"{path.name}: {WEIGHTS} is larger than {MAX_WEIGHTS_BYTES // 1_000_000} MB"
-                )
-            return archive.read(metas[0]).decode(), archive.read(weights)
-    except zipfile.BadZipFile as exc:
-        raise ModelFileError(f"{path.name}: not a readable .zip archive ({exc})") from exc
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(
+            f"{label}/{META}: not UTF-8 text (byte {exc.start}); the file is damaged"
+        ) from exc
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
@@ -178,13 +282,106 @@ def read_meta(path: str | Path) -> dict[str, Any]:
 
 
 def _parse(text: str, path: Path) -> dict[str, Any]:
+    label = f"{shorten(path, 120)}/{META}"
     try:
-        meta = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path}/{META}: not valid JSON ({exc})") from exc
+        meta = json.loads(text, parse_constant=_no_constant)
+    except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+        raise ModelFileError(f"{label}: not valid JSON ({shorten(exc, 120)})") from exc
     if not isinstance(meta, dict):
-        raise ModelFileError(f"{path}/{META}: expected a JSON object, found {type(meta).__name__}")
+        raise ModelFileError(f"{label}: expected a JSON object, found {type(meta).__name__}")
+    _check_depth(meta, label)
+    for key, kind in (("format_version", int), ("model", str), ("weights_sha256", str), ("state", dict)):
+        if key in meta and not isinstance(meta[key], kind):
+            raise ModelFileError(
+                f"{label}: {key!r} must be a {kind.__name__}, found {type(meta[key]).__name__}; "
+                "the file was not written by save_model"
+            )
     return meta
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _check_depth(value: Any, label: str) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ModelFileError(f"{label}: nested deeper than {MAX_JSON_DEPTH} levels; not a saved model")
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def _weight_shapes(weights: bytes, label: str) -> dict[str, tuple[int, ...]]:
+    """Array shapes from the safetensors header, read without allocating the arrays."""
+    if len(weights) < 8:
+        raise ModelFileError(f"{label}/{WEIGHTS}: too short to be a safetensors file")
+    size = int.from_bytes(weights[:8], "little")
+    if size > min(len(weights) - 8, 10_000_000):
+        raise ModelFileError(f"{label}/{WEIGHTS}: header size {size:,} does not fit the file; it is damaged")
+    try:
+        header = json.loads(weights[8 : 8 + size])
+        return {k: tuple(int(d) for d in v["shape"]) for k, v in header.items() if k != "__metadata__"}
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        raise ModelFileError(
+            f"{label}/{WEIGHTS}: unreadable safetensors header ({shorten(exc, 100)})"
+        ) from exc
+
+
+def check_dimensions(state: dict[str, Any], shapes: dict[str, tuple[int, ...]], label: str) -> None:
+    """Refuse a model whose configured sizes disagree with its weights, before building it.
+
+    An LSTM's ``hidden_size`` and ``num_layers`` must be small positive integers and match the
+    shapes of ``lstm.weight_hh_l<k>`` ``(4 * hidden_size, hidden_size)``; the consolidation
+    physics' ``params`` must be an object with numeric entries.
+    """
+    config = state.get("config", {})
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{label}: 'config' must be an object, found {type(config).__name__}")
+    if "hidden_size" in config or "num_layers" in config:
+        hidden, layers = config.get("hidden_size", 8), config.get("num_layers", 1)
+        for key, value, most in (
+            ("hidden_size", hidden, MAX_HIDDEN_SIZE),
+            ("num_layers", layers, MAX_LAYERS),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
+                raise ModelFileError(
+                    f"{label}: config {key} must be a whole number 1..{most}, found {shorten(value, 40)}"
+                )
+        for k in range(layers):
+            shape = shapes.get(f"lstm.weight_hh_l{k}")
+            if shape != (4 * hidden, hidden):
+                raise ModelFileError(
+                    f"{label}: config says hidden_size {hidden} and {layers} layer(s), but the weights hold "
+                    f"lstm.weight_hh_l{k} of shape {shape}; the metadata does not belong to these weights"
+                )
+        features = state.get("feature_names")
+        if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+            raise ModelFileError(f"{label}: 'feature_names' must be a list of names")
+        if shapes.get("lstm.weight_ih_l0") != (4 * hidden, len(features)):
+            raise ModelFileError(
+                f"{label}: {len(features)} feature(s) but lstm.weight_ih_l0 has shape {shapes.get('lstm.weight_ih_l0')}; "
+                "the metadata does not belong to these weights"
+            )
+    for where in (state, state.get("physics")):
+        if isinstance(where, dict) and "params" in where:
+            params = where["params"]
+            if not isinstance(params, dict):
+                raise ModelFileError(
+                    f"{label}: physics 'params' must be an object, found {type(params).__name__}"
+                )
+            missing = [k for k in _PHYSICS_KEYS if k not in params]
+            bad = [k for k in _PHYSICS_KEYS if k in params and not _is_number(params[k])]
+            if missing or bad:
+                raise ModelFileError(
+                    f"{label}: physics 'params' lacks or has non-numeric {', '.join(missing + bad)}; retrain the model"
+                )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
 
 def load_model(path: str | Path, area: StudyArea | SeriesData | None = None) -> tuple[Any, dict[str, Any]]:
@@ -213,6 +410,8 @@ def load_model(path: str | Path, area: StudyArea | SeriesData | None = None) -> 
     """
     path = Path(path)
     if not path.exists():
+        recover(path.parent, only=path.name)  # an interrupted replace leaves the old model hidden
+    if not path.exists():
         raise ModelFileError(f"{path}: no such saved model; give the folder (or .zip) that save_model wrote")
     text, weights = _read_files(path)
     meta = _parse(text, path)
@@ -229,25 +428,38 @@ def load_model(path: str | Path, area: StudyArea | SeriesData | None = None) -> 
     digest = hashlib.sha256(weights).hexdigest()
     if digest != meta.get("weights_sha256"):
         raise ModelFileError(
-            f"{path}/{WEIGHTS}: sha256 {digest[:12]}... does not match the {meta.get('weights_sha256', '')[:12]}... "
+            f"{shorten(path, 120)}/{WEIGHTS}: sha256 {digest[:12]}... does not match the "
+            f"{shorten(meta.get('weights_sha256', ''), 12)}... "
             f"recorded in {META}: the weights were changed or corrupted; retrain or restore the original files"
         )
+    label = shorten(path, 120)
+    state = meta.get("state")
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{label}/{META}: no 'state' object; the file was not written by save_model")
+    check_dimensions(state, _weight_shapes(weights, label), label)
     try:
         arrays = load_arrays(weights)
     except (SafetensorError, ValueError) as exc:
-        raise ModelFileError(f"{path}/{WEIGHTS}: unreadable safetensors file ({exc})") from exc
-    state = meta.get("state")
-    if not isinstance(state, dict):
-        raise ModelFileError(f"{path}/{META}: no 'state' object; the file was not written by save_model")
+        raise ModelFileError(f"{label}/{WEIGHTS}: unreadable safetensors file ({shorten(exc, 120)})") from exc
     if area is not None:
         check_inputs(state, area, path)
-    model = cls.from_state(arrays, state)
+    try:
+        model = cls.from_state(arrays, state)
+    except SubsidenceError as exc:
+        raise ModelFileError(f"{label}: {exc}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError, OverflowError) as exc:
+        raise ModelFileError(
+            f"{label}: the saved {meta.get('model')} state is not usable ({type(exc).__name__}: {shorten(exc, 120)}); "
+            "retrain the model"
+        ) from exc
     return model, meta
 
 
 def check_inputs(state: dict[str, Any], area: StudyArea | SeriesData, path: str | Path = "model") -> None:
     """Refuse a model whose input layers are missing from ``area`` (ModelFileError)."""
     names = state.get("feature_names") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ModelFileError(f"{shorten(path, 120)}: 'feature_names' must be a list of names")
     if isinstance(area, StudyArea):
         present = list(area.layers)
     else:
@@ -281,9 +493,10 @@ def list_models(folder: str | Path) -> pd.DataFrame:
         "rmse_change_mm", "mae_change_mm", "rmse_cumulative_mm", "fingerprint", "library_version", "error",
     ]  # fmt: skip
     folder = Path(folder)
+    recover(folder)
     rows = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if path.name.startswith(".") or not _is_saved_model(path):
+        if path.name.startswith(".") or is_leftover(path.name) or not _is_saved_model(path):
             continue
         row: dict[str, Any] = {"path": str(path), "name": path.name, "error": ""}
         try:
@@ -292,32 +505,46 @@ def list_models(folder: str | Path) -> pd.DataFrame:
             row["error"] = str(exc)
             rows.append(row)
             continue
-        metrics = meta.get("metrics") or {}
+        metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
         split = meta.get("split") or {}
+        state = meta.get("state") if isinstance(meta.get("state"), dict) else {}
         row.update(
-            model=meta.get("model"),
-            created=meta.get("created"),
-            study_area=meta.get("study_area"),
-            split=split.get("kind") if isinstance(split, dict) else split,
-            seed=meta.get("seed"),
-            epochs_trained=meta.get("epochs_trained", (meta.get("state") or {}).get("epochs_trained")),
-            rmse_change_mm=metrics.get("rmse_change_mm"),
-            mae_change_mm=metrics.get("mae_change_mm"),
-            rmse_cumulative_mm=metrics.get("rmse_cumulative_mm"),
-            fingerprint=meta.get("fingerprint"),
-            library_version=meta.get("library_version"),
+            model=_text(meta.get("model")),
+            created=_text(meta.get("created")),
+            study_area=_text(meta.get("study_area")),
+            split=_text(split.get("kind") if isinstance(split, dict) else split),
+            seed=_num(meta.get("seed")),
+            epochs_trained=_num(meta.get("epochs_trained", state.get("epochs_trained"))),
+            rmse_change_mm=_num(metrics.get("rmse_change_mm")),
+            mae_change_mm=_num(metrics.get("mae_change_mm")),
+            rmse_cumulative_mm=_num(metrics.get("rmse_cumulative_mm")),
+            fingerprint=_text(meta.get("fingerprint")),
+            library_version=_text(meta.get("library_version")),
         )
         rows.append(row)
     table = pd.DataFrame.from_records(rows, columns=columns)
     return table.sort_values("created", ascending=False, na_position="last", ignore_index=True)
 
 
+def _num(value: Any) -> float | int | None:
+    """A metadata number for the list, or None when it is not a finite number."""
+    return value if _is_number(value) else None
+
+
+def _text(value: Any) -> str | None:
+    """A metadata text for the list: shortened, or None when it is not a text."""
+    return shorten(value, 200) if isinstance(value, str) else None
+
+
 def delete_model(path: str | Path) -> None:
     """Delete a saved model (folder or ``.zip``); anything else is refused (ModelFileError)."""
     path = Path(path)
+    if is_shipped(path):
+        raise ModelExistsError(f"{path.name}: is a shipped model and read-only; nothing deleted")
     if not _is_saved_model(path):
         raise ModelFileError(f"{path}: not a saved model (no {META}); nothing deleted")
-    _remove(path)
+    with folder_lock(path.parent):
+        _remove(path)
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")

@@ -181,8 +181,13 @@ def train(
     return TrainedModel(name, fitted, split, seed, scores, modelled, seconds, epochs)
 
 
-def save_trained(trained: TrainedModel, folder: str | Path, area: StudyArea, data: SeriesData) -> Path:
-    """Save a trained model with its split, seed, data fingerprint and test metrics."""
+def save_trained(
+    trained: TrainedModel, folder: str | Path, area: StudyArea, data: SeriesData, *, overwrite: bool = False
+) -> Path:
+    """Save a trained model with its split, seed, data fingerprint and test metrics.
+
+    A saved model already at ``folder`` is replaced only with ``overwrite`` (see ``save_model``).
+    """
     meta = {
         "study_area": area.name,
         "fingerprint": area.fingerprint,
@@ -194,7 +199,7 @@ def save_trained(trained: TrainedModel, folder: str | Path, area: StudyArea, dat
         "seconds": round(trained.seconds, 3),
         "metrics": {k: v if isinstance(v, int) else _round(v, 4) for k, v in trained.metrics.items()},
     }
-    return save_model(trained.model, folder, meta=meta)
+    return save_model(trained.model, folder, meta=meta, overwrite=overwrite)
 
 
 def saved_test_points(meta: dict[str, Any], area: StudyArea, data: SeriesData) -> tuple[np.ndarray, str]:

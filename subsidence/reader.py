@@ -8,11 +8,13 @@ library's conventions (mm, positive = down, metric ``work_crs``).
 
 from __future__ import annotations
 
+import csv
+import difflib
 import hashlib
+import io
 import re
 import tempfile
-import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import geopandas as gpd
@@ -23,8 +25,11 @@ import tomllib
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from subsidence import plausibility
+from subsidence.archive import check_file_size, read_members
 from subsidence.errors import BundleError
 from subsidence.studyarea import LAYER_UNITS, PERMEABILITY, THICKNESS, Layer, Raster, StudyArea, Wells
+from subsidence.text import shorten
 
 MANIFEST = "study_area.toml"
 DEFAULT_FILES = {
@@ -37,10 +42,20 @@ UNITS_TO_MM = {"mm": 1.0, "m": 1000.0}
 SIGNS = ("negative_down", "positive_down")
 MIN_EPOCHS = 3
 MIN_WELLS = 3
-MAX_UNZIPPED_BYTES = 1_000_000_000
+MIN_POINTS = 3
+# Limits checked before any work (docs/limits.md lists them all).
+MAX_UNZIPPED_BYTES = 600_000_000
+MAX_MANIFEST_BYTES = 64_000
+MAX_FILE_BYTES = {"ps": 400_000_000, "wells": 100_000_000, THICKNESS: 100_000_000, PERMEABILITY: 100_000_000}
+MAX_COLUMNS = 5000
+MAX_NAME_CHARS = 200
+MAX_ID_CHARS = 100
+MANIFEST_KEYS = ("name", "crs", "displacement_unit", "displacement_sign", "files")
+FIRST_ACQUISITION = pd.Timestamp("1991-01-01")  # ERS-1, the first InSAR satellite, launched 1991
 MAX_LAYER_SAMPLES = 3000
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMPACT_DATE = re.compile(r"^\d{8}$")
+_DATE_LIKE = re.compile(r"^\s*\d{4}[-/.]?\d{2}[-/.]?\d{2}(?:[T ].*|[-_].*)?$")
 _EGMS_COLUMNS = {"pid": "ps_id", "easting": "x", "northing": "y"}
 
 
@@ -78,27 +93,28 @@ def load_study_area(path: str | Path) -> StudyArea:
 
 
 def _extract_zip(path: Path, dest: Path) -> Path:
-    """Extract a bundle archive safely and return the folder that holds the manifest."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise BundleError(f"{path.name}: not a readable .zip archive ({exc})") from exc
-    with archive:
-        members = archive.infolist()
-        total = sum(m.file_size for m in members)
-        if total > MAX_UNZIPPED_BYTES:
-            raise BundleError(
-                f"{path.name}: unpacks to {total / 1e6:.0f} MB, above the {MAX_UNZIPPED_BYTES / 1e6:.0f} MB limit"
-            )
-        for m in members:
-            target = (dest / m.filename).resolve()
-            if not target.is_relative_to(dest.resolve()):
-                raise BundleError(f"{path.name}: member {m.filename!r} points outside the archive; refused")
-        archive.extractall(dest)
-    manifests = sorted(dest.rglob(MANIFEST), key=lambda p: len(p.parts))
+    """Extract a bundle archive safely (limits, names, one bundle) and return the manifest's folder."""
+    limits = {Path(DEFAULT_FILES[k]).name: v for k, v in MAX_FILE_BYTES.items()}
+    members = read_members(
+        path,
+        BundleError,
+        max_member_bytes={MANIFEST: MAX_MANIFEST_BYTES, **limits, "*": max(MAX_FILE_BYTES.values())},
+        max_total_bytes=MAX_UNZIPPED_BYTES,
+    )
+    manifests = sorted((n for n in members if PurePosixPath(n).name == MANIFEST), key=lambda n: n.count("/"))
+    label = shorten(path.name, 80)
     if not manifests:
-        raise BundleError(f"{path.name}: no {MANIFEST} in the archive; zip the bundle folder that holds it")
-    return manifests[0].parent
+        raise BundleError(f"{label}: no {MANIFEST} in the archive; zip the bundle folder that holds it")
+    if len(manifests) > 1:
+        raise BundleError(
+            f"{label}: {len(manifests)} bundles in one archive ({', '.join(shorten(m, 60) for m in manifests[:3])}); "
+            "upload one bundle per archive"
+        )
+    for name, data in members.items():
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return (dest / manifests[0]).parent
 
 
 def _load_folder(folder: Path, source: str) -> StudyArea:
@@ -106,7 +122,7 @@ def _load_folder(folder: Path, source: str) -> StudyArea:
     crs = _parse_crs(manifest["crs"])
     files = manifest["files"]
 
-    ps_path = _required_file(folder, files["ps"], "ps")
+    ps_path = _bundle_file(folder, files["ps"], "ps", required=True)
     ps, dates, values, attributes = _read_ps(ps_path, crs)
     work_crs = _work_crs(crs, ps["x"].to_numpy(float), ps["y"].to_numpy(float))
     values = values * UNITS_TO_MM[manifest["displacement_unit"]]
@@ -126,15 +142,18 @@ def _load_folder(folder: Path, source: str) -> StudyArea:
     )
     extent = (float(np.min(x)), float(np.min(y)), float(np.max(x)), float(np.max(y)))
 
-    wells_path = _required_file(folder, files["wells"], "wells")
+    wells_path = _bundle_file(folder, files["wells"], "wells", required=True)
     wells = _read_wells(wells_path, crs, work_crs, dates, extent)
     layers = {
         name: _read_layer(folder, files[name], name, crs, work_crs, extent)
         for name in (THICKNESS, PERMEABILITY)
     }
     notes = _quality_notes(points, dates, values, wells, layers)
+    notes += plausibility.check(points, dates, values, wells, layers, files)
+    if manifest["name_note"]:
+        notes.append(manifest["name_note"])
     return StudyArea(
-        name=str(manifest["name"]),
+        name=manifest["name"],
         crs=crs.to_string(),
         work_crs=work_crs.to_string(),
         points=points,
@@ -156,39 +175,69 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not path.is_file():
         raise BundleError(
-            f"{folder.name}/{MANIFEST}: missing; a bundle folder must hold a {MANIFEST} manifest"
+            f"{shorten(folder.name, 80)}/{MANIFEST}: missing; a bundle folder must hold a {MANIFEST} manifest"
         )
+    check_file_size(path, MAX_MANIFEST_BYTES, BundleError, MANIFEST)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{MANIFEST}: not valid TOML ({exc})") from exc
+        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{MANIFEST}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise BundleError(f"{MANIFEST}: not valid TOML ({shorten(exc, 120)})") from exc
+    _refuse_unknown(raw, MANIFEST_KEYS, MANIFEST)
     if "crs" not in raw:
         raise BundleError(f'{MANIFEST}: missing key "crs"; expected e.g. crs = "EPSG:32650"')
+    for key in ("crs", "displacement_unit", "displacement_sign", "name"):
+        if key in raw and not isinstance(raw[key], str):
+            raise BundleError(
+                f"{MANIFEST}: {key} must be a text in quotes, found a {_toml_type(raw[key])}; "
+                f'e.g. {key} = "{ {"crs": "EPSG:32650", "name": "My area"}.get(key, "mm") }"'
+            )
     unit = raw.get("displacement_unit", "mm")
     if unit not in UNITS_TO_MM:
-        raise BundleError(f'{MANIFEST}: displacement_unit must be "mm" or "m", found {unit!r}')
+        raise BundleError(f'{MANIFEST}: displacement_unit must be "mm" or "m", found {shorten(unit, 40)!r}')
     sign = raw.get("displacement_sign", "negative_down")
     if sign not in SIGNS:
         raise BundleError(
-            f'{MANIFEST}: displacement_sign must be "negative_down" or "positive_down", found {sign!r}'
+            f'{MANIFEST}: displacement_sign must be "negative_down" or "positive_down", found {shorten(sign, 40)!r}'
         )
     files = dict(DEFAULT_FILES)
     given = raw.get("files", {})
     if not isinstance(given, dict):
-        raise BundleError(f"{MANIFEST}: [files] must be a table of file names, found {given!r}")
-    unknown = set(given) - set(DEFAULT_FILES)
-    if unknown:
-        raise BundleError(
-            f"{MANIFEST}: unknown key(s) in [files]: {sorted(unknown)}; expected {sorted(DEFAULT_FILES)}"
-        )
-    files.update({k: str(v) for k, v in given.items()})
+        raise BundleError(f"{MANIFEST}: [files] must be a table of file names, found a {_toml_type(given)}")
+    _refuse_unknown(given, tuple(DEFAULT_FILES), f"{MANIFEST} [files]")
+    for key, value in given.items():
+        if not isinstance(value, str):
+            raise BundleError(
+                f"{MANIFEST}: [files] {key} must be a file name in quotes, found a {_toml_type(value)}"
+            )
+    files.update(given)
+    name = raw.get("name", folder.name)
+    short = shorten(name, MAX_NAME_CHARS)
+    note = "" if short == name else f"the study-area name was shortened to {MAX_NAME_CHARS} characters"
     return {
-        "name": raw.get("name", folder.name),
+        "name": short or shorten(folder.name, MAX_NAME_CHARS),
+        "name_note": note,
         "crs": raw["crs"],
         "displacement_unit": unit,
         "displacement_sign": sign,
         "files": files,
     }
+
+
+def _toml_type(value: object) -> str:
+    return {dict: "table", list: "list", str: "text", bool: "true/false", int: "number", float: "number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _refuse_unknown(table: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+    """Unknown keys are refused, naming the nearest known one (a typo must not be dropped)."""
+    for key in table:
+        if key not in known:
+            near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.5)
+            hint = f'; did you mean "{near[0]}"?' if near else f"; expected one of {', '.join(known)}"
+            raise BundleError(f"{where}: unknown key {shorten(key, 60)!r}{hint}")
 
 
 def _parse_crs(text: Any) -> CRS:
@@ -208,10 +257,38 @@ def _work_crs(crs: CRS, x: np.ndarray, y: np.ndarray) -> CRS:
     return utm_crs(float(lon), float(lat))
 
 
-def _required_file(folder: Path, name: str, role: str) -> Path:
-    path = folder / name
+def _bundle_file(folder: Path, name: str, role: str, *, required: bool) -> Path | None:
+    """The bundle file named in the manifest, refused unless it lies inside the bundle folder.
+
+    Absolute names, ``..`` and links (or folders) that resolve outside the bundle are refused
+    with one line that names the manifest entry, never the file's content.
+    """
+    shown = shorten(name, 80)
+    if not name.strip() or "\x00" in name:
+        raise BundleError(
+            f"{MANIFEST}: [files] {role} is empty; expected a file name such as {DEFAULT_FILES[role]!r}"
+        )
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", name):
+        raise BundleError(
+            f"{MANIFEST}: [files] {role} = {shown!r} points outside the bundle; "
+            "name a file inside the bundle folder, e.g. " + repr(DEFAULT_FILES[role])
+        )
+    root = folder.resolve()
+    path = folder / pure
+    if path.exists() or path.is_symlink():
+        real = path.resolve()
+        if not real.is_relative_to(root):
+            raise BundleError(
+                f"{MANIFEST}: [files] {role} = {shown!r} is a link to a file outside the bundle; refused"
+            )
     if not path.is_file():
-        raise BundleError(f"{name}: missing; the {role} file named in {MANIFEST} (or its default) must exist")
+        if required:
+            raise BundleError(
+                f"{shown}: missing; the {role} file named in {MANIFEST} (or its default) must exist"
+            )
+        return None
+    check_file_size(path, MAX_FILE_BYTES[role], BundleError, shown)
     return path
 
 
@@ -221,9 +298,9 @@ def _required_file(folder: Path, name: str, role: str) -> Path:
 def _read_table(path: Path) -> pd.DataFrame:
     """Read a CSV, GeoPackage or (Geo)Parquet table; geometry becomes x/y columns."""
     suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
     try:
-        if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False)
         if suffix == ".gpkg":
             frame = gpd.read_file(path)
         elif suffix in (".parquet", ".geoparquet"):
@@ -238,7 +315,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     except BundleError:
         raise
     except Exception as exc:  # any parser failure is a bad file, reported in one line
-        raise BundleError(f"{path.name}: cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise BundleError(f"{path.name}: cannot be read ({type(exc).__name__}: {shorten(exc, 150)})") from exc
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
         if "x" not in frame and "easting" not in frame:
             frame = frame.assign(x=frame.geometry.x, y=frame.geometry.y)
@@ -246,8 +323,51 @@ def _read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV as text cells, read strictly: UTF-8, no NUL bytes, each column name once."""
+    file = shorten(path.name, 80)
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise BundleError(
+            f"{file}: contains NUL bytes, so it is not a text CSV; export it again as CSV (UTF-8)"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BundleError(
+            f"{file}, line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as CSV UTF-8"
+        ) from exc
+    del raw
+    try:
+        header = next(csv.reader(io.StringIO(text[: text.find("\n") if "\n" in text else None])), [])
+    except csv.Error as exc:
+        raise BundleError(f"{file}, line 1: not a CSV header ({shorten(exc, 100)})") from exc
+    if len(header) > MAX_COLUMNS:
+        raise BundleError(f"{file}: {len(header):,} columns; at most {MAX_COLUMNS:,} are read")
+    names = [h.strip() for h in header]
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name in seen:
+            raise BundleError(
+                f"{file}, line 1: column {shorten(name, 60)!r} appears twice (columns {seen[name] + 1} and {j + 1}); "
+                "expected each column once"
+            )
+        seen[name] = j
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        raise BundleError(f"{file}: cannot be read as CSV ({shorten(exc, 150)})") from exc
+
+
 def _date_columns(columns: list[str], file: str) -> tuple[list[str], pd.DatetimeIndex]:
     found = [c for c in columns if _ISO_DATE.match(c) or _COMPACT_DATE.match(c)]
+    for c in columns:
+        if c not in found and _DATE_LIKE.match(c):
+            raise BundleError(
+                f"{file}, column {shorten(c, 60)!r}: looks like a date but is not written YYYY-MM-DD or YYYYMMDD; "
+                "rename the column (e.g. 2012-07-07) or, if it is not a date, give it a name that does not start with one"
+            )
     parsed = []
     for c in found:
         fmt = "%Y-%m-%d" if "-" in c else "%Y%m%d"
@@ -257,10 +377,15 @@ def _date_columns(columns: list[str], file: str) -> tuple[list[str], pd.Datetime
             raise BundleError(
                 f"{file}, column {c!r}: expected a valid date YYYY-MM-DD or YYYYMMDD, found {c!r}"
             ) from exc
+        if not FIRST_ACQUISITION <= parsed[-1] <= pd.Timestamp.now() + pd.Timedelta(days=366):
+            raise BundleError(
+                f"{file}, column {c!r}: date {parsed[-1].date()} is outside the years InSAR can have measured "
+                f"({FIRST_ACQUISITION.year} to next year); check the column name"
+            )
     if not found:
         raise BundleError(
             f"{file}: no date columns; expected one column per acquisition named YYYY-MM-DD or YYYYMMDD, "
-            f"found columns {columns[:8]}"
+            f"found columns {shorten(columns[:8], 150)}"
         )
     dates = pd.DatetimeIndex(parsed)
     if dates.has_duplicates:
@@ -278,6 +403,7 @@ def _numeric(frame: pd.DataFrame, columns: list[str], file: str, row_label: pd.S
         col = frame[c]
         if col.dtype.kind in "fiu":
             out[:, j] = col.to_numpy(float)
+            _refuse_infinite(out[:, j], file, c, row_label)
             continue
         text = col.astype(str).str.strip()
         empty = text.isin(["", "nan", "NaN", "NA", "None", "null"])
@@ -286,10 +412,42 @@ def _numeric(frame: pd.DataFrame, columns: list[str], file: str, row_label: pd.S
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise BundleError(
-                f"{file}, row {i + 2} ({row_label.iloc[i]}), column {c!r}: expected a number, found {text.iloc[i]!r}"
+                f"{file}, row {i + 2} ({shorten(row_label.iloc[i], 40)}), column {shorten(c, 40)!r}: expected a number, "
+                f"found {shorten(text.iloc[i], 40)!r}"
+                + ("; use a decimal point, not a comma" if re.match(r"^-?\d+,\d+$", text.iloc[i]) else "")
             )
         out[:, j] = num.to_numpy(float)
+        _refuse_infinite(out[:, j], file, c, row_label)
     return out
+
+
+def _refuse_infinite(values: np.ndarray, file: str, column: str, row_label: pd.Series) -> None:
+    bad = np.isinf(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise BundleError(
+            f"{file}, row {i + 2} ({shorten(row_label.iloc[i], 40)}), column {shorten(column, 40)!r}: "
+            f"found {values[i]} (not a finite number); expected a number in mm or m, or an empty cell"
+        )
+
+
+def _check_ids(ids: pd.Series, file: str, column: str, frame: pd.DataFrame) -> None:
+    """Refuse empty ids (naming a blank line as such) and ids longer than MAX_ID_CHARS."""
+    empty = ids.eq("")
+    if empty.any():
+        i = int(np.flatnonzero(empty.to_numpy())[0])
+        blank = frame.iloc[i].astype(str).str.strip().eq("").all()
+        what = "is blank (only separators)" if blank else f"has an empty {column}"
+        raise BundleError(
+            f"{file}, row {i + 2}: the line {what}; give every row a {column} or remove the line"
+        )
+    long = ids.str.len() > MAX_ID_CHARS
+    if long.any():
+        i = int(np.flatnonzero(long.to_numpy())[0])
+        raise BundleError(
+            f"{file}, row {i + 2}: {column} {shorten(ids.iloc[i], 40)!r} has {len(ids.iloc[i]):,} characters; "
+            f"expected at most {MAX_ID_CHARS}"
+        )
 
 
 def _read_ps(
@@ -304,15 +462,20 @@ def _read_ps(
     if missing:
         raise BundleError(
             f"{file}: missing column(s) {missing}; expected ps_id, x, y and one column per date, "
-            f"found {list(frame.columns)[:8]}"
+            f"found {shorten(list(frame.columns)[:8], 150)}"
         )
-    if len(frame) == 0:
-        raise BundleError(f"{file}: no rows; expected one row per PS point")
+    if len(frame) < MIN_POINTS:
+        raise BundleError(
+            f"{file}: {len(frame)} PS point(s); expected at least {MIN_POINTS} rows, one per PS point"
+        )
     ids = frame["ps_id"].astype(str).str.strip()
+    _check_ids(ids, file, "ps_id", frame)
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
         rows = [int(i) + 2 for i in dup.index[:2]]
-        raise BundleError(f"{file}, rows {rows}: duplicate ps_id {dup.iloc[0]!r}; expected every ps_id once")
+        raise BundleError(
+            f"{file}, rows {rows}: duplicate ps_id {shorten(dup.iloc[0], 40)!r}; expected every ps_id once"
+        )
     frame = frame.assign(ps_id=ids)
     date_cols, dates = _date_columns(list(frame.columns), file)
     if len(date_cols) < MIN_EPOCHS:
@@ -323,7 +486,7 @@ def _read_ps(
     if not np.isfinite(xy).all():
         i = int(np.flatnonzero(~np.isfinite(xy).all(axis=1))[0])
         raise BundleError(
-            f"{file}, row {i + 2} ({ids.iloc[i]}): x and y must be numbers, found an empty cell"
+            f"{file}, row {i + 2} ({shorten(ids.iloc[i], 40)}): x and y must be numbers, found an empty cell"
         )
     _check_coordinates(xy, crs, file)
     order = np.argsort(dates.values, kind="stable")
@@ -333,7 +496,7 @@ def _read_ps(
     if empty.any():
         i = int(np.flatnonzero(empty)[0])
         raise BundleError(
-            f"{file}, row {i + 2} ({ids.iloc[i]}): every date is empty; expected at least one value per point "
+            f"{file}, row {i + 2} ({shorten(ids.iloc[i], 40)}): every date is empty; expected at least one value per point "
             f"(remove the row)"
         )
     others = [c for c in frame.columns if c not in {"ps_id", "x", "y", *date_cols}]
@@ -402,23 +565,27 @@ def _read_wells(
     missing = [c for c in required if c not in frame]
     if missing:
         raise BundleError(
-            f"{file}: missing column(s) {missing}; expected {required}, found {list(frame.columns)}"
+            f"{file}: missing column(s) {missing}; expected {required}, found {shorten(list(frame.columns), 150)}"
         )
+    if len(frame) == 0:
+        raise BundleError(f"{file}: no rows; expected one row per well reading")
     ids = frame["well_id"].astype(str).str.strip()
+    _check_ids(ids, file, "well_id", frame)
     nums = _numeric(frame, ["x", "y", "head_m"], file, ids)
     when = pd.to_datetime(frame["date"].astype(str).str.strip(), format="%Y-%m-%d", errors="coerce")
     if when.isna().any():
         i = int(np.flatnonzero(when.isna().to_numpy())[0])
         raise BundleError(
-            f"{file}, row {i + 2}, column 'date': expected YYYY-MM-DD, found {frame['date'].iloc[i]!r}"
+            f"{file}, row {i + 2}, column 'date': expected YYYY-MM-DD, found {shorten(frame['date'].iloc[i], 40)!r}"
         )
     bad = ~np.isfinite(nums).all(axis=1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise BundleError(
-            f"{file}, row {i + 2} ({ids.iloc[i]}): x, y and head_m must be numbers, found an empty cell"
+            f"{file}, row {i + 2} ({shorten(ids.iloc[i], 40)}): x, y and head_m must be numbers, found an empty cell"
         )
     _check_coordinates(nums[:, :2], crs, file)
+    plausibility.check_wells(ids, nums, file)
     readings = pd.DataFrame({"well_id": ids.to_numpy(), "date": when.to_numpy(), "head_m": nums[:, 2]})
     readings = readings.sort_values(["well_id", "date"], kind="stable").reset_index(drop=True)
     first, last = dates[0], dates[-1]
@@ -427,7 +594,7 @@ def _read_wells(
     silent = sorted(set(well_ids) - set(in_period["well_id"]))
     if silent:
         raise BundleError(
-            f"{file}: well {str(silent[0])!r} has no reading between {first.date()} and {last.date()} (the acquisition "
+            f"{file}: well {shorten(silent[0], 40)!r} has no reading between {first.date()} and {last.date()} (the acquisition "
             f"period); expected readings in the period (remove the well or add its readings)"
         )
     if len(well_ids) < MIN_WELLS:
@@ -476,26 +643,36 @@ def _read_layer(
     work_crs: CRS,
     extent: tuple[float, float, float, float],
 ) -> Layer | None:
-    path = folder / name_in_manifest
-    if not path.is_file():
-        alternatives = [
+    path = _bundle_file(folder, name_in_manifest, layer, required=False)
+    if path is None:
+        alternatives = sorted(
             p for p in folder.glob(f"{layer}.*") if p.suffix.lower() in (".gpkg", ".tif", ".tiff", ".geojson")
-        ]
+        )
         if not alternatives:
             return None
-        path = alternatives[0]
+        path = _bundle_file(folder, alternatives[0].name, layer, required=True)
+        assert path is not None
     if path.suffix.lower() in (".tif", ".tiff"):
         return _read_raster_layer(path, layer, crs, work_crs, extent)
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # any parser failure is a bad file, reported in one line
-        raise BundleError(f"{path.name}: cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise BundleError(f"{path.name}: cannot be read ({type(exc).__name__}: {shorten(exc, 150)})") from exc
     if "value" not in frame:
         raise BundleError(
             f"{path.name}: no 'value' property; expected each feature to carry a numeric 'value' "
-            f"({LAYER_UNITS[layer]}), found properties {[c for c in frame.columns if c != 'geometry']}"
+            f"({LAYER_UNITS[layer]}), found properties {shorten([c for c in frame.columns if c != 'geometry'], 150)}"
         )
     values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(float)
+    if np.isinf(values).any():
+        i = int(np.flatnonzero(np.isinf(values))[0])
+        raise BundleError(f"{path.name}, feature {i + 1}: 'value' is {values[i]}; expected a finite number")
+    if (values < 0).any():
+        i = int(np.flatnonzero(values < 0)[0])
+        raise BundleError(
+            f"{path.name}, feature {i + 1}: 'value' is {values[i]:g}; {layer} cannot be negative "
+            f"(expected {LAYER_UNITS[layer]} >= 0)"
+        )
     usable = np.isfinite(values) & frame.geometry.notna().to_numpy()
     frame, values = frame[usable], values[usable]
     if len(frame) == 0:
@@ -560,7 +737,9 @@ def _read_raster_layer(
             transform = tuple(src.transform)[:6]
             raster_crs = CRS.from_user_input(src.crs.to_wkt()) if src.crs else crs
     except Exception as exc:  # any parser failure is a bad file, reported in one line
-        raise BundleError(f"{path.name}: cannot be read as a GeoTIFF ({type(exc).__name__}: {exc})") from exc
+        raise BundleError(
+            f"{path.name}: cannot be read as a GeoTIFF ({type(exc).__name__}: {shorten(exc, 150)})"
+        ) from exc
     rows, cols = np.nonzero(np.isfinite(band))
     if len(rows) == 0:
         raise BundleError(

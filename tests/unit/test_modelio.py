@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -10,11 +11,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subsidence.errors import ModelFileError
-from subsidence.modelio import delete_model, list_models, load_model, read_meta, save_model
+from subsidence.errors import ModelExistsError, ModelFileError
+from subsidence.modelio import (
+    delete_model,
+    is_shipped,
+    list_models,
+    load_model,
+    model_zip_bytes,
+    read_meta,
+    save_model,
+)
 from subsidence.models import model_names
 from subsidence.models.lstm import LSTMConfig, PaperLSTM
 from tests.unit.test_features import make_series
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +102,34 @@ def test_not_a_model_is_refused(tmp_path: Path, model) -> None:  # type: ignore[
     assert (tmp_path / "notes" / "a.txt").read_text() == "keep me"
 
 
-def test_saving_again_replaces_the_model(tmp_path: Path, data, model) -> None:  # type: ignore[no-untyped-def]
+def test_saving_again_needs_overwrite_then_replaces(tmp_path: Path, data, model) -> None:  # type: ignore[no-untyped-def]
     save_model(model, tmp_path / "m", meta={"seed": 1})
-    save_model(model, tmp_path / "m", meta={"seed": 2})
+    with pytest.raises(ModelExistsError, match="exists"):
+        save_model(model, tmp_path / "m", meta={"seed": 2})
+    assert read_meta(tmp_path / "m")["seed"] == 1
+    save_model(model, tmp_path / "m", meta={"seed": 2}, overwrite=True)
     assert read_meta(tmp_path / "m")["seed"] == 2 and len(list(tmp_path.iterdir())) == 1
+
+
+def test_shipped_models_are_read_only(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    shipped = ROOT / "models" / "paper-lstm-demo"
+    assert is_shipped(shipped)
+    copy = tmp_path / "demo"
+    shutil.copytree(shipped, copy)
+    with pytest.raises(ModelExistsError, match="read-only"):
+        save_model(model, copy, overwrite=True)
+    with pytest.raises(ModelExistsError, match="read-only"):
+        delete_model(copy)
+    assert read_meta(copy)["model"] == "paper-lstm"
+
+
+def test_model_zip_bytes_loads_back(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    raw = model_zip_bytes(ROOT / "models" / "paper-lstm-demo")
+    (tmp_path / "demo.zip").write_bytes(raw)
+    loaded, meta = load_model(tmp_path / "demo.zip")
+    assert meta["model"] == "paper-lstm" and loaded.name == "paper-lstm"
+    with zipfile.ZipFile(tmp_path / "demo.zip") as archive:
+        assert sorted(archive.namelist()) == ["model.json", "weights.safetensors"]
 
 
 def test_list_and_delete(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
