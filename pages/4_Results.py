@@ -16,6 +16,7 @@ from subsidence.results import MEASURE_LABELS, export_table, map_values, picked_
 from ui import cache, keys, picks
 from ui.area import is_demo, study_area_sidebar
 from ui.models import current_model
+from ui.nav import page_link
 from ui.text import escape_markdown, shorten
 
 st.set_page_config(page_title="Results", page_icon="📍", layout="wide")
@@ -26,12 +27,13 @@ data = cache.series_for(area)
 current = current_model(area, data)
 if current is None:
     st.warning("No model for this study area yet: train or load one on the Model page.")
-    st.page_link("pages/3_Model.py", label="Go to the Model page", icon="🧠")
+    page_link("pages/3_Model.py", "Go to the Model page", "🧠")
     st.stop()
 run_key = f"{cache.area_key(area)}|{current.token}"
 res = cache.results(current.model, data, current.test_idx, run_key)
 
 st.title("Results")
+cache.kriging_warning(area)
 st.caption(
     f"Model **{escape_markdown(shorten(current.name, 80))}** ({escape_markdown(current.shown_source)}), "
     f"scored on {int(res.test_mask.sum()):,} points: {current.points}."

@@ -187,27 +187,26 @@ def _in_period(
     return coverage.apply_period(_area, period), period
 
 
-def _period_controls(area: StudyArea, path: str) -> tuple[Any, Any, bool]:
-    """Sidebar date range and 'extend heads' toggle, kept per area outside the widgets."""
+def _period_controls(area: StudyArea, path: str, period: Any) -> None:
+    """Sidebar date range and 'extend heads' toggle (seeded from the period now applied)."""
     store = st.session_state.setdefault(keys.PERIOD_BY_AREA, {})
     first, last = area.dates[0].date(), area.dates[-1].date()
-    start, end, extend = store.get(path, (None, None, False))
     fp = hashlib.sha1(path.encode()).hexdigest()[:8]
     range_key, extend_key = f"{keys.PERIOD_RANGE}-{fp}", f"{keys.PERIOD_EXTEND}-{fp}"
-    st.session_state[range_key] = (start or first, end or last)
-    st.session_state[extend_key] = extend
+    shown = (period.first.date(), period.last.date()) if period is not None else (first, last)
+    st.session_state[range_key] = shown  # re-seeded every run: the choice lives in the store
+    st.session_state[extend_key] = bool(store.get(path, (None, None, False))[2])
 
     def changed() -> None:
-        chosen = st.session_state.get(range_key) or (first, last)
-        lo = chosen[0] if len(chosen) > 0 else first
-        hi = chosen[1] if len(chosen) > 1 else last
-        store[path] = (
-            None if lo == first else lo,
-            None if hi == last else hi,
-            bool(st.session_state.get(extend_key)),
-        )
+        chosen = tuple(st.session_state.get(range_key) or ())
+        if len(chosen) < 2:  # the second date is not picked yet
+            return
+        store[path] = (chosen[0], chosen[1], bool(st.session_state.get(extend_key)))
 
-    with st.sidebar.expander("Model period"):
+    def reset() -> None:
+        store.pop(path, None)
+
+    with st.sidebar.expander("Model period", expanded=period is not None and not period.is_full):
         st.date_input("Dates modelled", min_value=first, max_value=last, key=range_key, on_change=changed)
         st.toggle(
             "Extend heads by trend and season",
@@ -216,23 +215,31 @@ def _period_controls(area: StudyArea, path: str) -> tuple[Any, Any, bool]:
             help="Acquisitions outside the wells' readings are kept, with each well's head extended by its "
             "trend and seasonal cycle (marked as extrapolated).",
         )
-    return (
-        (None if start is None else pd.Timestamp(start)),
-        (None if end is None else pd.Timestamp(end)),
-        bool(extend),
-    )
+        if path in store:
+            st.button("Back to the wells' period", on_click=reset, key=f"period_reset-{fp}")
+        if period is not None and period.left_out:
+            st.caption(
+                "Left out: "
+                + "; ".join(f"{d} ({r})" for d, r in period.left_out[:12])
+                + (" …" if len(period.left_out) > 12 else "")
+            )
 
 
 def _apply_period(area: StudyArea, path: str) -> StudyArea:
+    """The area restricted to its model period, with the sidebar's period controls."""
     if coverage is None:
         return area
-    start, end, extend = _period_controls(area, path)
+    start, end, extend = st.session_state.get(keys.PERIOD_BY_AREA, {}).get(path, (None, None, False))
+    ts = [None if v is None else pd.Timestamp(v) for v in (start, end)]
     try:
-        restricted, period = _in_period(path, _mtime(path), start, end, extend, area)
+        restricted, period = _in_period(path, _mtime(path), ts[0], ts[1], bool(extend), area)
     except SubsidenceError as exc:
+        _period_controls(area, path, None)
         st.sidebar.error(f"The model period cannot be used: {escape_markdown(shorten(str(exc), 400))}")
+        st.session_state[keys.AREA_PERIOD] = None
         return area
-    if getattr(period, "left_out", None) or getattr(period, "heads", "observed") != "observed":
+    _period_controls(area, path, period)
+    if not period.is_full:
         st.sidebar.info(escape_markdown(period.sentence()))
     st.session_state[keys.AREA_PERIOD] = period
     return restricted
