@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from subsidence.figures import insar_series_figure
-from subsidence.maps import colour_range, legend_html, ps_deck, selected_ids
+from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck
 from subsidence.report import area_summary, quality_table
-from ui import keys
+from ui import keys, picks
 from ui.area import study_area_sidebar
+from ui.text import escape_markdown, shorten
 
 st.set_page_config(page_title="Study area", page_icon="🗺️", layout="wide")
 area = study_area_sidebar()
 if area is None:
     st.stop()
 
-st.title(f"Study area · {area.name}")
+st.title(f"Study area · {escape_markdown(shorten(area.name, 120))}")
 facts = area_summary(area)
 cols = st.columns(5)
 cols[0].metric("PS points", f"{facts['n_points']:,}")
@@ -29,30 +32,33 @@ when = st.select_slider("Cumulative subsidence at", options=dates, value=dates[-
 k = dates.index(when)
 values = area.subsidence_mm[:, k]
 vmin, vmax = colour_range(area.subsidence_mm[:, -1])
+flat = is_degenerate(vmin, vmax)
 deck = ps_deck(
     area,
     values,
     label=f"cumulative subsidence on {when}",
     value_range=(vmin, vmax),
-    picked=st.session_state.get(keys.STUDY_PICKED, []),
+    picked=picks.picked(keys.STUDY_PICKED),
     basemap=st.session_state.get(keys.BASEMAP, False),
+    degenerate=flat,
 )
-event = st.pydeck_chart(
-    deck, on_select="rerun", selection_mode="single-object", key=keys.STUDY_MAP, height=520
-)
+picks.picking_map(deck, keys.STUDY_MAP, store=keys.STUDY_PICKED)
 st.markdown(
     legend_html(
-        vmin, vmax, f"cumulative subsidence since {dates[0]} (mm, down positive) · black dots: wells"
+        vmin,
+        vmax,
+        f"Cumulative subsidence since {dates[0]}, down positive · black dots: wells",
+        unit="mm",
+        degenerate=flat,
     ),
     unsafe_allow_html=True,
 )
 
-picked = selected_ids(event)
-if picked:
-    st.session_state[keys.STUDY_PICKED] = picked
-picked = st.session_state.get(keys.STUDY_PICKED, [])
-if picked:
-    st.plotly_chart(insar_series_figure(area, picked), key="study_series")
+shown = [p for p in picks.picked(keys.STUDY_PICKED) if p in set(area.points["ps_id"].astype(str))]
+if shown:
+    st.plotly_chart(insar_series_figure(area, shown), key="study_series")
+    st.caption("Click a point again to take it off the chart.")
+    st.button("Clear the chart", on_click=picks.set_picked, args=([], keys.STUDY_PICKED), key="study_clear")
 else:
     st.caption("Click a point on the map to see its InSAR time series.")
 
@@ -63,5 +69,8 @@ with left:
 with right:
     st.subheader("Notes from loading")
     for note in facts["notes"] or ["No remarks."]:
-        st.markdown(f"- {note}")
-    st.caption(f"Source: {area.source} · CRS {area.crs} (distances in {area.work_crs})")
+        st.markdown(f"- {escape_markdown(shorten(note, 400))}")
+    st.caption(
+        f"Source: {escape_markdown(shorten(Path(str(area.source)).name, 120))} · CRS {area.crs} "
+        f"(distances in {area.work_crs})"
+    )

@@ -17,6 +17,7 @@ from subsidence.kriging_figures import (
 from subsidence.variogram import MODELS
 from ui import cache, keys
 from ui.area import study_area_sidebar
+from ui.text import escape_markdown
 
 st.set_page_config(page_title="Interpolation", page_icon="💧", layout="wide")
 area = study_area_sidebar()
@@ -59,7 +60,18 @@ st.caption(
     f"{result.head_cv.n:,} readings · map grid {grid.cell_size_m:,.0f} m ({grid.head_m.shape[2]} × {grid.head_m.shape[1]} cells)"
 )
 
-layers = ["Groundwater level", "Change in level since the first date", "Kriging variance of the level"]
+if not getattr(result, "head_informative", True):
+    st.warning(
+        escape_markdown(
+            getattr(result, "head_warning", None) or "The groundwater-level map carries no information here."
+        )
+    )
+
+layers = [
+    "Groundwater level",
+    "Change in level since the first date",
+    "Kriging standard deviation of the level",
+]
 layers += [f"{name.capitalize()} layer" for name in area.layers]
 shown = st.radio("Map", layers, key=keys.INTERP_LAYER, horizontal=True)
 dates = [d.date() for d in area.dates]

@@ -6,15 +6,24 @@ import streamlit as st
 
 from subsidence.errors import SubsidenceError
 from subsidence.figures import loss_figure
-from subsidence.modelio import check_model_name, list_models
+from subsidence.modelio import list_models
 from subsidence.models import model_names
-from subsidence.pipeline import SPLIT_KINDS, save_trained
+from subsidence.pipeline import SPLIT_KINDS
 from subsidence.report import metrics_vs_paper
-from ui import keys
+from ui import jobs, keys
 from ui.area import study_area_sidebar
 from ui.cache import area_key, series_for
 from ui.models import MODELS_DIR, SHIPPED, CurrentModel, load_saved, load_uploaded, set_current
-from ui.training import delete_saved, reset_to_paper, settings_form, start_training
+from ui.text import escape_markdown, shorten
+from ui.training import (
+    ModelExists,
+    delete_saved,
+    model_zip,
+    reset_to_paper,
+    save_model_as,
+    settings_form,
+    start_training,
+)
 
 st.set_page_config(page_title="Model", page_icon="🧠", layout="wide")
 area = study_area_sidebar()
@@ -67,36 +76,67 @@ if mode == "Train a new model":
                 f"Trained {trained.name} in {trained.seconds:.1f} s, {trained.epochs_trained or '-'} epochs{note}."
             )
             st.dataframe(metrics_vs_paper(trained.metrics), hide_index=True)
-            if not job.meta.get("made_current"):  # once: a model loaded later must not be replaced
+            made = CurrentModel(
+                trained.name,
+                trained.model,
+                trained.split.test_idx,
+                "stopped early in this session" if job.stopped else "trained in this session",
+                area_key(area),
+                trained.metrics,
+                f"test points of the {trained.split.kind} split",
+            )
+            if job.stopped:  # a half-trained model never replaces the current one by itself
+                if not job.meta.get("made_current") and st.button("Use the stopped model", key="use_stopped"):
+                    job.meta["made_current"] = True
+                    set_current(made)
+                if job.meta.get("made_current"):
+                    st.caption("The stopped model is now the current one (the Results page shows it).")
+                else:
+                    st.caption("The model you had before stays current; the Results page shows it.")
+            elif not job.meta.get("made_current"):  # once: a model loaded later must not be replaced
                 job.meta["made_current"] = True
-                set_current(
-                    CurrentModel(
-                        trained.name,
-                        trained.model,
-                        trained.split.test_idx,
-                        "trained in this session",
-                        area_key(area),
-                        trained.metrics,
-                        f"test points of the {trained.split.kind} split",
-                    )
+                set_current(made)
+            save_panel(job, trained)
+
+    def save_panel(job: jobs.Job, trained: object) -> None:
+        """Save under a name (asking before replacing one) and download the saved model."""
+        with st.form("save_form"):
+            st.text_input(
+                "Save as",
+                value=f"{trained.name}-{trained.split.kind}-seed{trained.seed}",  # type: ignore[attr-defined]
+                key=keys.SAVE_NAME,
+            )
+            wanted = st.form_submit_button("Save model")
+        name = st.session_state.get(keys.SAVE_NAME, "")
+        replace = job.meta.get("confirm") == name and st.session_state.get("replace_model", False)
+        if wanted or replace:
+            try:
+                job.meta["saved"] = ("ok", save_model_as(trained, name, area, data, overwrite=bool(replace)))
+                job.meta.pop("confirm", None)
+            except ModelExists as exc:
+                job.meta["confirm"] = exc.name
+                job.meta["saved"] = ("", "")
+            except SubsidenceError as exc:
+                job.meta["saved"] = ("error", escape_markdown(shorten(str(exc), 300)))
+        if job.meta.get("confirm") == name:
+            st.warning(
+                f"A saved model is already called {escape_markdown(shorten(name, 60))}: replace it, or type another name."
+            )
+            st.button(f"Replace {escape_markdown(shorten(name, 60))}", key="replace_model", type="primary")
+        kind, message = job.meta.get("saved", ("", ""))
+        if kind == "ok":
+            st.success(f"Saved as {escape_markdown(message)}")
+            if (MODELS_DIR / message).is_dir():
+                st.download_button(
+                    "Download the model (.zip)",
+                    model_zip(MODELS_DIR / message),
+                    f"{message}.zip",
+                    "application/zip",
+                    key="download_trained",
+                    help="Open it on another server with Model → Load a saved model → Open a model saved elsewhere.",
                 )
-            with st.form("save_form"):
-                name = st.text_input(
-                    "Save as",
-                    value=f"{trained.name}-{trained.split.kind}-seed{trained.seed}",
-                    key=keys.SAVE_NAME,
-                )
-                if st.form_submit_button("Save model"):
-                    try:
-                        job.meta["saved"] = (
-                            "ok",
-                            f"Saved to {save_trained(trained, MODELS_DIR / check_model_name(name), area, data)}",
-                        )
-                    except SubsidenceError as exc:
-                        job.meta["saved"] = ("error", str(exc))
-            kind, message = job.meta.get("saved", ("", ""))
-            if kind:
-                (st.success if kind == "ok" else st.error)(message)
+        elif kind == "error":
+            st.error(message)
 
     progress_panel()
 else:
@@ -105,26 +145,42 @@ else:
         try:
             current = load_uploaded(upload.name, upload.getvalue(), area, data)
         except SubsidenceError as exc:
-            st.error(f"{upload.name} cannot be used here: {exc}")
+            st.error(
+                f"{escape_markdown(shorten(upload.name, 80))} cannot be used here: {escape_markdown(shorten(str(exc), 300))}"
+            )
         else:
             set_current(current)
-            st.success(f"Loaded {current.name} from {upload.name}; the Results page now shows it.")
+            st.success(
+                f"Loaded {current.name} from {escape_markdown(shorten(upload.name, 80))}; the Results page now shows it."
+            )
     saved = list_models(MODELS_DIR)
     if saved.empty:
-        st.info(f"No saved models in {MODELS_DIR}.")
+        st.info("No saved models yet: train one and save it, or open a model archive above.")
         st.stop()
     st.dataframe(saved, hide_index=True, key="saved_models")
     choice = st.selectbox("Saved model", list(saved["name"]), key=keys.SAVED_CHOICE)
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     if left.button("Load", type="primary", key="load_model"):
         try:
             current = load_saved(MODELS_DIR / choice, area, data)
         except SubsidenceError as exc:  # a model that does not fit is refused with its message
-            st.error(f"{choice} cannot be used here: {exc}")
+            st.error(
+                f"{escape_markdown(choice)} cannot be used here: {escape_markdown(shorten(str(exc), 300))}"
+            )
         else:
             set_current(current)
-            st.success(f"Loaded {current.name} from {choice}; the Results page now shows it.")
+            st.success(
+                f"Loaded {current.name} from {escape_markdown(choice)}; the Results page now shows it."
+            )
             st.dataframe(metrics_vs_paper(current.metrics), hide_index=True)
+    if middle.toggle("Prepare a download", key="prepare_model_zip"):
+        middle.download_button(
+            f"Download {choice} (.zip)",
+            model_zip(MODELS_DIR / choice),
+            f"{choice}.zip",
+            "application/zip",
+            key="download_saved",
+        )
     confirm = right.checkbox(f"Yes, delete {choice}", key=keys.CONFIRM_DELETE)
     shipped = choice == SHIPPED
     right.button(

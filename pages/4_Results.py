@@ -9,13 +9,15 @@ import streamlit as st
 from subsidence.evaluation import PAPER_METRICS
 from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
 from subsidence.figures import model_curves_figure, pick_scatter, severity_figure
-from subsidence.maps import colour_range, legend_html, ps_deck
+from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck
 from subsidence.picking import PICKS_FILE
 from subsidence.report import METRIC_LABELS
 from subsidence.results import MEASURE_LABELS, export_table, map_values, picked_table, plain_summary
 from ui import cache, keys, picks
-from ui.area import study_area_sidebar
+from ui.area import is_demo, study_area_sidebar
 from ui.models import current_model
+from ui.nav import page_link
+from ui.text import escape_markdown, shorten
 
 st.set_page_config(page_title="Results", page_icon="📍", layout="wide")
 area = study_area_sidebar()
@@ -25,14 +27,16 @@ data = cache.series_for(area)
 current = current_model(area, data)
 if current is None:
     st.warning("No model for this study area yet: train or load one on the Model page.")
-    st.page_link("pages/3_Model.py", label="Go to the Model page", icon="🧠")
+    page_link("pages/3_Model.py", "Go to the Model page", "🧠")
     st.stop()
 run_key = f"{cache.area_key(area)}|{current.token}"
 res = cache.results(current.model, data, current.test_idx, run_key)
 
 st.title("Results")
+cache.kriging_warning(area)
 st.caption(
-    f"Model **{current.name}** ({current.source}), scored on {int(res.test_mask.sum()):,} points: {current.points}."
+    f"Model **{escape_markdown(shorten(current.name, 80))}** ({escape_markdown(current.shown_source)}), "
+    f"scored on {int(res.test_mask.sum()):,} points: {current.points}."
 )
 modes = list(res.modes)
 mode = st.radio(
@@ -43,12 +47,17 @@ mode = st.radio(
     help="one-step: each change predicted from observed inputs (the paper); free-running: from the model's own predictions, as a forecast would",
 )
 scores = res.metrics[mode]
+paper = is_demo(area) or st.toggle(
+    "Compare with the paper's figures",
+    key=keys.RESULTS_PAPER,
+    help="The paper's scores are for the Beijing Plain; on another basin they are no yardstick.",
+)
 cols = st.columns(4)
 for col, (key, label) in zip(cols, METRIC_LABELS.items(), strict=False):
     col.metric(
         label,
         f"{scores[key]:.2f}",
-        delta=f"{scores[key] - PAPER_METRICS[key]:+.2f} vs paper {PAPER_METRICS[key]}",
+        delta=f"{scores[key] - PAPER_METRICS[key]:+.2f} vs paper {PAPER_METRICS[key]}" if paper else None,
         delta_color="inverse",
     )
 cols[3].metric("Cumulative RMSE at the last date (mm)", f"{scores['rmse_cumulative_last_mm']:.1f}")
@@ -86,23 +95,30 @@ with right:
         st.error(st.session_state[keys.PICK_ERROR])
 values, ramp, label = map_values(res, measure, dates.index(when), mode)
 with left:
+    vmin, vmax = colour_range(values, symmetric=ramp == "diverging")
+    flat = is_degenerate(vmin, vmax) if ramp != "diverging" else max(abs(vmin), abs(vmax)) < 1e-6
     deck = ps_deck(
         area,
         values,
         label=label,
         ramp=ramp,
+        value_range=(vmin, vmax),
         picked=picks.picked(),
         dim=~res.test_mask,
         extra={"set": res.tables[mode]["set"].to_numpy()},
         basemap=st.session_state.get(keys.BASEMAP, False),
+        degenerate=flat,
     )
-    picks.sync_map_state()
-    st.pydeck_chart(
-        deck, on_select=picks.on_map_select, selection_mode="multi-object", key=keys.RESULTS_MAP, height=520
-    )
-    vmin, vmax = colour_range(values, symmetric=ramp == "diverging")
+    picks.picking_map(deck, keys.RESULTS_MAP)
     st.markdown(
-        legend_html(vmin, vmax, f"{label} (mm) · faint: training points · rings: picked"),
+        legend_html(
+            vmin,
+            vmax,
+            f"{label[0].upper()}{label[1:]} · faint: training points · rings: picked",
+            ramp=ramp,
+            unit="mm",
+            degenerate=flat,
+        ),
         unsafe_allow_html=True,
     )
     st.caption("Click a point to pick it, click again to drop it.")
@@ -114,7 +130,7 @@ with left:
             selection_mode=("box", "lasso"),
         )
 
-chosen = picks.picked()
+chosen = picks.known_only(picks.picked(), data.ps_ids)
 if chosen:
     others = st.multiselect(
         "Draw baselines too", ["persistence", "linear-trend", "gm11"], key=keys.RESULTS_BASELINES
@@ -124,7 +140,7 @@ if chosen:
     curves = model_curves_figure(res.data, chosen, modelled)
     st.plotly_chart(curves, key="results_curves")
     table = picked_table(res, chosen, mode)
-    st.caption(f"Picked {len(chosen)}: {', '.join(chosen)}")
+    st.caption(picks.picks_caption(chosen))
     st.dataframe(table, hide_index=True, key="picked_table")
     st.download_button(
         "Picked points (CSV)", csv_bytes(table), "picked_points.csv", "text/csv", key="dl_picked"

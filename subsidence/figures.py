@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,7 +33,7 @@ def insar_series_figure(area: StudyArea, ps_ids: Sequence[str]) -> go.Figure:
                 x=area.dates,
                 y=area.subsidence_mm[i],
                 mode="lines+markers",
-                name=f"PS {pid}",
+                name=f"PS {html.escape(str(pid))}",
                 line={"color": PALETTE[k % len(PALETTE)]},
                 hovertemplate="%{x|%Y-%m-%d}: %{y:.1f} mm<extra>PS " + pid + "</extra>",
             )
@@ -93,7 +94,7 @@ def model_curves_figure(data: object, ps_ids: Sequence[str], modelled: dict[str,
     )
     for k, pid in enumerate(p for p in ps_ids if str(p) in index):
         i, colour = index[str(pid)], PALETTE[k % len(PALETTE)]
-        group = f"PS {pid}"
+        group = f"PS {html.escape(str(pid))}"
         series = [("InSAR", data.change_mm[i], data.subsidence_mm[i], {"color": colour}, "lines+markers")]  # type: ignore[attr-defined]
         for j, (name, changes) in enumerate(modelled.items()):
             line = (
@@ -155,7 +156,7 @@ def severity_figure(results: object, mode: str = "one-step") -> go.Figure:
             mode="markers",
             name="test points",
             marker={"size": 4, "opacity": 0.45, "color": "#1f77b4"},
-            text=test["ps_id"],
+            text=[html.escape(str(i)) for i in test["ps_id"]],
             hovertemplate="PS %{text}<br>InSAR %{x:.0f} mm<br>deviation %{y:.1f} mm<extra></extra>",
         )
     )
@@ -263,7 +264,7 @@ def forecast_figure(
     shown = [p for p in ps_ids if str(p) in index][:most]
     for p in shown:
         i = index[str(p)]
-        group = f"PS {p}"
+        group = f"PS {html.escape(str(p))}"
         fig.add_trace(
             go.Scatter(
                 x=data.dates,

@@ -8,12 +8,15 @@ that a click on a well can select it.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from subsidence.errors import SubsidenceError
 from subsidence.kriging import KrigingGrid, KrigingResult
+from subsidence.maps import NEUTRAL, is_degenerate
 from subsidence.studyarea import PERMEABILITY, THICKNESS, StudyArea
 from subsidence.variogram import ExperimentalVariogram, Variogram
 
@@ -67,6 +70,14 @@ def _map(
     s = _stride(grid, max_cells)
     z = np.asarray(values, float)[::s, ::s]
     x_km, y_km = grid.x_m[::s] / 1000.0, grid.y_m[::s] / 1000.0
+    finite = z[np.isfinite(z)]
+    if finite.size == 0 or is_degenerate(float(finite.min()), float(finite.max())):
+        # one neutral colour: a colour bar over a range this narrow would draw differences that are not real
+        value = float(np.mean(finite)) if finite.size else float("nan")
+        grey = f"rgb{NEUTRAL}"
+        colorscale, zmid, contours = [[0.0, grey], [1.0, grey]], None, False
+        colour_title = f"every cell ≈ {value:,.3f}<br>{colour_title}"
+        title = f"{title} (flat: one value everywhere)"
     fig = go.Figure(
         go.Heatmap(
             x=x_km,
@@ -99,12 +110,13 @@ def _map(
 def _add_wells(fig: go.Figure, area: StudyArea, values: np.ndarray | None, unit: str) -> go.Figure:
     w = area.wells
     ids = w.ids.astype(str)
+    shown = [html.escape(i) for i in ids]  # plotly renders hover text as HTML
     text = (
-        ids
+        shown
         if values is None
         else [
             f"{i}: {v:.2f} {unit}" if np.isfinite(v) else f"{i}: no reading"
-            for i, v in zip(ids, values, strict=True)
+            for i, v in zip(shown, values, strict=True)
         ]
     )
     fig.add_trace(
@@ -284,7 +296,7 @@ def well_series_figure(result: KrigingResult, area: StudyArea, well_id: str) -> 
         ]
     )
     fig.update_layout(
-        title=f"Well {well_id}: confined groundwater level",
+        title=f"Well {html.escape(str(well_id))}: confined groundwater level",
         xaxis_title="date",
         yaxis_title="head (m above datum)",
         height=360,

@@ -92,14 +92,59 @@ def category_colours(labels: np.ndarray) -> tuple[np.ndarray, str]:
     return rgba, f'<div style="font-size:0.85rem">{items}</div>'
 
 
-def legend_html(vmin: float, vmax: float, label: str, ramp: str = "subsidence") -> str:
-    """A small HTML colour bar with its range and label (escaped)."""
+NEUTRAL = (170, 170, 170)  # one colour for a map whose values are all (nearly) the same
+
+
+def is_degenerate(vmin: float, vmax: float, floor: float = 0.0) -> bool:
+    """True when a colour range carries no information.
+
+    The range is degenerate when its width is below ``floor`` (e.g. the data's noise, in the
+    values' unit) or below a thousandth of the values' magnitude (e.g. kriged heads of
+    51.032–51.033 m): colours would then show differences that are not real.
+    """
+    if not (np.isfinite(vmin) and np.isfinite(vmax)):
+        return True
+    width = vmax - vmin
+    return bool(width <= max(floor, 1e-3 * max(abs(vmin), abs(vmax)), 1e-9))
+
+
+def _fmt(v: float) -> str:
+    return f"{v:,.3g}" if abs(v) < 10 else f"{v:,.1f}"
+
+
+def legend_html(
+    vmin: float,
+    vmax: float,
+    label: str,
+    ramp: str = "subsidence",
+    unit: str = "",
+    degenerate: bool = False,
+) -> str:
+    """A colour bar drawn from the same stops as :func:`colours` (the map's own scale).
+
+    The title (``label``, with ``unit``) sits above the bar and the minimum and maximum under
+    its two ends, so no text overlaps the bar. With ``degenerate`` the legend is one neutral
+    swatch stating the single value. All text is escaped.
+    """
+    title = html.escape(f"{label} ({unit})" if unit else label)
+    head = f'<div style="font-size:0.85rem"><div style="margin-bottom:2px">{title}</div>'
+    if degenerate:
+        value = (vmin + vmax) / 2
+        swatch = f"rgb{NEUTRAL}"
+        return (
+            head
+            + f'<div style="display:flex;align-items:center;gap:0.5em"><span style="display:inline-block;'
+            f'width:40px;height:12px;border-radius:3px;background:{swatch}"></span>'
+            f"<span>every point ≈ {html.escape(_fmt(value))} {html.escape(unit)} (one colour: the values do not "
+            f"differ enough to map)</span></div></div>"
+        )
     stops = ", ".join(f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in RAMPS[ramp])
     return (
-        '<div style="font-size:0.85rem">'
-        f'<div style="height:12px;border-radius:3px;background:linear-gradient(to right, {stops})"></div>'
-        f'<div style="display:flex;justify-content:space-between"><span>{vmin:,.1f}</span>'
-        f"<span>{html.escape(label)}</span><span>{vmax:,.1f}</span></div></div>"
+        head
+        + f'<div style="height:12px;border-radius:3px;background:linear-gradient(to right, {stops})"></div>'
+        f'<div style="display:flex;justify-content:space-between;gap:1em"><span>{html.escape(_fmt(vmin))}</span>'
+        + ("<span>0</span>" if ramp == "diverging" and vmin < 0 < vmax else "")
+        + f"<span>{html.escape(_fmt(vmax))}</span></div></div>"
     )
 
 
@@ -125,6 +170,7 @@ def ps_deck(
     show_wells: bool = True,
     basemap: bool = False,
     radius_m: float | None = None,
+    degenerate: bool = False,
 ) -> pdk.Deck:
     """A pydeck map of every PS point coloured by ``values``, with wells and picked points.
 
@@ -151,6 +197,8 @@ def ps_deck(
         Draw web-tile streets under the points (needs the internet). Default off.
     radius_m : float, optional
         Point radius; default from the point density.
+    degenerate : bool
+        Draw every point in one neutral colour (see :func:`is_degenerate`).
 
     Returns
     -------
@@ -161,7 +209,7 @@ def ps_deck(
     pts = area.points
     frame = pd.DataFrame(
         {
-            "ps_id": pts["ps_id"].astype(str).map(html.escape),
+            "ps_id": pts["ps_id"].astype(str),  # raw: Streamlit escapes tooltip values once
             "lon": pts["lon"].to_numpy(float),
             "lat": pts["lat"].to_numpy(float),
             "value": np.round(values.astype(float), 2),
@@ -169,9 +217,10 @@ def ps_deck(
     )
     for name, col in (extra or {}).items():
         col = np.asarray(col)
-        frame[name] = (
-            np.round(col.astype(float), 2) if col.dtype.kind in "fiub" else [html.escape(str(c)) for c in col]
-        )
+        frame[name] = np.round(col.astype(float), 2) if col.dtype.kind in "fiub" else [str(c) for c in col]
+    if rgba is None and degenerate:
+        rgba = np.tile(np.array([*NEUTRAL, 230], np.uint8), (len(values), 1))
+        rgba[~np.isfinite(np.asarray(values, float)), 3] = 60
     rgba = colours(values, vmin, vmax, ramp) if rgba is None else np.array(rgba, dtype=np.uint8)
     if dim is not None:
         rgba[np.asarray(dim, bool), 3] = 70
@@ -189,16 +238,16 @@ def ps_deck(
             get_position=["lon", "lat"],
             get_fill_color=["r", "g", "b", "a"],
             get_radius=radius_m,
-            radius_min_pixels=3,
+            radius_min_pixels=4,
             radius_max_pixels=12,
             pickable=True,
-            auto_highlight=True,
+            auto_highlight=False,  # a hover highlight redraws the deck: seconds in a slow browser
         )
     ]
     if show_wells:
         wells = pd.DataFrame(
             {
-                "well_id": [html.escape(str(w)) for w in area.wells.ids],
+                "well_id": [str(w) for w in area.wells.ids],
                 "lon": area.wells.lon,
                 "lat": area.wells.lat,
             }
@@ -255,4 +304,4 @@ def selected_ids(event: Any, layer: str = PS_LAYER) -> list[str]:
         objects = event["selection"]["objects"].get(layer, [])
     except (KeyError, TypeError, AttributeError):
         return []
-    return [html.unescape(str(o["ps_id"])) for o in objects if "ps_id" in o]
+    return [str(o["ps_id"]) for o in objects if isinstance(o, dict) and "ps_id" in o]

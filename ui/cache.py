@@ -154,3 +154,17 @@ def forecast(area: StudyArea, data: Any, scenario: Any, horizon_years: float) ->
             return run(ensemble(area, data), data, scenario, horizon_years)
 
     return cached(("forecast", area_key(area), scenario, horizon_years), compute)
+
+
+def kriging_warning(area: StudyArea) -> None:
+    """Say in plain words when the kriged groundwater level carries no information."""
+    result = kriged(area)
+    if not getattr(result, "head_informative", True):
+        from ui.text import escape_markdown
+
+        st.warning(
+            escape_markdown(
+                getattr(result, "head_warning", None) or "The groundwater-level map carries no information."
+            )
+            + " Models that learn from the groundwater level (the paper's LSTM, the physics) learn little here."
+        )

@@ -8,11 +8,20 @@ AREA_CHOICE = "area_choice"  # sidebar selectbox
 AREA_UPLOAD = "area_upload"  # sidebar file uploader
 AREA_ERROR = "area_error"  # message of the last rejected bundle
 BASEMAP = "basemap"  # sidebar toggle: web basemap under maps
+BASEMAP_ON = "basemap_on"  # its value, kept outside the widget
+AREA_SELECTED = "area_selected"  # the picker's choice, kept outside the widget (survives page changes)
+AREA_UPLOADS = "area_uploads"  # this session's kept uploads: label -> archive path
+AREA_KEY = "area_key"  # path#fingerprint of the bundle now loaded: key of every per-area store
+AREA_PERIOD = "area_period"  # the model period now applied (subsidence.coverage.ModelPeriod)
+PERIOD_BY_AREA = "period_by_area"  # the user's model period per bundle path
+PERIOD_RANGE = "period_range"  # sidebar date range (suffixed per area)
+PERIOD_EXTEND = "period_extend"  # sidebar toggle (suffixed per area)
+SESSION_ID = "session_id"  # id of this browser session (upload folder, training heartbeat)
 
 # study-area page
 STUDY_MAP = "study_map"
 STUDY_EPOCH = "study_epoch"
-STUDY_PICKED = "study_picked"
+STUDY_PICKED = "study_picked"  # per area: the point shown on Study area
 
 # model page
 MODEL_MODE = "model_mode"
@@ -42,10 +51,11 @@ RESULTS_MEASURE = "results_measure"
 RESULTS_EPOCH = "results_epoch"
 RESULTS_MODE = "results_mode"
 RESULTS_BASELINES = "results_baselines"
-PICKED = "picked_ids"  # the planner's validation points (survive page changes)
+RESULTS_PAPER = "results_paper"  # toggle: compare with the paper's figures (off the demo)
+PICKED = "picked_ids"  # per area: the planner's validation points (survive page changes)
 PICK_TEXT = "pick_text"
 PICK_ERROR = "pick_error"
-MAP_SELECTION = "map_selection"  # the map's selection at the last rerun
+MAP_CLICKS = "map_clicks"  # per map key: clicks handled (the map widget is renewed after each)
 PICK_MANY = "pick_many"  # box/lasso plotly chart
 PICK_MANY_ON = "pick_many_on"
 

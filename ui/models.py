@@ -36,6 +36,18 @@ class CurrentModel:
     points: str = "test points"  # which points are scored, in words
     token: str = field(default_factory=lambda: uuid.uuid4().hex)  # identifies this model in caches
 
+    @property
+    def shown_source(self) -> str:
+        """Where the model comes from, in words (never a server path)."""
+        if self.source.startswith("trained") or self.source.startswith("stopped"):
+            return self.source
+        if (
+            Path(self.source).suffix.lower() == ".zip"
+            and Path(self.source).parent.name == "subsidence-models"
+        ):
+            return "uploaded archive"
+        return f"saved model {Path(self.source).name}"
+
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def _load(path: str, mtime: float, _area: StudyArea, key: str) -> tuple[Any, dict[str, Any]]:
@@ -73,10 +85,17 @@ def load_uploaded(name: str, data: bytes, area: StudyArea, series: SeriesData) -
 
 
 def current_model(area: StudyArea, data: SeriesData) -> CurrentModel | None:
-    """The session's model for this study area, else the shipped demo model when it fits."""
+    """The session's model for this study area, else the shipped demo model when it fits.
+
+    Models are kept per study area: the model of one area is never shown on another.
+    """
     chosen = st.session_state.get(keys.CURRENT_MODEL)
-    if isinstance(chosen, CurrentModel) and chosen.area == area_key(area):
-        return chosen
+    if isinstance(chosen, CurrentModel):  # set directly (older sessions, tests)
+        set_current(chosen)
+        chosen = st.session_state.get(keys.CURRENT_MODEL)
+    found = chosen.get(area_key(area)) if isinstance(chosen, dict) else None
+    if isinstance(found, CurrentModel):
+        return found
     shipped = MODELS_DIR / SHIPPED
     if not shipped.exists():
         return None
@@ -87,4 +106,8 @@ def current_model(area: StudyArea, data: SeriesData) -> CurrentModel | None:
 
 
 def set_current(model: CurrentModel) -> None:
-    st.session_state[keys.CURRENT_MODEL] = model
+    """Make ``model`` the current one of its study area (other areas keep theirs)."""
+    store = st.session_state.get(keys.CURRENT_MODEL)
+    store = dict(store) if isinstance(store, dict) else {}
+    store[model.area] = model
+    st.session_state[keys.CURRENT_MODEL] = store

@@ -1,34 +1,90 @@
-"""The planner's picked validation points: callbacks that keep them in session state."""
+"""The planner's picked validation points, kept per study area, and the one picking map.
+
+Picking works click by click, with nothing drawn on hover: :func:`picking_map` draws the deck
+in single-object selection mode and, after each click it handles, draws a fresh map widget
+(a new key), so the map never holds a selection. Every click on a point therefore reaches the
+server as that point alone: it is added, or dropped when already picked; a click on empty
+ground changes nothing (measurements and reasons: docs/architecture.md, "Picking on maps").
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
+import pydeck as pdk
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
 from subsidence.maps import selected_ids
-from subsidence.picking import newly_clicked, parse_ids, random_ids, toggle
+from subsidence.picking import parse_ids, random_ids, toggle
 from ui import keys
+from ui.area import per_area, set_per_area
+from ui.text import escape_markdown, shorten
 
 
-def picked() -> list[str]:
-    return list(st.session_state.get(keys.PICKED, []))
+def picked(store: str = keys.PICKED) -> list[str]:
+    """The picks of the study area now loaded (never those of another area)."""
+    value = st.session_state.get(store)
+    if isinstance(value, list):  # set directly (tests, older sessions): the current area's picks
+        set_per_area(store, [str(v) for v in value])
+    return list(per_area(store, []) or [])
+
+
+def set_picked(ids: Sequence[str], store: str = keys.PICKED) -> None:
+    set_per_area(store, list(dict.fromkeys(map(str, ids))))
+
+
+def _map_key(base: str) -> str:
+    clicks = st.session_state.setdefault(keys.MAP_CLICKS, {})
+    return f"{base}-{clicks.get(base, 0)}"
+
+
+def on_click(base: str, widget: str, store: str = keys.PICKED) -> None:
+    """Map callback: the clicked point is added, or dropped when already picked."""
+    clicked = selected_ids(st.session_state.get(widget))
+    if not clicked:  # a click on empty ground: nothing changes
+        return
+    set_picked(toggle(picked(store), clicked[:1]), store)
+    clicks = st.session_state.setdefault(keys.MAP_CLICKS, {})
+    clicks[base] = clicks.get(base, 0) + 1  # the next run draws a fresh map with no selection
+
+
+def picking_map(deck: pdk.Deck, base_key: str, height: int = 520, store: str = keys.PICKED) -> None:
+    """Draw ``deck`` (from :func:`subsidence.maps.ps_deck`) as the map that picks points.
+
+    ``base_key`` names the map of one page (``keys.RESULTS_MAP``, ``keys.COMPARE_MAP``, …);
+    clicks toggle ids in ``store`` (per study area; the validation picks by default).
+    """
+    widget = _map_key(base_key)
+    st.pydeck_chart(
+        deck,
+        on_select=functools.partial(on_click, base_key, widget, store),
+        selection_mode="single-object",
+        key=widget,
+        height=height,
+    )
+
+
+def picks_caption(ids: Sequence[str]) -> str:
+    """ "Picked N: id, id, …" with the ids escaped (shown as typed, never as Markdown)."""
+    return f"Picked {len(ids)}: " + ", ".join(escape_markdown(shorten(i, 60)) for i in ids)
+
+
+# --- kept for pages that still call the older API (Compare, Scenarios) -----------------------
 
 
 def sync_map_state() -> None:
-    """Call before drawing a picking map: a map drawn afresh (after visiting another page) has
-    an empty selection, so the next click must be compared with nothing."""
-    if keys.RESULTS_MAP not in st.session_state:
-        st.session_state[keys.MAP_SELECTION] = []
+    """No longer needed (each click renews the map); kept for pages not yet switched."""
 
 
-def on_map_select() -> None:
-    """Map callback: a click adds the point under the cursor, a second click removes it."""
+def on_map_select() -> None:  # pragma: no cover - older pages; see picking_map
+    """Callback of a map drawn with ``key=keys.RESULTS_MAP``: the newly selected point toggles."""
     now = selected_ids(st.session_state.get(keys.RESULTS_MAP))
-    clicks = newly_clicked(st.session_state.get(keys.MAP_SELECTION, []), now)
-    st.session_state[keys.MAP_SELECTION] = now
-    st.session_state[keys.PICKED] = toggle(picked(), clicks)
+    if now:
+        set_picked(toggle(picked(), now[-1:]))
 
 
 def add_typed(known: Sequence[str]) -> None:
@@ -36,20 +92,20 @@ def add_typed(known: Sequence[str]) -> None:
     try:
         wanted = parse_ids(st.session_state.get(keys.PICK_TEXT, ""), known)
     except SubsidenceError as exc:
-        st.session_state[keys.PICK_ERROR] = str(exc)
+        st.session_state[keys.PICK_ERROR] = escape_markdown(shorten(str(exc), 300))
         return
     st.session_state.pop(keys.PICK_ERROR, None)
-    st.session_state[keys.PICKED] = list(dict.fromkeys(picked() + wanted))
+    set_picked(picked() + wanted)
     st.session_state[keys.PICK_TEXT] = ""
 
 
 def add_random(test_ids: Sequence[str], seed: int = 0) -> None:
     """Button callback: the paper's 12 random validation points, from the test points."""
-    st.session_state[keys.PICKED] = list(dict.fromkeys(picked() + random_ids(test_ids, 12, seed)))
+    set_picked(picked() + random_ids(test_ids, 12, seed))
 
 
 def clear() -> None:
-    st.session_state[keys.PICKED] = []
+    set_picked([])
 
 
 def on_box_select() -> None:
@@ -60,7 +116,7 @@ def on_box_select() -> None:
     except (KeyError, TypeError):
         return
     chosen = [str(p["customdata"]) for p in points if p.get("customdata") is not None]
-    st.session_state[keys.PICKED] = list(dict.fromkeys(picked() + chosen))
+    set_picked(picked() + chosen)
 
 
 def save_with_model(folder: str) -> None:
@@ -68,11 +124,17 @@ def save_with_model(folder: str) -> None:
     from subsidence.picking import save_picks
 
     save_picks(folder, picked())
-    st.toast(f"Saved {len(picked())} picked points with {folder}")
+    st.toast(f"Saved {len(picked())} picked points with the model")
 
 
 def restore_from_model(folder: str) -> None:
     """Button callback: replace the picks with those saved beside the model."""
     from subsidence.picking import load_picks
 
-    st.session_state[keys.PICKED] = load_picks(folder)
+    set_picked(load_picks(folder))
+
+
+def known_only(ids: Sequence[str], known: np.ndarray | Sequence[Any]) -> list[str]:
+    """``ids`` that are points of the area (picks restored from a model may name others)."""
+    have = set(map(str, known))
+    return [i for i in ids if i in have]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ import streamlit as st
 from subsidence.models.base import SeriesData
 from subsidence.studyarea import StudyArea
 from ui import jobs, keys
-from ui.models import MODELS_DIR
+from ui.models import MODELS_DIR, SHIPPED
 
 PAPER_DEFAULTS: dict[str, Any] = {
     keys.MODEL_NAME: "paper-lstm",
@@ -113,6 +114,7 @@ def start_training(area: StudyArea, data: SeriesData) -> jobs.Job:
     return jobs.start(
         name,
         train,
+        alive=jobs.session_alive_check(),
         name=name,
         data=data,
         split=chosen,
@@ -120,6 +122,58 @@ def start_training(area: StudyArea, data: SeriesData) -> jobs.Job:
         config=_config(name),
         max_epochs=max_epochs,
     )
+
+
+def save_model_as(trained: Any, name: str, area: StudyArea, data: SeriesData, overwrite: bool) -> str:
+    """Save a trained model under ``name`` in the models folder; return the name saved.
+
+    Raises
+    ------
+    SubsidenceError
+        The name is not allowed, names the shipped model, or (without ``overwrite``) exists.
+    """
+    from subsidence import modelio
+    from subsidence.errors import SubsidenceError
+    from subsidence.pipeline import save_trained
+
+    name = modelio.check_model_name(name)
+    target = MODELS_DIR / name
+    if name == SHIPPED or getattr(modelio, "is_shipped", lambda p: False)(target):
+        raise SubsidenceError(f"{name} is the shipped model and cannot be replaced; choose another name")
+    if target.exists() and not overwrite:
+        raise ModelExists(name)
+    if "overwrite" in inspect.signature(save_trained).parameters:
+        save_trained(trained, target, area, data, overwrite=overwrite)  # type: ignore[call-arg]
+    else:  # before the hardening branch: save_trained replaces an existing folder itself
+        save_trained(trained, target, area, data)
+    return name
+
+
+class ModelExists(Exception):
+    """A model of this name exists: the page asks before replacing it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def model_zip(folder: Any) -> bytes:
+    """A saved model as a .zip the Model page's upload accepts."""
+    from subsidence import modelio
+
+    if hasattr(modelio, "model_zip_bytes"):
+        return modelio.model_zip_bytes(folder)
+    import io
+    import zipfile
+    from pathlib import Path
+
+    folder = Path(folder)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.iterdir()):
+            if f.is_file():
+                z.write(f, f"{folder.name}/{f.name}")
+    return buf.getvalue()
 
 
 def delete_saved(name: str) -> None:
