@@ -276,6 +276,14 @@ def well_series_figure(result: KrigingResult, area: StudyArea, well_id: str) -> 
                 hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} m<extra>observed</extra>",
             ),
             go.Scatter(
+                x=result.dates,
+                y=result.well_levels_m[i],
+                mode="lines+markers",
+                name="interpolated at acquisition dates",
+                marker={"size": 5},
+                hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} m<extra>interpolated</extra>",
+            ),
+            go.Scatter(
                 x=extended["date"],
                 y=extended["head_m"],
                 mode="markers",
@@ -283,14 +291,6 @@ def well_series_figure(result: KrigingResult, area: StudyArea, well_id: str) -> 
                 marker={"symbol": "x"},
                 visible=not extended.empty,
                 hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} m<extra>extrapolated</extra>",
-            ),
-            go.Scatter(
-                x=result.dates,
-                y=result.well_levels_m[i],
-                mode="lines+markers",
-                name="interpolated at acquisition dates",
-                marker={"size": 5},
-                hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} m<extra>interpolated</extra>",
             ),
         ]
     )
