@@ -27,6 +27,13 @@ def _restrict(area: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]
     return restricted, {"model_period": period.to_json()}
 
 
+def _load_period(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The bundle, loaded and restricted to the model period (for commands that load it once)."""
+    from subsidence.reader import load_study_area
+
+    return _restrict(load_study_area(args.bundle), args)
+
+
 def _split(data: Any, kind: str, seed: int) -> Any:
     """The CLI's split; a spatial split the area cannot hold says in one line what to use instead."""
     from subsidence import pipeline
