@@ -21,15 +21,19 @@ from subsidence.text import shorten
 Handler = Callable[[argparse.Namespace], dict[str, Any]]
 
 
-def _load_period(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The bundle restricted to the model period chosen by --start/--end/--extend-heads."""
+def _restrict(area: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The study area restricted to the model period chosen by --start/--end/--extend-heads."""
     from subsidence.coverage import restrict
+
+    restricted, period = restrict(area, args.start, args.end, extend_heads=args.extend_heads)
+    return restricted, {"model_period": period.to_json()}
+
+
+def _load_period(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The bundle, loaded and restricted to the model period (for commands that load it once)."""
     from subsidence.reader import load_study_area
 
-    area, period = restrict(
-        load_study_area(args.bundle), args.start, args.end, extend_heads=args.extend_heads
-    )
-    return area, {"model_period": period.to_json()}
+    return _restrict(load_study_area(args.bundle), args)
 
 
 def _split(data: Any, kind: str, seed: int) -> Any:
@@ -61,8 +65,10 @@ def _validate(args: argparse.Namespace) -> dict[str, Any]:
 
 def _krige(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.kriging import KrigingConfig, krige_study_area, summary, write_kriging
+    from subsidence.reader import load_study_area
 
-    area, out_period = _load_period(args)
+    area = load_study_area(args.bundle)
+    area, out_period = _restrict(area, args)
     config = KrigingConfig(
         variogram_model=args.variogram, cell_size_m=args.cell_size, grid=args.out is not None
     )
@@ -106,8 +112,10 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
 
 def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence import pipeline
+    from subsidence.reader import load_study_area
 
-    area, out_period = _load_period(args)
+    area = load_study_area(args.bundle)
+    area, out_period = _restrict(area, args)
     data = pipeline.prepare(area)
     if args.split is not None:
         _split(data, args.split, args.seed or 0)  # a split the area cannot hold: one line, before scoring

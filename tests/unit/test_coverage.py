@@ -131,3 +131,13 @@ def test_quality_report_flags_uncovered_acquisitions_before_any_step(psbas) -> N
     )
     covered = quality_table(load_study_area(REAL / "levelling_like")).set_index("check")
     assert covered.loc["acquisitions the wells cover", "value"] == "all 9"
+
+
+def test_well_chart_marks_extrapolated_levels(psbas) -> None:  # type: ignore[no-untyped-def]
+    from subsidence.kriging_figures import well_series_figure
+
+    area, _ = coverage.restrict(psbas, extend_heads=True)
+    fig = well_series_figure(krige_study_area(area, KrigingConfig(grid=False)), area, "PZ1")
+    traces = {t.name: t for t in fig.data}
+    assert len(traces["observed"].x) == 116  # monthly 2010-01 to 2019-08, nothing invented
+    assert len(traces["extrapolated (trend + season)"].x) == 11
