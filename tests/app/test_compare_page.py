@@ -67,3 +67,27 @@ def test_progress_from_the_first_fit_and_stop_within_seconds() -> None:
     at.run()
     assert not at.exception and not at.error
     assert any("was stopped" in i.value and "stopped by you" in i.value for i in at.info)
+
+
+def test_a_levelling_network_gets_leave_one_out_and_runs() -> None:
+    from ui.area import UPLOAD
+
+    at = AppTest.from_file(PAGE, default_timeout=240)
+    at.session_state[keys.AREA_CHOICE] = UPLOAD
+    at.session_state[keys.AREA_PATH] = str(ROOT / "tests" / "data" / "real" / "levelling_like")
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state[keys.COMPARE_KIND] == "leave-one-out"
+    assert any("leave-one-out, 20 fits per model" in c.value for c in at.caption)
+    at.selectbox(key=keys.COMPARE_KIND).set_value("spatial-block").run()
+    assert any("No honest spatial split with 20 points" in w.value for w in at.warning)
+    assert at.button(key="run_compare").disabled
+    at.selectbox(key=keys.COMPARE_KIND).set_value("leave-one-out").run()
+    at.multiselect(key=keys.COMPARE_MODELS).set_value(["persistence", "seasonal-trend"]).run()
+    at.button(key="run_compare").click()
+    at.run()
+    wait(at)
+    at.run()
+    assert not at.exception and not at.error
+    board = next(d.value for d in at.dataframe if "model" in d.value.columns)
+    assert (board["split"].iloc[:2] == "leave-one-out").all() and (board["n_test_points"].iloc[:2] == 20).all()
