@@ -23,6 +23,7 @@ import pandas as pd
 
 from subsidence.crossval import (
     CrossValidation,
+    FitProgress,
     best_model_per_point,
     cross_validate,
     leaderboard,
@@ -102,6 +103,13 @@ def compare(
     """
     names = list(names or model_names())
     protocol = protocol or default_protocol(data, kind, folds, seed)
+    if progress is not None:  # the first report comes before the folds are dealt (seconds on big areas)
+        fits = len(names) * protocol.n_folds
+        progress(
+            FitProgress(
+                0, fits, 0.0, message=f"dealing the points into {protocol.n_folds} fold(s) for {fits} fits"
+            )
+        )
     fold_list = protocol_folds(data, protocol, seed)
     configs = {k: v for k, v in lstm_configs(lstm_epochs).items() if k in names}
     cv = cross_validate(

@@ -55,9 +55,9 @@ def test_progress_from_the_first_fit_and_stop_within_seconds() -> None:
     deadline = time.monotonic() + 30
     while not any("epoch" in r.message for r in job.reports) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert (
-        job.reports[0].message.startswith("fit 1 of ") and "paper-lstm, fold 1 of" in job.reports[0].message
-    )
+    first, second = job.reports[0].message, job.reports[1].message
+    assert first.startswith("dealing the points into") and second.startswith("fit 1 of ")
+    assert "paper-lstm, fold 1 of" in second
     assert job.running
     assert any("is running" in i.value for i in at.info)
     job.stop()
