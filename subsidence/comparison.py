@@ -119,6 +119,7 @@ def compare(
     floor = float(table.attrs["noise_floor_mm"])
     paper = pd.DataFrame([{"model": PAPER_ROW, "split": "random", **PAPER_METRICS}])
     table = pd.concat([table, paper], ignore_index=True)
+    table.attrs.update(noise_floor_mm=floor, protocol_note=protocol.note, protocol=protocol.to_json())
     block = protocol.block_m if protocol.kind == SPATIAL and protocol.block_m else float("nan")
     return Comparison(table, cv, best_model_per_point(data, cv), block, floor, protocol)
 

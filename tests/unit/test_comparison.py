@@ -78,4 +78,5 @@ def test_compare_keeps_the_protocol_it_used() -> None:
     result = compare(DATA, ["persistence", "seasonal-trend"])
     assert result.protocol == default_protocol(DATA)
     assert result.block_size_m == result.protocol.block_m
+    assert result.table.attrs["protocol_note"] == result.protocol.note
     assert np.isfinite(result.table["rmse_change_mm"].iloc[:2]).all()
