@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from subsidence.comparison import estimate_seconds
+from subsidence.comparison import PAPER_ROW, estimate_seconds
 from subsidence.figures import model_curves_figure
 from subsidence.maps import category_colours, ps_deck
 from subsidence.models import model_names
 from subsidence.protocols import KINDS, SPATIAL
+from subsidence.synthetic import DEMO_NAME
 from ui import cache, jobs, keys, picks
 from ui import compare as compare_ui
 from ui.area import study_area_sidebar
@@ -144,9 +145,18 @@ done = result.protocol.note if result.protocol is not None else f"{result.cv.kin
 st.caption(
     f"{done} Lengths in mm. InSAR noise floor: {result.noise_floor_mm:.2f} mm per interval. *free* columns: each "
     "model run on its own predictions from the first date (a forecast from the causes alone); the others add each "
-    "observed change back (the paper's way). The paper's row is its own random split on Beijing survey data."
+    "observed change back (the paper's way)."
+    + (" The paper's row is its own random split on Beijing survey data." if area.name == DEMO_NAME else "")
 )
-st.dataframe(result.table.round(2), hide_index=True, key="leaderboard")
+is_demo = area.name == DEMO_NAME
+show_paper = st.checkbox(
+    "Show the paper's figures beside (Beijing survey, random split)",
+    value=is_demo,
+    key="compare_show_paper",
+    help="The paper's numbers come from another basin and another split: they compare only with the demo.",
+)
+table = result.table if show_paper else result.table[result.table["model"] != PAPER_ROW]
+st.dataframe(table.round(2), hide_index=True, key="leaderboard")
 
 st.subheader("Which model is best where")
 best = result.best.set_index("ps_id").reindex(data.ps_ids.astype(str))
