@@ -1,11 +1,13 @@
 """Every model under spatial-block cross-validation on a demo, beside the paper's numbers.
 
-    python bench/bench_leaderboard.py [BUNDLE] [--folds 5] [--lstm-epochs 20] [--kind spatial-block]
+    python bench/bench_leaderboard.py [BUNDLE] [--folds N] [--lstm-epochs 20] [--kind spatial-block]
 
 The same recipe as the dashboard's Compare page (``subsidence.comparison.compare``): kriged
-heads at the PS points, blocks the size of the variogram range of last-epoch subsidence with a
-quarter-block buffer, pooled out-of-fold predictions, the LSTMs capped at ``--lstm-epochs``
-epochs (the paper's settings otherwise); torch uses 2 threads. Two cumulative scores: the
+heads at the PS points, the validation protocol the data allow unless ``--kind``/``--folds``
+are given (``docs/protocols.md``: blocks the size of the variogram range of last-epoch
+subsidence with a quarter-block buffer on the demo), pooled out-of-fold predictions, the
+LSTMs capped at ``--lstm-epochs`` epochs (the paper's settings otherwise); torch uses the
+library's measured thread count (``subsidence.threads``; 1 on 2 cores). Two cumulative scores: the
 paper's (one-step changes summed, each step restarting from the observed series) and the
 free-running one (each model run on its own predictions from the first epoch: what a
 forecast from the causes alone achieves).
@@ -19,7 +21,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -32,12 +33,11 @@ from subsidence.reader import load_study_area  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("bundle", nargs="?", default="data/demo_beijing")
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--folds", type=int, default=None)
     parser.add_argument("--lstm-epochs", type=int, default=20)
-    parser.add_argument("--kind", default="spatial-block")
+    parser.add_argument("--kind", default=None)
     parser.add_argument("--models", default=",".join(model_names()))
     args = parser.parse_args()
-    torch.set_num_threads(2)
     start = time.perf_counter()
     data = prepare(load_study_area(args.bundle))
     print(
@@ -52,7 +52,7 @@ def main() -> None:
         progress=lambda p: print(f"  {p.message}", flush=True),
     )
     table = result.table
-    print(f"blocks {result.block_size_m:.0f} m; noise floor {result.noise_floor_mm:.2f} mm per interval")
+    print(f"{result.protocol.note} Noise floor {result.noise_floor_mm:.2f} mm per interval.")
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 40)
     cols = [

@@ -1,50 +1,99 @@
-"""Compare: every model under honest spatial validation, which is best where, curves at picked points."""
+"""Compare: every model under the validation the area allows, which is best where, curves at picked points."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from subsidence.crossval import KINDS, SPATIAL
+from subsidence.comparison import PAPER_ROW, estimate_seconds
 from subsidence.figures import model_curves_figure
 from subsidence.maps import category_colours, ps_deck
 from subsidence.models import model_names
+from subsidence.protocols import KINDS, SPATIAL
+from subsidence.synthetic import DEMO_NAME
 from ui import cache, jobs, keys, picks
+from ui import compare as compare_ui
 from ui.area import study_area_sidebar
-from ui.compare import run
+
+DEFAULTS_FOR = "compare_defaults_for"
 
 st.set_page_config(page_title="Compare models", page_icon="🏁", layout="wide")
 area = study_area_sidebar()
 if area is None:
     st.stop()
 data = cache.series_for(area)
+area_key = cache.area_key(area)
+s = st.session_state
 
 st.title("Compare models")
 st.markdown(
-    "Every model is trained and scored the same way. **Spatial-block** cross-validation (the default) holds out whole "
-    "blocks as wide as the variogram range of subsidence, so a test point has no neighbour of the same bowl in training; "
-    "**random** is the paper's 70/30 split (it measures interpolation); **temporal** scores only the last months (forecasts)."
+    "Every model is trained and scored the same way. **Spatial-block** validation holds out whole blocks of the area "
+    "(sized to the area and its subsidence bowls), so a test point has no close neighbour in training; **random** is "
+    "the paper's 70/30 split (it measures interpolation); **temporal** scores only the last acquisitions (forecasts); "
+    "**leave-one-out** holds out each point once (small networks of benchmarks)."
 )
-with st.form("compare_form"):
-    st.multiselect("Models", model_names(), default=model_names(), key=keys.COMPARE_MODELS)
-    a, b, c = st.columns(3)
-    a.selectbox("Validation", list(KINDS), index=list(KINDS).index(SPATIAL), key=keys.COMPARE_KIND)
-    b.number_input("Folds", min_value=2, max_value=10, value=5, key=keys.COMPARE_FOLDS)
-    c.number_input("LSTM epochs (at most)", min_value=1, max_value=200, value=20, key=keys.COMPARE_EPOCHS)
-    run_now = st.form_submit_button("Run the comparison", type="primary")
-    if run_now and not st.session_state[keys.COMPARE_MODELS]:
-        st.warning("Choose at least one model.")
-    elif run_now:
-        s = st.session_state
-        s[keys.COMPARE_JOB] = jobs.start(
-            "comparison",
-            run,
-            data=data,
-            names=list(s[keys.COMPARE_MODELS]),
-            kind=s[keys.COMPARE_KIND],
-            folds=int(s[keys.COMPARE_FOLDS]),
-            lstm_epochs=int(s[keys.COMPARE_EPOCHS]),
+with st.spinner("Timing one short fit of each model on this area…"):
+    defaults = compare_ui.settings(area_key, data)
+if s.get(DEFAULTS_FOR) != area_key:  # defaults from this area's size, once per area
+    s[keys.COMPARE_MODELS] = list(defaults.models)
+    s[keys.COMPARE_KIND] = defaults.protocol.kind
+    s[keys.COMPARE_FOLDS] = defaults.protocol.n_folds if defaults.protocol.kind == SPATIAL else 3
+    s[keys.COMPARE_EPOCHS] = defaults.lstm_epochs
+    s[DEFAULTS_FOR] = area_key
+
+job = s.get(keys.COMPARE_JOB)
+running = job is not None and job.running
+st.multiselect("Models", model_names(), key=keys.COMPARE_MODELS, disabled=running)
+a, b, c = st.columns(3)
+a.selectbox("Validation", list(KINDS), key=keys.COMPARE_KIND, disabled=running)
+kind = s[keys.COMPARE_KIND]
+b.number_input(
+    "Folds (spatial blocks only)",
+    min_value=2,
+    max_value=10,
+    key=keys.COMPARE_FOLDS,
+    disabled=running or kind != SPATIAL,
+)
+c.number_input(
+    "Network epochs (at most)", min_value=1, max_value=200, key=keys.COMPARE_EPOCHS, disabled=running
+)
+names = list(s[keys.COMPARE_MODELS])
+protocol = compare_ui.protocol(area_key, data, kind, int(s[keys.COMPARE_FOLDS]))
+estimate = None
+if isinstance(protocol, str):
+    st.warning(f"{protocol[0].upper()}{protocol[1:]}.")
+else:
+    st.caption(protocol.note)
+    if names:
+        seconds = estimate_seconds(
+            data, names, protocol, int(s[keys.COMPARE_EPOCHS]), compare_ui.calibration(area_key, data)
         )
-        s[keys.COMPARE_JOB].meta["area"] = cache.area_key(area)
+        estimate = sum(seconds.values())
+        fits = len(names) * protocol.n_folds
+        st.markdown(
+            f"**Estimated time: about {compare_ui.minutes(estimate)}** for {fits} fits ({len(names)} models × "
+            f"{protocol.n_folds} fold{'s' if protocol.n_folds > 1 else ''}), from one short fit of each model timed "
+            f"on this machine (networks counted at their epoch cap; early stopping often ends them sooner). "
+            f"Defaults for this area: {defaults.note}."
+        )
+        if estimate > 15 * 60:
+            st.warning(
+                "This will take long: leave out the slowest models or lower the epochs to get results sooner."
+            )
+if not names:
+    st.warning("Choose at least one model.")
+if st.button(
+    "Run the comparison", type="primary", disabled=running or not names or estimate is None, key="run_compare"
+):
+    s[keys.COMPARE_JOB] = jobs.start(
+        "comparison",
+        compare_ui.run,
+        data=data,
+        names=names,
+        protocol=protocol,
+        lstm_epochs=int(s[keys.COMPARE_EPOCHS]),
+    )
+    s[keys.COMPARE_JOB].meta.update(area=area_key, estimate=estimate, fits=len(names) * protocol.n_folds)
+    st.rerun()
 
 
 @st.fragment(run_every=1.0)
@@ -58,20 +107,33 @@ def progress_panel() -> None:
             st.rerun()
         return
     last = job.reports[-1] if job.reports else None
+    fraction = float(getattr(last, "fraction", 0.0)) if last is not None else 0.0
+    elapsed = job.seconds
+    left = elapsed / fraction - elapsed if fraction > 0.05 else (job.meta.get("estimate") or 0.0) - elapsed
+    text = last.message if last is not None else f"starting {job.meta.get('fits', '')} fits"
     st.progress(
-        0.0 if last is None else last.epoch / last.max_epochs,
-        text=f"{last.message if last else 'starting'} · {job.seconds:.0f} s",
+        min(fraction, 1.0),
+        text=f"{text} · {elapsed:.0f} s so far · about {compare_ui.minutes(max(left, 1.0))} left",
     )
-    st.button("Stop", on_click=job.stop, key="stop_compare")
+    if job.stopped:
+        st.caption("Stopping within a training batch…")
+    else:
+        st.button("Stop", on_click=job.stop, key="stop_compare")
 
 
 progress_panel()
-job = st.session_state.get(keys.COMPARE_JOB)
-if job is not None and job.meta.get("area") != cache.area_key(area):
+job = s.get(keys.COMPARE_JOB)
+if job is not None and job.meta.get("area") != area_key:
     st.info("The last comparison ran on another study area: run it again for this one.")
     st.stop()
-if job is None or job.running:
-    st.info("Choose models and press **Run the comparison**; training shows progress here.")
+if job is None:
+    st.info("Choose models and press **Run the comparison**; its progress is shown here.")
+    st.stop()
+if job.running:
+    st.info("The comparison is running; the leaderboard appears here when it ends.")
+    st.stop()
+if job.error and job.stopped:
+    st.info(f"The comparison was stopped ({job.error}); nothing from it was kept.")
     st.stop()
 if job.error:
     st.error(f"The comparison did not finish: {job.error}")
@@ -79,11 +141,22 @@ if job.error:
 
 result = job.result
 st.subheader("Leaderboard")
+done = result.protocol.note if result.protocol is not None else f"{result.cv.kind} validation."
 st.caption(
-    f"{result.cv.kind} validation, {len(result.cv.folds)} folds, blocks of {result.block_size_m / 1000:.1f} km; lengths in mm. "
-    f"InSAR noise floor: {result.noise_floor_mm:.2f} mm per interval. *free* columns: each model run on its own predictions from the first date (a forecast from the causes alone); the others add each observed change back (the paper's way). The paper's row is its own random split on Beijing survey data."
+    f"{done} Lengths in mm. InSAR noise floor: {result.noise_floor_mm:.2f} mm per interval. *free* columns: each "
+    "model run on its own predictions from the first date (a forecast from the causes alone); the others add each "
+    "observed change back (the paper's way)."
+    + (" The paper's row is its own random split on Beijing survey data." if area.name == DEMO_NAME else "")
 )
-st.dataframe(result.table.round(2), hide_index=True, key="leaderboard")
+is_demo = area.name == DEMO_NAME
+show_paper = st.checkbox(
+    "Show the paper's figures beside (Beijing survey, random split)",
+    value=is_demo,
+    key="compare_show_paper",
+    help="The paper's numbers come from another basin and another split: they compare only with the demo.",
+)
+table = result.table if show_paper else result.table[result.table["model"] != PAPER_ROW]
+st.dataframe(table.round(2), hide_index=True, key="leaderboard")
 
 st.subheader("Which model is best where")
 best = result.best.set_index("ps_id").reindex(data.ps_ids.astype(str))
@@ -95,7 +168,7 @@ deck = ps_deck(
     rgba=rgba,
     picked=picks.picked(),
     extra={"best": best["best_model"].fillna("-").to_numpy()},
-    basemap=st.session_state.get(keys.BASEMAP, False),
+    basemap=s.get(keys.BASEMAP, False),
 )
 picks.sync_map_state()
 st.pydeck_chart(

@@ -30,8 +30,9 @@ recharge in winter). A model can represent it only if it knows the season of the
 predicts: ``season_sin``/``season_cos`` are the sine and cosine of the day of the year
 (2 pi doy / 365.25) at the middle of the predicted interval (known in advance: a calendar).
 They are offered (:func:`available_features` with ``seasonal=True``) only when the series is
-dense enough to see a season: at least a year long and a median interval of at most 61 days
-(:func:`seasonal_inputs_useful`).
+dense enough to see a season (at least a year long, a median interval of at most 61 days) and
+shows one (an annual sinusoid explains at least a third of what a linear trend leaves):
+:func:`seasonal_inputs_useful`.
 
 Scaling
 -------
@@ -63,6 +64,7 @@ SEASON_FEATURES = (SEASON_SIN, SEASON_COS)
 DAYS_PER_YEAR = 365.25
 SEASONAL_MIN_SPAN_DAYS = 365.0
 SEASONAL_MAX_MEDIAN_INTERVAL_DAYS = 61.0
+SEASONAL_MIN_SHARE = 1 / 3
 THICKNESS_FEATURE = "thickness_m"
 PERMEABILITY_FEATURE = "permeability_m_per_day"
 _SUBSIDENCE_FEATURE = {PER_30_DAYS: "subsidence_rate_mm_per_30d", PER_INTERVAL: "subsidence_change_mm"}
@@ -150,15 +152,49 @@ def fill_gaps(values: np.ndarray, times: np.ndarray) -> np.ndarray:
     return out - out[:, :1]
 
 
+def seasonal_share(data: SeriesData, max_points: int = 2000) -> float:
+    """Median share of the residual of a linear trend that an annual sinusoid explains, per point.
+
+    ``1 - RSS(trend + sinusoid) / RSS(trend)`` of cumulative subsidence, median over up to
+    ``max_points`` points (a fixed, evenly spaced sample): about 0.9 on the P-SBAS-shaped test
+    bundle (mostly seasonal motion), 0.16 on the synthetic demo (no seasonal subsidence).
+    """
+    step = max(1, data.n_points // max_points)
+    y = data.subsidence_mm[::step]
+    t = data.days
+    w = 2 * np.pi / DAYS_PER_YEAR
+    trend = np.column_stack([np.ones_like(t), t])
+    both = np.column_stack([trend, np.sin(w * t), np.cos(w * t)])
+
+    def rss(design: np.ndarray) -> np.ndarray:
+        coef, *_ = np.linalg.lstsq(design, y.T, rcond=None)
+        return ((y - (design @ coef).T) ** 2).sum(axis=1)
+
+    base = rss(trend)
+    ok = base > 0
+    if not ok.any():
+        return 0.0
+    return float(np.median(1 - rss(both)[ok] / base[ok]))
+
+
 def seasonal_inputs_useful(data: SeriesData) -> bool:
-    """True when the series spans a year and its median interval is at most 61 days."""
-    if data.n_epochs < 3:
+    """True when the series can show a season and does: a year long, a median interval of at
+    most 61 days, and an annual sinusoid explaining at least a third of what a linear trend
+    leaves (:func:`seasonal_share`).
+
+    Measured: on the synthetic demo (share 0.16) the inputs made ``spatial-lstm``'s summed
+    cumulative RMSE worse (28.3 -> 43.5 mm, 5 spatial folds); on the P-SBAS-shaped bundle
+    (share 0.9) better (35.2 -> 32.4 mm, change RMSE 4.02 -> 3.84 mm).
+    """
+    if data.n_epochs < 5:
         return False
     span = float(data.days[-1])
-    return (
-        span >= SEASONAL_MIN_SPAN_DAYS
-        and float(np.median(data.interval_days)) <= SEASONAL_MAX_MEDIAN_INTERVAL_DAYS
-    )
+    if (
+        span < SEASONAL_MIN_SPAN_DAYS
+        or float(np.median(data.interval_days)) > SEASONAL_MAX_MEDIAN_INTERVAL_DAYS
+    ):
+        return False
+    return seasonal_share(data) >= SEASONAL_MIN_SHARE
 
 
 def season_inputs(data: SeriesData) -> tuple[np.ndarray, np.ndarray]:

@@ -100,7 +100,19 @@ def split(
     if kind == RANDOM:
         train_idx, test_idx = random_split(data.n_points, test_fraction, seed)
     elif kind == SPATIAL:
-        train_idx, test_idx = spatial_block_split(data.xy_m, block_size_m, test_fraction, seed, buffer_m)
+        try:
+            train_idx, test_idx = spatial_block_split(data.xy_m, block_size_m, test_fraction, seed, buffer_m)
+        except SubsidenceError:
+            if block_size_m != DEFAULT_BLOCK_SIZE_M:
+                raise
+            # the default blocks do not fit this area: blocks and buffer from its data, or a
+            # ProtocolError saying why no spatial split is honest and what can be done
+            from subsidence.protocols import SPATIAL as SPATIAL_BLOCK
+            from subsidence.protocols import default_protocol
+
+            chosen = default_protocol(data, SPATIAL_BLOCK, seed=seed)
+            block_size_m, buffer_m = float(chosen.block_m or 0.0), float(chosen.buffer_m or 0.0)
+            train_idx, test_idx = spatial_block_split(data.xy_m, block_size_m, test_fraction, seed, buffer_m)
     else:
         raise SubsidenceError(f"split {kind!r}: expected one of {', '.join(SPLIT_KINDS)}")
     return Split(kind, seed, train_idx, test_idx, test_fraction, block_size_m, buffer_m)

@@ -171,8 +171,8 @@ def _spatial_plan(
         return folds, size, buffer_m, reason
     buffer = size / 4 if size >= range_m else (range_m - size) / 2
     start = buffer
+    fold_list = spatial_block_folds(data.xy_m, size, folds, seed, 0.0)
     for _ in range(6):
-        fold_list = spatial_block_folds(data.xy_m, size, folds, seed, 0.0)
         kept = _kept_share(data.xy_m, fold_list, buffer)
         if kept >= MIN_TRAIN_KEPT:
             break

@@ -193,15 +193,21 @@ class SeasonalTrendConfig:
     period_days : float
         Period of the seasonal term (a year).
     min_span_days : float
-        History needed before the sinusoid is fitted; shorter histories use the linear trend
-        (less than most of a year cannot separate a season from a trend).
+        History needed before the sinusoid is fitted; shorter histories use the linear trend.
+        Two years: measured on the P-SBAS-shaped test bundle, sinusoids fitted on 300-730 days
+        are biased (-2 mm per step) and their summed cumulative RMSE was 29.7 mm against 17.7
+        with two years (16.2 for the linear trend; change RMSE 3.66 and 3.78 against 4.04).
     min_epochs : int
         Epochs of history needed before the sinusoid is fitted.
+    max_median_interval_days : float
+        Sampling needed to see a season: a median interval longer than this (annual levelling)
+        cannot resolve an annual sinusoid, and the linear trend is used.
     """
 
     period_days: float = 365.25
-    min_span_days: float = 300.0
+    min_span_days: float = 730.0
     min_epochs: int = 6
+    max_median_interval_days: float = 61.0
 
     def __post_init__(self) -> None:
         if self.period_days <= 0 or self.min_span_days < 0 or self.min_epochs < 4:
@@ -319,7 +325,11 @@ class SeasonalTrend(_Extrapolator):
 
     def _next_change(self, cum_mm: np.ndarray, days: np.ndarray, dt_next: float) -> np.ndarray:
         cfg = self.config
-        if cum_mm.shape[1] < cfg.min_epochs or days[-1] - days[0] < cfg.min_span_days:
+        if (
+            cum_mm.shape[1] < cfg.min_epochs
+            or days[-1] - days[0] < cfg.min_span_days
+            or float(np.median(np.diff(days))) > cfg.max_median_interval_days
+        ):
             return linear_velocity_mm_per_day(cum_mm, days) * dt_next
         coef = seasonal_trend_fit(cum_mm, days, cfg.period_days)
         w = 2 * np.pi / cfg.period_days

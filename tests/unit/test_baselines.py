@@ -116,7 +116,7 @@ def test_bad_mode_and_empty_training_set_are_refused() -> None:
 
 
 def test_seasonal_trend_recovers_velocity_and_season_and_beats_the_trend() -> None:
-    dates = pd.date_range("2015-01-01", periods=80, freq="12D")
+    dates = pd.date_range("2015-01-01", periods=100, freq="12D")
     t = (dates - dates[0]).days.to_numpy(float)
     amplitude = np.array([[2.0], [6.0], [0.0]])
     sub = 0.05 * t[None, :] + amplitude * np.sin(2 * np.pi * t / 365.25)[None, :]
@@ -126,7 +126,7 @@ def test_seasonal_trend_recovers_velocity_and_season_and_beats_the_trend() -> No
     np.testing.assert_allclose(np.hypot(coef[:, 2], coef[:, 3]), amplitude[:, 0], atol=1e-9)
     model = model_class("seasonal-trend")().fit(data, np.arange(3))
     pred, trend = model.predict(data), model_class("linear-trend")().predict(data)
-    late = slice(40, None)  # more than a year of history
+    late = slice(62, None)  # more than two years of history
     np.testing.assert_allclose(pred[:, late], data.change_mm[:, late], atol=1e-8)
     assert np.abs(trend[1, late] - data.change_mm[1, late]).max() > 1.0
     np.testing.assert_allclose(pred[:, 1], trend[:, 1])  # a short history falls back to the trend
@@ -136,3 +136,12 @@ def test_seasonal_trend_recovers_velocity_and_season_and_beats_the_trend() -> No
 def test_seasonal_trend_config_is_checked() -> None:
     with pytest.raises(SubsidenceError, match="period_days"):
         SeasonalTrendConfig(period_days=0)
+
+
+def test_seasonal_trend_needs_sampling_that_resolves_a_season() -> None:
+    dates = pd.date_range("2010-06-01", periods=9, freq="365D")  # annual levelling
+    t = (dates - dates[0]).days.to_numpy(float)
+    data = series(np.outer([1.0, 2.0], 0.05 * t) + np.random.default_rng(0).normal(0, 1, (2, 9)), dates)
+    cfg = SeasonalTrendConfig(min_span_days=0, min_epochs=4)
+    pred = model_class("seasonal-trend")(cfg).predict(data)
+    np.testing.assert_allclose(pred, model_class("linear-trend")().predict(data))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -148,6 +150,11 @@ def test_season_inputs_are_the_calendar_of_the_predicted_interval() -> None:
 
     data = make_series(n=5, n_epochs=20)
     assert seasonal_inputs_useful(data)
+    rng = np.random.default_rng(0)
+    steady = data.days[None, :] * rng.uniform(0.01, 0.1, (5, 1)) + rng.normal(
+        0, 1.0, data.subsidence_mm.shape
+    )
+    assert not seasonal_inputs_useful(replace(data, subsidence_mm=steady))  # no season to represent
     names = available_features(data, seasonal=True)
     assert names[-2:] == SEASON_FEATURES and SEASON_FEATURES[0] not in available_features(data)
     x = sequence_inputs(data, names, "per-30-days")

@@ -199,3 +199,23 @@ def test_seasonal_inputs_only_when_asked_and_dense_enough(data) -> None:  # type
     )
     with pytest.raises(SubsidenceError, match="seasonal"):
         LSTMConfig(seasonal="yes")
+
+
+def test_torch_threads_are_set_for_the_block_and_restored(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from subsidence.threads import ENV_VARIABLE, model_threads, torch_threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with torch_threads() as n:
+            assert n == 1 and torch.get_num_threads() == 1
+            with torch_threads():  # nested use keeps the setting; the outer one restores
+                pass
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        monkeypatch.setenv(ENV_VARIABLE, "2")
+        assert model_threads() == 2
+        monkeypatch.setenv(ENV_VARIABLE, "many")
+        assert model_threads() == 1
+    finally:
+        torch.set_num_threads(before)
