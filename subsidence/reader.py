@@ -14,6 +14,7 @@ import hashlib
 import io
 import re
 import tempfile
+import warnings
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -302,7 +303,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         return _read_csv(path)
     try:
         if suffix == ".gpkg":
-            frame = gpd.read_file(path)
+            frame = _quiet(gpd.read_file, path)
         elif suffix in (".parquet", ".geoparquet"):
             try:
                 frame = gpd.read_parquet(path)
@@ -655,7 +656,7 @@ def _read_layer(
     if path.suffix.lower() in (".tif", ".tiff"):
         return _read_raster_layer(path, layer, crs, work_crs, extent)
     try:
-        frame = gpd.read_file(path)
+        frame = _quiet(gpd.read_file, path)
     except Exception as exc:  # any parser failure is a bad file, reported in one line
         raise BundleError(f"{path.name}: cannot be read ({type(exc).__name__}: {shorten(exc, 150)})") from exc
     if "value" not in frame:
@@ -697,6 +698,13 @@ def _read_layer(
     raise BundleError(
         f"{path.name}: expected LineString contours or Point features, found other geometry types"
     )
+
+
+def _quiet(read: Any, path: Path) -> Any:
+    """Call a GDAL-backed reader with its warnings silenced: a bad file becomes one error, not noise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read(path)
 
 
 def _looks_projected(geoms: np.ndarray) -> bool:
