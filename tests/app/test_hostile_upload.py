@@ -1,0 +1,60 @@
+"""AppTest: a sample of the hostile corpus uploaded in the sidebar: one error line, no traceback.
+
+The uploads go through the sidebar's file uploader (``AppTest.file_uploader(...).set_value``),
+so they take the path a browser upload takes (``ui/area.py``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from ui import keys
+from ui.area import UPLOAD
+
+ROOT = Path(__file__).parents[2]
+HOSTILE = ROOT / "tests" / "data" / "hostile"
+CASES = json.loads((HOSTILE / "expected.json").read_text())
+SAMPLE = [
+    "zip_bad_crc.zip",
+    "zip_password.zip",
+    "zip_bomb_nul.zip",
+    "zip_two_bundles.zip",
+    "zip_dotdot_member.zip",
+    "dotdot_ps",
+    "ps_nul_bytes",
+    "ps_inf",
+    "manifest_typo_unit",
+]
+
+
+def _upload_bytes(case: str) -> bytes:
+    path = HOSTILE / "cases" / case
+    if path.is_file():
+        return path.read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for f in sorted(path.iterdir()):
+            z.write(f, f"{case}/{f.name}")
+    return buf.getvalue()
+
+
+def test_hostile_uploads_show_one_error_line_and_keep_the_area() -> None:
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Study_area.py"), default_timeout=120).run()
+    before = at.session_state[keys.AREA_PATH]
+    at.selectbox(key=keys.AREA_CHOICE).set_value(UPLOAD).run()
+    for case in SAMPLE:
+        expected = CASES[case][1].partition(": ")[2]
+        at.file_uploader(key=keys.AREA_UPLOAD).set_value(
+            (f"{case}.zip", _upload_bytes(case), "application/zip")
+        ).run()
+        assert not at.exception, case
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and "\n" not in errors[0], (case, errors)
+        assert expected in errors[0].replace("\\", ""), (case, errors)
+        assert "Traceback" not in errors[0] and "SECRET" not in errors[0]
+        assert at.session_state[keys.AREA_PATH] == before
