@@ -97,6 +97,7 @@ CASES: dict[str, tuple[str, str]] = {
     "wells_moving_well": ("bundle", "refused: expected one location per well"),
     "wells_heads_in_cm": ("bundle", "accepted with note: are the heads in cm"),
     "wells_heads_in_mm": ("bundle", "refused: give heads in metres"),
+    "wells_same_place": ("bundle", "refused: are at the same place"),
     "wells_empty_id": ("bundle", "refused: has an empty well_id"),
     "wells_inf_head": ("bundle", "refused: column 'head_m': found inf"),
     "wells_bad_date": ("bundle", "refused: expected YYYY-MM-DD, found '2012-02-30'"),
