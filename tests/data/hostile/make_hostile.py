@@ -364,6 +364,10 @@ def make_bundles() -> None:
     folder = _bundle("wells_heads_in_mm")
     mm = [rows[0]] + [",".join([*r.split(",")[:4], f"{float(r.split(',')[4]) * 1000:.0f}"]) for r in rows[1:]]
     (folder / wells).write_text("\n".join(mm) + "\n")
+    folder = _bundle("wells_same_place")
+    text = (folder / wells).read_text()
+    w1 = [r for r in text.splitlines() if r.startswith("W1,")][0].split(",")
+    (folder / wells).write_text(text.replace(f"W1,{w1[1]},{w1[2]},", "W1,440500.0,4420500.0,"))
     _edit(
         _bundle("wells_empty_id") / wells,
         "\nW0,440500.0,4420500.0,2012-01-01",
