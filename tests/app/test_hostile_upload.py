@@ -58,3 +58,28 @@ def test_hostile_uploads_show_one_error_line_and_keep_the_area() -> None:
         assert expected in errors[0].replace("\\", ""), (case, errors)
         assert "Traceback" not in errors[0] and "SECRET" not in errors[0]
         assert at.session_state[keys.AREA_PATH] == before
+
+
+def _page_with_failures() -> None:
+    import streamlit as st
+
+    from subsidence.errors import BundleError
+    from ui.errors import shown_errors
+
+    with shown_errors("test"):
+        raise BundleError("ps.csv, row 2 ([x](http://evil.example)): expected a number")
+    with shown_errors("test"):
+        raise KeyError("/srv/secret/path")
+    st.write("still drawn")
+
+
+def test_errors_show_one_escaped_line_or_an_apology(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SUBSIDENCE_LOG_DIR", str(tmp_path))
+    at = AppTest.from_function(_page_with_failures, default_timeout=60).run()
+    assert not at.exception
+    first, second = (e.value for e in at.error)
+    assert first == r"ps\.csv, row 2 \(\[x\]\(http\://evil\.example\)\)\: expected a number"
+    assert "secret" not in second and "Traceback" not in second
+    error_id = second.split("under id ")[1].split(",")[0]
+    assert f"error {error_id}" in (tmp_path / "errors.log").read_text()
+    assert at.markdown[-1].value == "still drawn"

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ROOT / "tests" / "data" / "hostile"
 CASES: dict[str, list[str]] = json.loads((HOSTILE / "expected.json").read_text())
 SMALL = ROOT / "data" / "demo_small"
+TINY = ROOT / "tests" / "data" / "tiny"
 SECRET = "SECRET-LINE-THAT-MUST-NOT-BE-ECHOED"
 
 
@@ -71,3 +72,61 @@ def test_real_entry_point_prints_one_line(case: str) -> None:
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and expected.partition(": ")[2] in done.stderr
+
+
+def _one_line(err: str) -> str:
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["train", str(TINY), "--model", "persistence", "--out", "x", "--seed", "-1"],
+            "--seed -1: expected a random seed",
+        ),
+        (["train", str(TINY), "--model", "persistence", "--out", "x", "--max-epochs", "0"], "--max-epochs 0"),
+        (["validate", str(TINY), "--bogus"], "unrecognized arguments: --bogus"),
+        (["krige", str(TINY), "--cell-size", "nan"], "--cell-size nan: expected a positive number"),
+        (["no-such-command"], "invalid choice"),
+    ],
+)
+def test_bad_command_lines_are_one_line(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse exits itself
+        status = int(exc.code or 0)
+    assert status == 2 and expected in _one_line(capsys.readouterr().err)
+
+
+def test_train_needs_overwrite_to_replace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from subsidence.modelio import read_meta, save_model
+    from subsidence.models.baselines import Persistence
+
+    target = save_model(Persistence(), tmp_path / "m", meta={"seed": 7})
+    start = time.perf_counter()
+    assert main(["train", str(SMALL), "--model", "persistence", "--out", str(target)]) == 2
+    assert "a saved model of that name exists" in _one_line(capsys.readouterr().err)
+    assert time.perf_counter() - start < 5  # refused before loading or training
+    assert main(["train", str(SMALL), "--model", "persistence", "--out", str(target), "--overwrite"]) == 0
+    assert read_meta(target)["seed"] == 0
+
+
+def test_an_unexpected_failure_is_one_line_with_an_id_and_a_logged_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from subsidence import cli
+
+    def broken(args: object) -> dict[str, object]:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cli, "_validate", broken)
+    monkeypatch.setenv("SUBSIDENCE_LOG_DIR", str(tmp_path))
+    assert main(["validate", str(TINY)]) == 1
+    err = _one_line(capsys.readouterr().err)
+    error_id = err.split("under id ")[1].split(",")[0]
+    log = (tmp_path / "errors.log").read_text()
+    assert f"error {error_id}" in log and "KeyError: 'boom'" in log and "Traceback" in log
