@@ -113,8 +113,14 @@ def _extract_zip(path: Path, dest: Path) -> Path:
         )
     for name, data in members.items():
         target = dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        except OSError as exc:  # "a" and "a/b" both files, or the temporary folder is full
+            raise BundleError(
+                f"{label}: member {shorten(name, 80)!r} cannot be unpacked ({exc.strerror}); "
+                "zip the bundle folder again"
+            ) from exc
     return (dest / manifests[0]).parent
 
 
