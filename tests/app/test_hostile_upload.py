@@ -83,3 +83,10 @@ def test_errors_show_one_escaped_line_or_an_apology(tmp_path: Path, monkeypatch)
     error_id = second.split("under id ")[1].split(",")[0]
     assert f"error {error_id}" in (tmp_path / "errors.log").read_text()
     assert at.markdown[-1].value == "still drawn"
+
+
+def test_streamlit_never_shows_tracebacks() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
