@@ -322,7 +322,9 @@ def _read_table(path: Path) -> pd.DataFrame:
     except BundleError:
         raise
     except Exception as exc:  # any parser failure is a bad file, reported in one line
-        raise BundleError(f"{path.name}: cannot be read ({type(exc).__name__}: {shorten(exc, 150)})") from exc
+        raise BundleError(
+            f"{path.name}: cannot be read ({type(exc).__name__}: {_reason(exc, path)})"
+        ) from exc
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
         if "x" not in frame and "easting" not in frame:
             frame = frame.assign(x=frame.geometry.x, y=frame.geometry.y)
@@ -664,7 +666,9 @@ def _read_layer(
     try:
         frame = _quiet(gpd.read_file, path)
     except Exception as exc:  # any parser failure is a bad file, reported in one line
-        raise BundleError(f"{path.name}: cannot be read ({type(exc).__name__}: {shorten(exc, 150)})") from exc
+        raise BundleError(
+            f"{path.name}: cannot be read ({type(exc).__name__}: {_reason(exc, path)})"
+        ) from exc
     if "value" not in frame:
         raise BundleError(
             f"{path.name}: no 'value' property; expected each feature to carry a numeric 'value' "
@@ -704,6 +708,14 @@ def _read_layer(
     raise BundleError(
         f"{path.name}: expected LineString contours or Point features, found other geometry types"
     )
+
+
+def _reason(exc: BaseException, path: Path) -> str:
+    """A parser's reason, short, with the server's folder names taken out."""
+    text = str(exc)
+    for where in (str(path.resolve()), str(path), str(path.parent.resolve()), str(path.parent)):
+        text = text.replace(where, path.name if where.endswith(path.name) else "")
+    return shorten(text, 150)
 
 
 def _quiet(read: Any, path: Path) -> Any:
@@ -752,7 +764,7 @@ def _read_raster_layer(
             raster_crs = CRS.from_user_input(src.crs.to_wkt()) if src.crs else crs
     except Exception as exc:  # any parser failure is a bad file, reported in one line
         raise BundleError(
-            f"{path.name}: cannot be read as a GeoTIFF ({type(exc).__name__}: {shorten(exc, 150)})"
+            f"{path.name}: cannot be read as a GeoTIFF ({type(exc).__name__}: {_reason(exc, path)})"
         ) from exc
     rows, cols = np.nonzero(np.isfinite(band))
     if len(rows) == 0:
