@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -90,3 +91,31 @@ def test_streamlit_never_shows_tracebacks() -> None:
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
+
+
+MODEL_SAMPLE = [
+    "model_meta_spaces.zip",
+    "model_meta_understated.zip",
+    "model_password.zip",
+    "model_hidden_30000",
+]
+
+
+def test_hostile_model_uploads_show_one_error_line(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ui.models
+    import ui.training
+
+    shutil.copytree(ROOT / "models" / "paper-lstm-demo", tmp_path / "paper-lstm-demo")
+    monkeypatch.setattr(ui.models, "MODELS_DIR", tmp_path)
+    monkeypatch.setattr(ui.training, "MODELS_DIR", tmp_path)
+    at = AppTest.from_file(str(ROOT / "pages" / "3_Model.py"), default_timeout=240).run()
+    at.radio(key=keys.MODEL_MODE).set_value("Load a saved model").run()
+    for case in MODEL_SAMPLE:
+        expected = CASES[case][1].partition(": ")[2]
+        at.file_uploader(key=keys.MODEL_UPLOAD).set_value(
+            (f"{case}.zip", _upload_bytes(case), "application/zip")
+        ).run()
+        assert not at.exception, case
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and "\n" not in errors[0] and "Traceback" not in errors[0], (case, errors)
+        assert expected in errors[0].replace("\\", ""), (case, errors)
