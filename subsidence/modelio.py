@@ -152,7 +152,7 @@ def save_model(
             atomic._step("tmp-written")
             replace_folder(tmp, target)
         except OSError as exc:
-            raise storage_error(tmp, exc) from exc
+            raise storage_error(target, exc) from exc
         finally:
             _remove(tmp)
     return target
