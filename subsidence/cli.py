@@ -205,13 +205,15 @@ def _forecast(args: argparse.Namespace) -> dict[str, Any]:
 
 def _report(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.pack import pack_from_bundle, write_pack
+    from subsidence.scenarios import parse_scenario
 
+    scenarios = args.scenario or ["trend", "held", "1"]
+    for text in scenarios:  # a bad scenario fails before the slow steps
+        parse_scenario(text)
     if Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise SubsidenceError(f"--out {args.out}: expected a file ending in .html")
     picks = [p.strip() for p in (args.picks or "").split(",") if p.strip()]
-    pack = pack_from_bundle(
-        args.bundle, args.model, args.scenario or ["trend", "held", "1"], picks, threshold_mm=args.threshold
-    )
+    pack = pack_from_bundle(args.bundle, args.model, scenarios, picks, threshold_mm=args.threshold)
     html_path, gpkg_path = write_pack(pack, args.out)
     return {
         "sections": list(pack.sections),
