@@ -8,6 +8,7 @@ escaped once (they come from contractors' files).
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +17,7 @@ import plotly.graph_objects as go
 
 from subsidence.confidence import CARE, DO_NOT_USE, GOOD
 from subsidence.hazard import BJERRUM_CLASSES, NO_NEIGHBOUR
+from subsidence.models.base import SeriesData
 
 BJERRUM_COLOURS = dict(
     zip(
@@ -26,6 +28,7 @@ BJERRUM_COLOURS = dict(
 )
 CONFIDENCE_COLOURS = {GOOD: "#1a9850", CARE: "#fdae61", DO_NOT_USE: "#9e9e9e"}
 NOT_REACHED = "not reached by the horizon"
+MAX_PICKS = 12
 
 
 def thin(n: int, most: int, seed: int = 0, keep: Sequence[int] = ()) -> np.ndarray:
@@ -219,3 +222,93 @@ def confidence_map(
         idx=idx,
         gl=gl,
     )
+
+
+def picks_figure(
+    data: SeriesData, modelled: np.ndarray, forecasts: Sequence[object], picks: Sequence[str]
+) -> go.Figure:
+    """One small panel per picked point: InSAR, the model, and each scenario's forecast and band."""
+    from plotly.subplots import make_subplots
+
+    index = {str(p): i for i, p in enumerate(data.ps_ids)}
+    shown = [p for p in picks if p in index][:MAX_PICKS]
+    cols = min(3, max(len(shown), 1))
+    rows = max(math.ceil(len(shown) / cols), 1)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_xaxes=True,
+        shared_yaxes=True,
+        subplot_titles=[html.escape(p) for p in shown],
+    )
+    colours = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
+    for k, p in enumerate(shown):
+        i, r, c = index[p], k // cols + 1, k % cols + 1
+        first = k == 0
+        fig.add_trace(
+            go.Scatter(
+                x=data.dates,
+                y=data.subsidence_mm[i],
+                mode="lines+markers",
+                marker={"size": 3},
+                line={"color": "black", "width": 1},
+                name="InSAR",
+                legendgroup="insar",
+                showlegend=first,
+            ),
+            row=r,
+            col=c,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=data.dates,
+                y=modelled[i],
+                mode="lines",
+                line={"color": "#555", "dash": "dot"},
+                name="model",
+                legendgroup="model",
+                showlegend=first,
+            ),
+            row=r,
+            col=c,
+        )
+        for s, f in enumerate(forecasts):
+            colour, name = colours[s % len(colours)], html.escape(f.scenario.name)  # type: ignore[attr-defined]
+            x = list(f.dates) + list(f.dates[::-1])  # type: ignore[attr-defined]
+            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])  # type: ignore[attr-defined]
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=band,
+                    fill="toself",
+                    line={"width": 0},
+                    fillcolor=colour,
+                    opacity=0.2,
+                    legendgroup=name,
+                    showlegend=False,
+                    hoverinfo="skip",
+                ),
+                row=r,
+                col=c,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=f.dates,
+                    y=f.median_mm[i],
+                    mode="lines",
+                    line={"color": colour},  # type: ignore[attr-defined]
+                    name=name,
+                    legendgroup=name,
+                    showlegend=first,
+                ),
+                row=r,
+                col=c,
+            )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(title_text="mm (down +)", col=1)
+    fig.update_layout(
+        height=260 * rows + 80,
+        title="Picked points: InSAR, model and forecasts with bands",
+        margin={"l": 60, "r": 20, "t": 80, "b": 40},
+    )
+    return fig

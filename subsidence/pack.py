@@ -8,8 +8,6 @@ so the file stays small; the GeoPackage holds every point. See ``docs/hazard.md`
 
 from __future__ import annotations
 
-import hashlib
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,6 +23,7 @@ from subsidence import confidence as conf
 from subsidence import hazard_figures as hf
 from subsidence.errors import SubsidenceError
 from subsidence.models.base import SeriesData
+from subsidence.pack_files import file_hashes, fingerprint, gpkg_bytes, pack_layers, write_pack
 from subsidence.studyarea import StudyArea
 from subsidence.text import escape_html as esc
 
@@ -41,7 +40,7 @@ SECTIONS = (
     "Software and date",
 )
 MAX_POINTS = 4000
-MAX_PICKS = 12
+MAX_PICKS = hf.MAX_PICKS
 CAVEATS = (
     "InSAR measures movement along the satellite's line of sight relative to a reference; the values here "
     "are treated as vertical settlement, positive = down.",
@@ -65,23 +64,6 @@ class Pack:
     sections: tuple[str, ...]
     fingerprint: str
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
-
-
-def file_hashes(paths: Sequence[str | Path]) -> list[tuple[str, int, str]]:
-    """(name, bytes, sha256) of every file under each path (a file or a folder, sorted)."""
-    rows = []
-    for root in map(Path, paths):
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for p in files:
-            digest = hashlib.sha256(p.read_bytes()).hexdigest()
-            name = f"{root.name}/{p.relative_to(root).as_posix()}" if root.is_dir() else p.name
-            rows.append((name, p.stat().st_size, digest))
-    return rows
-
-
-def fingerprint(rows: Sequence[tuple[str, int, str]]) -> str:
-    """One sha256 over the names and hashes of :func:`file_hashes` (the data fingerprint)."""
-    return hashlib.sha256("\n".join(f"{n}\t{h}" for n, _, h in rows).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -119,47 +101,6 @@ def _figures(figs: list[go.Figure]) -> list[str]:
     return out
 
 
-def _picks_figure(
-    data: SeriesData, modelled: np.ndarray, forecasts: Sequence[object], picks: Sequence[str]
-) -> go.Figure:
-    """One small panel per picked point: InSAR, the model, and each scenario's forecast and band."""
-    from plotly.subplots import make_subplots
-
-    index = {str(p): i for i, p in enumerate(data.ps_ids)}
-    shown = [p for p in picks if p in index][:MAX_PICKS]
-    cols = min(3, max(len(shown), 1))
-    rows = max(math.ceil(len(shown) / cols), 1)
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        shared_xaxes=True,
-        shared_yaxes=True,
-        subplot_titles=[f"PS {esc(p)}" for p in shown],
-    )
-    colours = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e")
-    for k, p in enumerate(shown):
-        i, r, c = index[p], k // cols + 1, k % cols + 1
-        first = k == 0
-        fig.add_trace(go.Scatter(x=data.dates, y=data.subsidence_mm[i], mode="lines+markers", marker={"size": 3},
-                                 line={"color": "black", "width": 1}, name="InSAR", legendgroup="insar",
-                                 showlegend=first), row=r, col=c)  # fmt: skip
-        fig.add_trace(go.Scatter(x=data.dates, y=modelled[i], mode="lines", line={"color": "#555", "dash": "dot"},
-                                 name="model", legendgroup="model", showlegend=first), row=r, col=c)  # fmt: skip
-        for s, f in enumerate(forecasts):
-            colour, name = colours[s % len(colours)], esc(f.scenario.name)  # type: ignore[attr-defined]
-            x = list(f.dates) + list(f.dates[::-1])  # type: ignore[attr-defined]
-            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])  # type: ignore[attr-defined]
-            fig.add_trace(go.Scatter(x=x, y=band, fill="toself", line={"width": 0}, fillcolor=colour, opacity=0.2,
-                                     legendgroup=name, showlegend=False, hoverinfo="skip"), row=r, col=c)  # fmt: skip
-            fig.add_trace(go.Scatter(x=f.dates, y=f.median_mm[i], mode="lines", line={"color": colour},  # type: ignore[attr-defined]
-                                     name=name, legendgroup=name, showlegend=first), row=r, col=c)  # fmt: skip
-    fig.update_yaxes(autorange="reversed")
-    fig.update_yaxes(title_text="mm (down +)", col=1)
-    fig.update_layout(height=260 * rows + 80, title="Picked points: InSAR, model and forecasts with bands",
-                      margin={"l": 60, "r": 20, "t": 80, "b": 40})  # fmt: skip
-    return fig
-
-
 def build_pack(inp: PackInputs) -> Pack:
     """The decision pack's HTML and layers from computed inputs."""
     area, data = inp.area, inp.data
@@ -195,7 +136,7 @@ def build_pack(inp: PackInputs) -> Pack:
             crs=crs,
             idx=idx,
             gl=False,
-        ),  # fmt: skip
+        ),
         hf.value_map(
             xy,
             ids,
@@ -207,7 +148,7 @@ def build_pack(inp: PackInputs) -> Pack:
             crs=crs,
             idx=idx,
             gl=False,
-        ),  # fmt: skip
+        ),
         hf.confidence_map(xy, ids, confid, crs=crs, idx=idx, gl=False),
         hf.time_to_threshold_map(
             xy,
@@ -216,12 +157,12 @@ def build_pack(inp: PackInputs) -> Pack:
             crs=crs,
             idx=idx,
             gl=False,
-        ),  # type: ignore[attr-defined]  # fmt: skip
+        ),  # type: ignore[attr-defined]
         hf.distortion_map(xy, dist, "today", crs=crs, idx=idx, gl=False),
         hf.distortion_map(xy, dist, "horizon", crs=crs, idx=idx, gl=False),
     ]
     if picks:
-        figs.append(_picks_figure(data, inp.modelled_mm, inp.forecasts, picks))
+        figs.append(hf.picks_figure(data, inp.modelled_mm, inp.forecasts, picks))
     divs = _figures(figs)
     fp = fingerprint(inp.files)
     note = (
@@ -248,7 +189,7 @@ def build_pack(inp: PackInputs) -> Pack:
             "<p class='note'>The 50 soonest are listed; the GeoPackage lists all.</p>"
             if ttt["within_horizon"].sum() > 50
             else ""
-        ),  # fmt: skip
+        ),
         SECTIONS[
             5
         ]: f"<p>Angular distortion β = difference in settlement / distance between neighbouring points "
@@ -259,9 +200,9 @@ def build_pack(inp: PackInputs) -> Pack:
             hazard.class_counts(dist["class_today"])
             .rename(columns={"points": "points today"})
             .assign(**{"points at the horizon": hazard.class_counts(dist["class_horizon"])["points"]})
-        )  # fmt: skip
+        )
         + divs[4]
-        + divs[5],  # fmt: skip
+        + divs[5],
         SECTIONS[6]: (divs[6] + _table(_picks_table(data, inp.modelled_mm, paths, ttt, confid, picks)))
         if picks
         else "<p>No points were picked.</p>",
@@ -271,7 +212,7 @@ def build_pack(inp: PackInputs) -> Pack:
         f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.</p>",
     }
     html_text = _page(f"Decision pack: {area.name}", body)
-    layers = _layers(area, data, paths, ttt, dist, confid, deviation, inp.forecasts)
+    layers = pack_layers(area, data, paths, ttt, dist, confid, deviation, inp.forecasts)
     return Pack(html_text, SECTIONS, fp, layers)
 
 
@@ -308,7 +249,7 @@ def _model_html(inp: PackInputs) -> str:
             [
                 {"metric": label, "this model": round(float(inp.metrics.get(k, np.nan)), 3)}
                 for k, label in METRIC_LABELS.items()
-            ]  # fmt: skip
+            ]
         )
     return (
         f"<p>Model <b>{esc(inp.model_name)}</b> ({esc(inp.model_source)}). Scored on {esc(inp.points_scored)}: "
@@ -329,7 +270,7 @@ def _scenarios_html(forecasts: Sequence[object]) -> str:
             "max_added_mm": "largest added (mm)",
             "share_over_100mm": "share adding over 100 mm",
             "band_mm": "median band width (mm)",
-        }  # fmt: skip
+        }
     )
     return (
         "<p>Each scenario continues every point's groundwater level from the last acquisition; the "
@@ -337,8 +278,14 @@ def _scenarios_html(forecasts: Sequence[object]) -> str:
     )
 
 
-def _picks_table(data: SeriesData, modelled: np.ndarray, paths: hazard.Paths, ttt: pd.DataFrame,
-                 confid: pd.DataFrame, picks: Sequence[str]) -> pd.DataFrame:  # fmt: skip
+def _picks_table(
+    data: SeriesData,
+    modelled: np.ndarray,
+    paths: hazard.Paths,
+    ttt: pd.DataFrame,
+    confid: pd.DataFrame,
+    picks: Sequence[str],
+) -> pd.DataFrame:
     pos = [int(np.flatnonzero(np.asarray(data.ps_ids).astype(str) == p)[0]) for p in picks]
     return pd.DataFrame(
         {
@@ -349,7 +296,7 @@ def _picks_table(data: SeriesData, modelled: np.ndarray, paths: hazard.Paths, tt
             "band at horizon (mm)": [
                 f"{lo:.0f} to {hi:.0f}"
                 for lo, hi in zip(paths.low_mm[pos, -1], paths.high_mm[pos, -1], strict=True)
-            ],  # fmt: skip
+            ],
             "threshold reached": ttt["date"]
             .iloc[pos]
             .dt.strftime("%Y-%m-%d")
@@ -362,7 +309,7 @@ def _picks_table(data: SeriesData, modelled: np.ndarray, paths: hazard.Paths, tt
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1em;color:#222}"
-    "table.t{border-collapse:collapse;margin:0.5em 0;font-size:0.9rem}table.t td,table.t th{border-bottom:1px solid #ddd;"
+    "table.t{border-collapse:collapse;margin:0.5em 0;font-size:0.9rem}table.t td,table.t th{border-bottom:1px solid #ddd;white-space:nowrap;"
     "padding:3px 8px;text-align:left}.note{color:#555;font-size:0.9rem}h2{border-top:2px solid #444;padding-top:0.5em}"
 )
 
@@ -376,65 +323,6 @@ def _page(title: str, body: dict[str, str]) -> str:
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{esc(title)}</h1><ol>{toc}</ol>{parts}</body></html>"
     )
-
-
-def _layers(area: StudyArea, data: SeriesData, paths: hazard.Paths, ttt: pd.DataFrame, dist: pd.DataFrame,
-            confid: pd.DataFrame, deviation: np.ndarray, forecasts: Sequence[object]) -> dict[str, gpd.GeoDataFrame]:  # fmt: skip
-    from subsidence.exports import results_geodataframe
-
-    ids = np.asarray(data.ps_ids).astype(str)
-
-    def geo(frame: pd.DataFrame) -> gpd.GeoDataFrame:
-        return results_geodataframe(area, frame.assign(ps_id=ids))
-
-    def day(s: pd.Series) -> np.ndarray:
-        return s.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
-
-    scen = {f"horizon_mm_{k + 1}": f.median_mm[:, -1] for k, f in enumerate(forecasts)}  # type: ignore[attr-defined]
-    wells = gpd.GeoDataFrame(
-        {"well_id": [str(w) for w in area.wells.ids]},
-        geometry=gpd.points_from_xy(area.wells.x, area.wells.y),
-        crs=area.work_crs,
-    )
-    return {
-        "subsidence": geo(
-            pd.DataFrame({"insar_cumulative_mm": data.subsidence_mm[:, -1], "deviation_mm": deviation})
-        ),
-        "confidence": geo(confid.drop(columns=[])),
-        "time_to_threshold": geo(
-            ttt.drop(columns=["ps_id"]).assign(
-                date=day(ttt["date"]), early_date=day(ttt["early_date"]), late_date=day(ttt["late_date"])
-            )
-        ),  # fmt: skip
-        "angular_distortion": geo(dist.drop(columns=["ps_id"])),
-        "scenarios": geo(pd.DataFrame(scen)),
-        "wells": wells,
-    }
-
-
-def write_pack(pack: Pack, out: str | Path) -> tuple[Path, Path]:
-    """Write the HTML to ``out`` and the GeoPackage (every layer) beside it (same name, .gpkg)."""
-    from subsidence.exports import geopackage_bytes, write_atomic
-
-    out = Path(out)
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise SubsidenceError(f"--out {out}: expected a file ending in .html")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(out, pack.html.encode("utf-8"))
-    gpkg = out.with_suffix(".gpkg")
-    write_atomic(gpkg, gpkg_bytes(pack.layers) if pack.layers else geopackage_bytes(gpd.GeoDataFrame()))
-    return out, gpkg
-
-
-def gpkg_bytes(layers: dict[str, gpd.GeoDataFrame]) -> bytes:
-    """One GeoPackage with every layer, as bytes (for a download button)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "pack.gpkg"
-        for name, frame in layers.items():
-            frame.to_file(path, layer=name, driver="GPKG")
-        return path.read_bytes()
 
 
 def pack_from_bundle(
@@ -486,9 +374,32 @@ def pack_from_bundle(
     forecasts = [sc.forecast(ensemble, data, s, horizon_years) for s in chosen]
     say("building the pack")
     inputs = PackInputs(
-        area=area, data=data, head_sd_m=factors.head_sd_m, model_name=str(meta.get("model", "?")),
-        model_source=f"saved model {Path(model_dir).name}", metrics=metrics, points_scored=points,
-        modelled_mm=modelled, test_mask=test_mask, forecasts=forecasts, picks=picks,
-        files=file_hashes([bundle, model_dir]), demo=is_shipped(model_dir), threshold_mm=threshold_mm,
-    )  # fmt: skip
+        area=area,
+        data=data,
+        head_sd_m=factors.head_sd_m,
+        model_name=str(meta.get("model", "?")),
+        model_source=f"saved model {Path(model_dir).name}",
+        metrics=metrics,
+        points_scored=points,
+        modelled_mm=modelled,
+        test_mask=test_mask,
+        forecasts=forecasts,
+        picks=picks,
+        files=file_hashes([bundle, model_dir]),
+        demo=is_shipped(model_dir),
+        threshold_mm=threshold_mm,
+    )
     return build_pack(inputs)
+
+
+__all__ = [
+    "SECTIONS",
+    "Pack",
+    "PackInputs",
+    "build_pack",
+    "file_hashes",
+    "fingerprint",
+    "gpkg_bytes",
+    "pack_from_bundle",
+    "write_pack",
+]
