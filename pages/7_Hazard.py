@@ -95,7 +95,7 @@ conf = confidence(xy, head_sd, np.column_stack([area.wells.x, area.wells.y]), cv
 st.plotly_chart(hf.confidence_map(xy, data.ps_ids, conf, crs=crs), key="hazard_confidence_map")
 st.dataframe(class_counts(conf["confidence"]), hide_index=True, key="hazard_confidence_counts")
 if model is None:
-    st.caption("No model yet: the check of the model's error nearby is left out. Train one on the Model page.")
+    st.caption("No model yet: the model-error check is left out. Train one on the Model page.")
 
 st.header("The decision pack")
 if model is None:
