@@ -15,6 +15,7 @@ from subsidence.pack import PackInputs, build_pack, file_hashes, gpkg_bytes
 from subsidence.scenarios import PRESETS
 from ui import cache, picks
 from ui.area import is_demo, study_area_sidebar
+from ui.errors import shown_errors
 from ui.models import current_model
 
 st.set_page_config(page_title="Hazard", page_icon="⚠️", layout="wide")
@@ -83,12 +84,10 @@ st.header("Where can the numbers be trusted?")
 st.markdown(EXPLANATION)
 model = current_model(area, data)
 cv = None
-modelled = None
 if model is not None:
     results = cache.results(model.model, data, model.test_idx, model.token)
     modelled = results.cumulative["one-step"]
-    mask = results.test_mask
-    cv = np.where(mask, np.abs(modelled[:, -1] - data.subsidence_mm[:, -1]), np.nan)
+    cv = np.where(results.test_mask, np.abs(modelled[:, -1] - data.subsidence_mm[:, -1]), np.nan)
 band = paths.high_mm[:, -1] - paths.low_mm[:, -1]
 head_sd = cache.kriged(area).factors.head_sd_m
 conf = confidence(xy, head_sd, np.column_stack([area.wells.x, area.wells.y]), cv, band)
@@ -106,8 +105,8 @@ st.markdown(
     "caveats, and a GeoPackage with every layer for GIS."
 )
 if st.toggle("Prepare the decision pack", key="hazard_pack"):
-    source = Path(model.source)
-    with st.spinner("Writing the decision pack…"):
+    source, pack = Path(model.source), None
+    with st.spinner("Writing the decision pack…"), shown_errors("decision pack"):
         extra = [cache.forecast(area, data, s, float(st.session_state["hazard_horizon"])) for s in PRESETS]
         pack = build_pack(
             PackInputs(
@@ -118,8 +117,8 @@ if st.toggle("Prepare the decision pack", key="hazard_pack"):
                 model_source=model.shown_source,
                 metrics={k: v for k, v in results.metrics["one-step"].items() if isinstance(v, (int, float))},
                 points_scored=model.points,
-                modelled_mm=modelled,  # type: ignore[arg-type]
-                test_mask=mask,
+                modelled_mm=modelled,
+                test_mask=results.test_mask,
                 forecasts=[forecast, *[f for f in extra if f.scenario != scenario]],
                 picks=picks.picked(),
                 files=file_hashes([p for p in (Path(area.source), source) if p.exists()]),
@@ -129,20 +128,21 @@ if st.toggle("Prepare the decision pack", key="hazard_pack"):
                 max_distance_m=float(st.session_state["hazard_dist"]),
             )
         )
-    left, right = st.columns(2)
-    left.download_button(
-        "Download the decision pack",
-        pack.html.encode("utf-8"),
-        "decision-pack.html",
-        "text/html",
-        key="dl_pack_html",
-        type="primary",
-    )
-    right.download_button(
-        "Every layer (GeoPackage)",
-        gpkg_bytes(pack.layers),
-        "decision-pack.gpkg",
-        "application/geopackage+sqlite3",
-        key="dl_pack_gpkg",
-    )
-    st.caption(f"Data fingerprint (SHA-256 of the bundle and model files): {pack.fingerprint}")
+    if pack is not None:
+        left, right = st.columns(2)
+        left.download_button(
+            "Download the decision pack",
+            pack.html.encode("utf-8"),
+            "decision-pack.html",
+            "text/html",
+            key="dl_pack_html",
+            type="primary",
+        )
+        right.download_button(
+            "Every layer (GeoPackage)",
+            gpkg_bytes(pack.layers),
+            "decision-pack.gpkg",
+            "application/geopackage+sqlite3",
+            key="dl_pack_gpkg",
+        )
+        st.caption(f"Data fingerprint (SHA-256 of the bundle and model files): {pack.fingerprint}")
