@@ -212,6 +212,10 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
         parse_scenario(text)
     if Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise SubsidenceError(f"--out {args.out}: expected a file ending in .html")
+    if not (math.isfinite(args.threshold) and args.threshold > 0):
+        raise SubsidenceError(
+            f"--threshold {args.threshold}: expected a positive number of mm more than today"
+        )
     picks = [p.strip() for p in (args.picks or "").split(",") if p.strip()]
     pack = pack_from_bundle(args.bundle, args.model, scenarios, picks, threshold_mm=args.threshold)
     html_path, gpkg_path = write_pack(pack, args.out)

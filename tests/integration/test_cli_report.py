@@ -39,6 +39,7 @@ def test_report_writes_the_pack_and_prints_the_contract_keys(tmp_path: Path) -> 
         (["--out", "pack.pdf"], ".html"),
         (["--picks", "NOPE", "--out", "p.html"], "NOPE"),
         (["--scenario", "sideways", "--out", "p.html"], "sideways"),
+        (["--threshold", "-5", "--out", "p.html"], "--threshold"),
     ],
 )
 def test_report_bad_input_is_one_line_exit_2(
