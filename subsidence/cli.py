@@ -213,6 +213,31 @@ def _forecast(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _report(args: argparse.Namespace) -> dict[str, Any]:
+    from subsidence.pack import pack_from_bundle, write_pack
+    from subsidence.scenarios import parse_scenario
+
+    scenarios = args.scenario or ["trend", "held", "1"]
+    for text in scenarios:  # a bad scenario fails before the slow steps
+        parse_scenario(text)
+    if Path(args.out).suffix.lower() not in (".html", ".htm"):
+        raise SubsidenceError(f"--out {args.out}: expected a file ending in .html")
+    if not (math.isfinite(args.threshold) and args.threshold > 0):
+        raise SubsidenceError(
+            f"--threshold {args.threshold}: expected a positive number of mm more than today"
+        )
+    picks = [p.strip() for p in (args.picks or "").split(",") if p.strip()]
+    pack = pack_from_bundle(args.bundle, args.model, scenarios, picks, threshold_mm=args.threshold)
+    html_path, gpkg_path = write_pack(pack, args.out)
+    return {
+        "sections": list(pack.sections),
+        "bytes": html_path.stat().st_size,
+        "fingerprint": pack.fingerprint,
+        "path": str(html_path),
+        "geopackage": str(gpkg_path),
+    }
+
+
 def _models(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.models import model_names
 
@@ -310,6 +335,24 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     fore.add_argument("--out", required=True, help="file to write (.csv, .gpkg or .parquet)")
     fore.add_argument("--seed", type=int, default=0, help="random seed of the fits (default 0)")
     fore.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
+    rep = command(
+        "report", _report, "write the decision pack: one HTML file that opens offline, and a GeoPackage"
+    )
+    rep.add_argument("--model", required=True, help="saved model folder or .zip")
+    rep.add_argument(
+        "--scenario",
+        action="append",
+        default=None,
+        help="trend, held or a head change in m/yr (+ = recovery); repeat for more (default: trend, held, 1)",
+    )
+    rep.add_argument("--picks", default=None, help="PS ids to show with curves, comma separated")
+    rep.add_argument(
+        "--threshold",
+        type=float,
+        default=100.0,
+        help="settlement more than today to map the date of (mm, default 100)",
+    )
+    rep.add_argument("--out", required=True, help="HTML file to write; the GeoPackage is written beside it")
     return parser, handlers
 
 

@@ -1,0 +1,148 @@
+"""Hazard: when points reach a settlement threshold, uneven settlement, where to trust the numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from subsidence import hazard
+from subsidence import hazard_figures as hf
+from subsidence.confidence import EXPLANATION, class_counts, confidence
+from subsidence.errors import SubsidenceError
+from subsidence.pack import PackInputs, build_pack, file_hashes, gpkg_bytes
+from subsidence.scenarios import PRESETS
+from ui import cache, picks
+from ui.area import is_demo, study_area_sidebar
+from ui.errors import shown_errors
+from ui.models import current_model
+
+st.set_page_config(page_title="Hazard", page_icon="⚠️", layout="wide")
+area = study_area_sidebar()
+if area is None:
+    st.stop()
+data = cache.series_for(area)
+xy, crs = data.xy_m, area.work_crs
+
+st.title("Hazard: when, where, and how sure")
+st.markdown(
+    "Set a settlement threshold and a groundwater scenario: the maps show **when** each point reaches it, where the "
+    "ground settles **unevenly** enough to harm buildings, and **where the numbers can be trusted**. Then download "
+    "the decision pack to hand on."
+)
+with st.form("hazard_form"):
+    a, b, c = st.columns(3)
+    a.selectbox("Scenario", [s.name for s in PRESETS], key="hazard_scenario")
+    a.slider("Horizon (years after the last acquisition)", 1, 15, 5, key="hazard_horizon")
+    b.radio("Threshold is", ["more than today", "cumulative since the first acquisition"], key="hazard_kind")
+    b.number_input("Threshold (mm)", min_value=1.0, max_value=5000.0, value=100.0, step=10.0, key="hazard_mm")
+    c.number_input(
+        "Neighbours within (m), for uneven settlement", 20.0, 5000.0, 200.0, step=20.0, key="hazard_dist"
+    )
+    st.form_submit_button("Show the hazard", type="primary")
+
+scenario = next(s for s in PRESETS if s.name == st.session_state["hazard_scenario"])
+forecast = cache.forecast(area, data, scenario, float(st.session_state["hazard_horizon"]))
+paths = hazard.paths_from(forecast, data)
+kind = hazard.ADDED if st.session_state["hazard_kind"] == "more than today" else hazard.ABSOLUTE
+threshold = float(st.session_state["hazard_mm"])
+try:
+    ttt = hazard.time_to_threshold(paths, threshold, kind)
+    dist = hazard.distortion_table(data, paths, float(st.session_state["hazard_dist"]))
+except SubsidenceError as exc:
+    st.error(f"These settings cannot be used: {exc}")
+    st.stop()
+horizon = paths.dates[-1].date()
+
+st.header("When is the threshold reached?")
+reached = int(ttt["within_horizon"].sum())
+st.markdown(
+    f"Under **{scenario.name}**, {reached:,} of {len(ttt):,} points reach {threshold:g} mm "
+    f"({st.session_state['hazard_kind']}) by {horizon}. Earliest and latest dates come from the forecast band."
+)
+st.plotly_chart(
+    hf.time_to_threshold_map(xy, ttt, title=f"Years until {threshold:g} mm ({scenario.name})", crs=crs),
+    key="hazard_ttt_map",
+)
+st.dataframe(hazard.crossing_table(ttt, xy), hide_index=True, key="hazard_ttt_table")
+
+st.header("Uneven settlement between neighbours")
+st.markdown(
+    "Angular distortion: the difference in settlement between two neighbouring points divided by the distance "
+    "between them. Limits after Bjerrum (1963): 1 in 750 sensitive machinery, 1 in 500 safe limit where cracking "
+    "is not allowed, 1 in 300 first cracks in panel walls, 1 in 150 structural damage. Points far apart "
+    "understate what one building feels."
+)
+when = st.radio("When", ["today", "horizon"], horizontal=True, key="hazard_when")
+st.plotly_chart(hf.distortion_map(xy, dist, when, crs=crs), key="hazard_distortion_map")
+counts = hazard.class_counts(dist["class_today"]).rename(columns={"class": "class", "points": "points today"})
+counts[f"points on {horizon}"] = hazard.class_counts(dist["class_horizon"])["points"]
+st.dataframe(counts, hide_index=True, key="hazard_distortion_counts")
+
+st.header("Where can the numbers be trusted?")
+st.markdown(EXPLANATION)
+model = current_model(area, data)
+cv = None
+if model is not None:
+    results = cache.results(model.model, data, model.test_idx, model.token)
+    modelled = results.cumulative["one-step"]
+    cv = np.where(results.test_mask, np.abs(modelled[:, -1] - data.subsidence_mm[:, -1]), np.nan)
+band = paths.high_mm[:, -1] - paths.low_mm[:, -1]
+head_sd = cache.kriged(area).factors.head_sd_m
+conf = confidence(xy, head_sd, np.column_stack([area.wells.x, area.wells.y]), cv, band)
+st.plotly_chart(hf.confidence_map(xy, data.ps_ids, conf, crs=crs), key="hazard_confidence_map")
+st.dataframe(class_counts(conf["confidence"]), hide_index=True, key="hazard_confidence_counts")
+if model is None:
+    st.caption("No model yet: the model-error check is left out. Train one on the Model page.")
+
+st.header("The decision pack")
+if model is None:
+    st.info("Train or load a model on the Model page first: the pack reports how it was validated.")
+    st.stop()
+st.markdown(
+    "One HTML file that opens offline in any browser, with the maps, the picked points, the scenarios and the "
+    "caveats, and a GeoPackage with every layer for GIS."
+)
+if st.toggle("Prepare the decision pack", key="hazard_pack"):
+    source, pack = Path(model.source), None
+    with st.spinner("Writing the decision pack…"), shown_errors("decision pack"):
+        extra = [cache.forecast(area, data, s, float(st.session_state["hazard_horizon"])) for s in PRESETS]
+        pack = build_pack(
+            PackInputs(
+                area=area,
+                data=data,
+                head_sd_m=head_sd,
+                model_name=model.name,
+                model_source=model.shown_source,
+                metrics={k: v for k, v in results.metrics["one-step"].items() if isinstance(v, (int, float))},
+                points_scored=model.points,
+                modelled_mm=modelled,
+                test_mask=results.test_mask,
+                forecasts=[forecast, *[f for f in extra if f.scenario != scenario]],
+                picks=picks.picked(),
+                files=file_hashes([p for p in (Path(area.source), source) if p.exists()]),
+                demo=is_demo(area),
+                threshold_mm=threshold,
+                threshold_kind=kind,
+                max_distance_m=float(st.session_state["hazard_dist"]),
+            )
+        )
+    if pack is not None:
+        left, right = st.columns(2)
+        left.download_button(
+            "Download the decision pack",
+            pack.html.encode("utf-8"),
+            "decision-pack.html",
+            "text/html",
+            key="dl_pack_html",
+            type="primary",
+        )
+        right.download_button(
+            "Every layer (GeoPackage)",
+            gpkg_bytes(pack.layers),
+            "decision-pack.gpkg",
+            "application/geopackage+sqlite3",
+            key="dl_pack_gpkg",
+        )
+        st.caption(f"Data fingerprint (SHA-256 of the bundle and model files): {pack.fingerprint}")

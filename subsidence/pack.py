@@ -1,0 +1,405 @@
+"""The decision pack: one self-contained HTML file for a council, and a GeoPackage beside it.
+
+The HTML opens offline in any browser: plotly.js is embedded once (in the first figure) and
+no web address is loaded. Every text from users' files (names, ids, file names) is escaped.
+Maps draw a fixed random sample of at most ``max_points`` points (picked points always kept)
+so the file stays small; the GeoPackage holds every point. See ``docs/hazard.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from subsidence import __version__, hazard
+from subsidence import confidence as conf
+from subsidence import hazard_figures as hf
+from subsidence.errors import SubsidenceError
+from subsidence.models.base import SeriesData
+from subsidence.pack_files import file_hashes, fingerprint, gpkg_bytes, pack_layers, write_pack
+from subsidence.studyarea import StudyArea
+from subsidence.text import escape_html as esc
+
+SECTIONS = (
+    "Study area and inputs",
+    "Model and validation",
+    "Subsidence and deviation maps",
+    "Confidence",
+    "Hazard: time to threshold",
+    "Hazard: differential settlement",
+    "Picked points",
+    "Scenarios",
+    "Caveats",
+    "Software and date",
+)
+MAX_POINTS = 4000
+MAX_PICKS = hf.MAX_PICKS
+CAVEATS = (
+    "InSAR measures movement along the satellite's line of sight relative to a reference; the values here "
+    "are treated as vertical settlement, positive = down.",
+    "The model learns from the past: where heads, geology or pumping change in ways it has not seen, its "
+    "numbers are less reliable.",
+    "Forecast bands show the spread of the consolidation physics refitted on parts of the area (parameter "
+    "uncertainty), not the uncertainty of the groundwater scenario itself.",
+    "Angular distortion between PS points a hundred metres or more apart averages over that distance and "
+    "understates what a single building may feel; Bjerrum's (1963) limits are for a building's span.",
+    "Points marked 'do not use' on the confidence map should not be used for decisions.",
+    "Maps draw a fixed random sample of the points to keep this file small; the GeoPackage beside it holds "
+    "every point.",
+)
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A built decision pack: the HTML text, its section titles, the fingerprint and the layers."""
+
+    html: str
+    sections: tuple[str, ...]
+    fingerprint: str
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PackInputs:
+    """Everything the pack shows, computed beforehand (by :func:`pack_from_bundle` or a page)."""
+
+    area: StudyArea
+    data: SeriesData
+    head_sd_m: np.ndarray
+    model_name: str
+    model_source: str
+    metrics: dict[str, float]
+    points_scored: str
+    modelled_mm: np.ndarray  # cumulative, (n, E)
+    test_mask: np.ndarray
+    forecasts: Sequence[object]
+    picks: Sequence[str]
+    files: Sequence[tuple[str, int, str]]
+    demo: bool = False
+    threshold_mm: float = 100.0
+    threshold_kind: str = hazard.ADDED
+    max_distance_m: float = hazard.DEFAULT_MAX_DISTANCE_M
+    max_points: int = MAX_POINTS
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, escape=True, border=0, classes="t", na_rep="—")
+
+
+def _figures(figs: list[go.Figure]) -> list[str]:
+    """Figure divs, plotly.js embedded in the first only (offline, no CDN)."""
+    out = []
+    for k, fig in enumerate(figs):
+        out.append(fig.to_html(full_html=False, include_plotlyjs=k == 0, config={"responsive": True}))
+    return out
+
+
+def build_pack(inp: PackInputs) -> Pack:
+    """The decision pack's HTML and layers from computed inputs."""
+    area, data = inp.area, inp.data
+    if not inp.forecasts:
+        raise SubsidenceError("the decision pack needs at least one scenario forecast")
+    ids = np.asarray(data.ps_ids).astype(str)
+    xy, crs = data.xy_m, area.work_crs
+    known = {p: i for i, p in enumerate(ids)}
+    picks = [p for p in inp.picks if p in known][:MAX_PICKS]
+    idx = hf.thin(len(ids), inp.max_points, keep=[known[p] for p in picks])
+    thinned = len(idx) < len(ids)
+    main = inp.forecasts[0]
+    paths = hazard.paths_from(main, data)
+    ttt = hazard.time_to_threshold(paths, inp.threshold_mm, inp.threshold_kind)
+    dist = hazard.distortion_table(data, paths, inp.max_distance_m)
+    deviation = inp.modelled_mm[:, -1] - data.subsidence_mm[:, -1]
+    cv = np.where(inp.test_mask, np.abs(deviation), np.nan)
+    band = paths.high_mm[:, -1] - paths.low_mm[:, -1]
+    confid = conf.confidence(xy, inp.head_sd_m, np.column_stack([area.wells.x, area.wells.y]), cv, band)
+    last = data.dates[-1].date()
+    horizon = paths.dates[-1].date()
+    what = (
+        "more than today" if inp.threshold_kind == hazard.ADDED else "cumulative since the first acquisition"
+    )
+    figs = [
+        hf.value_map(
+            xy,
+            ids,
+            data.subsidence_mm[:, -1],
+            title=f"InSAR cumulative subsidence on {last}",
+            unit="mm",
+            colorscale="RdYlBu_r",
+            crs=crs,
+            idx=idx,
+            gl=False,
+        ),
+        hf.value_map(
+            xy,
+            ids,
+            deviation,
+            title=f"Deviation: model minus InSAR on {last}",
+            unit="mm",
+            colorscale="RdBu_r",
+            value_range=_symmetric(deviation),
+            crs=crs,
+            idx=idx,
+            gl=False,
+        ),
+        hf.confidence_map(xy, ids, confid, crs=crs, idx=idx, gl=False),
+        hf.time_to_threshold_map(
+            xy,
+            ttt,
+            title=f"When {inp.threshold_mm:g} mm {what} is reached ({main.scenario.name})",
+            crs=crs,
+            idx=idx,
+            gl=False,
+        ),  # type: ignore[attr-defined]
+        hf.distortion_map(xy, dist, "today", crs=crs, idx=idx, gl=False),
+        hf.distortion_map(xy, dist, "horizon", crs=crs, idx=idx, gl=False),
+    ]
+    if picks:
+        figs.append(hf.picks_figure(data, inp.modelled_mm, inp.forecasts, picks))
+    divs = _figures(figs)
+    fp = fingerprint(inp.files)
+    note = (
+        f"<p class='note'>Maps draw {len(idx):,} of {len(ids):,} points (a fixed random sample, picked points "
+        "kept) to keep this file small; the GeoPackage beside it holds every point.</p>"
+        if thinned
+        else ""
+    )
+    body = {
+        SECTIONS[0]: _inputs_html(inp, fp),
+        SECTIONS[1]: _model_html(inp),
+        SECTIONS[2]: note + divs[0] + divs[1],
+        SECTIONS[3]: f"<p>{esc(conf.EXPLANATION)}</p>"
+        + _table(conf.class_counts(confid["confidence"]))
+        + divs[2],
+        SECTIONS[
+            4
+        ]: f"<p>Scenario: <b>{esc(main.scenario.name)}</b>; threshold {inp.threshold_mm:g} mm {what}; "  # type: ignore[attr-defined]
+        f"horizon {horizon}. {int(ttt['within_horizon'].sum()):,} of {len(ttt):,} points reach it by the horizon "
+        "(earliest and latest dates from the band's edges).</p>"
+        + divs[3]
+        + _table(hazard.crossing_table(ttt, xy).head(50))
+        + (
+            "<p class='note'>The 50 soonest are listed; the GeoPackage lists all.</p>"
+            if ttt["within_horizon"].sum() > 50
+            else ""
+        ),
+        SECTIONS[
+            5
+        ]: f"<p>Angular distortion β = difference in settlement / distance between neighbouring points "
+        f"within {inp.max_distance_m:g} m (largest per point), today and at the horizon ({horizon}), against "
+        "Bjerrum (1963): 1/750 sensitive machinery, 1/500 safe limit where cracking is not permissible, 1/300 "
+        "first cracking in panel walls, 1/150 structural damage of general buildings.</p>"
+        + _table(
+            hazard.class_counts(dist["class_today"])
+            .rename(columns={"points": "points today"})
+            .assign(**{"points at the horizon": hazard.class_counts(dist["class_horizon"])["points"]})
+        )
+        + divs[4]
+        + divs[5],
+        SECTIONS[6]: (divs[6] + _table(_picks_table(data, inp.modelled_mm, paths, ttt, confid, picks)))
+        if picks
+        else "<p>No points were picked.</p>",
+        SECTIONS[7]: _scenarios_html(inp.forecasts),
+        SECTIONS[8]: "<ul>" + "".join(f"<li>{esc(c)}</li>" for c in CAVEATS) + "</ul>",
+        SECTIONS[9]: f"<p>subsidence library {esc(__version__)}; written "
+        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.</p>",
+    }
+    html_text = _page(f"Decision pack: {area.name}", body)
+    layers = pack_layers(area, data, paths, ttt, dist, confid, deviation, inp.forecasts)
+    return Pack(html_text, SECTIONS, fp, layers)
+
+
+def _symmetric(v: np.ndarray) -> tuple[float, float]:
+    m = float(np.nanpercentile(np.abs(v), 98)) or 1.0
+    return -m, m
+
+
+def _inputs_html(inp: PackInputs, fp: str) -> str:
+    a = inp.area
+    facts = pd.DataFrame(
+        [
+            ("study area", a.name),
+            ("coordinate system", f"{a.crs} (distances in {a.work_crs})"),
+            ("PS points", f"{a.n_points:,}"),
+            ("acquisitions", f"{a.n_epochs}, {a.dates[0].date()} to {a.dates[-1].date()}"),
+            ("wells", f"{a.wells.n_wells}"),
+            ("layers", ", ".join(sorted(a.layers)) or "none"),
+            ("data fingerprint (SHA-256 of the files below)", fp),
+        ],
+        columns=["", "value"],
+    )
+    files = pd.DataFrame(inp.files, columns=["file", "bytes", "SHA-256"])
+    return _table(facts) + "<h3>Files</h3>" + _table(files)
+
+
+def _model_html(inp: PackInputs) -> str:
+    from subsidence.report import METRIC_LABELS, metrics_vs_paper
+
+    if inp.demo:
+        table = metrics_vs_paper(inp.metrics).rename(columns={"paper": "paper (Li et al. 2020)"})
+    else:
+        table = pd.DataFrame(
+            [
+                {"metric": label, "this model": round(float(inp.metrics.get(k, np.nan)), 3)}
+                for k, label in METRIC_LABELS.items()
+            ]
+        )
+    return (
+        f"<p>Model <b>{esc(inp.model_name)}</b> ({esc(inp.model_source)}). Scored on {esc(inp.points_scored)}: "
+        "the change per interval is predicted one step ahead from observed inputs, and summed for cumulative "
+        "subsidence.</p>" + _table(table)
+    )
+
+
+def _scenarios_html(forecasts: Sequence[object]) -> str:
+    from subsidence.scenarios import scenario_table
+
+    t = scenario_table(forecasts).rename(
+        columns={
+            "scenario": "scenario",
+            "horizon": "horizon",
+            "mean_added_mm": "mean added (mm)",
+            "p95_added_mm": "95th percentile added (mm)",
+            "max_added_mm": "largest added (mm)",
+            "share_over_100mm": "share adding over 100 mm",
+            "band_mm": "median band width (mm)",
+        }
+    )
+    return (
+        "<p>Each scenario continues every point's groundwater level from the last acquisition; the "
+        "consolidation physics turns the levels into settlement.</p>" + _table(t.round(3))
+    )
+
+
+def _picks_table(
+    data: SeriesData,
+    modelled: np.ndarray,
+    paths: hazard.Paths,
+    ttt: pd.DataFrame,
+    confid: pd.DataFrame,
+    picks: Sequence[str],
+) -> pd.DataFrame:
+    pos = [int(np.flatnonzero(np.asarray(data.ps_ids).astype(str) == p)[0]) for p in picks]
+    return pd.DataFrame(
+        {
+            "PS point": list(picks),
+            "InSAR today (mm)": data.subsidence_mm[pos, -1].round(1),
+            "model today (mm)": modelled[pos, -1].round(1),
+            "forecast at horizon (mm)": paths.central_mm[pos, -1].round(1),
+            "band at horizon (mm)": [
+                f"{lo:.0f} to {hi:.0f}"
+                for lo, hi in zip(paths.low_mm[pos, -1], paths.high_mm[pos, -1], strict=True)
+            ],
+            "threshold reached": ttt["date"]
+            .iloc[pos]
+            .dt.strftime("%Y-%m-%d")
+            .fillna("not by the horizon")
+            .to_numpy(),
+            "confidence": confid["confidence"].iloc[pos].to_numpy(),
+        }
+    )
+
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1em;color:#222}"
+    "table.t{border-collapse:collapse;margin:0.5em 0;font-size:0.9rem}table.t td,table.t th{border-bottom:1px solid #ddd;white-space:nowrap;"
+    "padding:3px 8px;text-align:left}.note{color:#555;font-size:0.9rem}h2{border-top:2px solid #444;padding-top:0.5em}"
+)
+
+
+def _page(title: str, body: dict[str, str]) -> str:
+    toc = "".join(f"<li><a href='#s{k}'>{esc(s)}</a></li>" for k, s in enumerate(body))
+    parts = "".join(
+        f"<section id='s{k}'><h2>{esc(s)}</h2>{html}</section>" for k, (s, html) in enumerate(body.items())
+    )
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>{esc(title)}</h1><ol>{toc}</ol>{parts}</body></html>"
+    )
+
+
+def pack_from_bundle(
+    bundle: str | Path,
+    model_dir: str | Path,
+    scenarios: Sequence[str] = ("trend", "held", "1"),
+    picks: Sequence[str] = (),
+    horizon_years: float = 5.0,
+    threshold_mm: float = 100.0,
+    progress: Callable[[str], None] | None = None,
+) -> Pack:
+    """Load a bundle and a saved model, compute everything, and build the pack (the CLI ``report``)."""
+    from subsidence import scenarios as sc
+    from subsidence.evaluation import modelled_cumulative
+    from subsidence.features import series_data
+    from subsidence.kriging import KrigingConfig, krige_study_area
+    from subsidence.modelio import is_shipped, load_model
+    from subsidence.models.base import ONE_STEP
+    from subsidence.picking import load_picks, random_ids
+    from subsidence.pipeline import saved_test_points
+    from subsidence.reader import load_study_area
+
+    def say(msg: str) -> None:
+        if progress is not None:
+            progress(msg)
+
+    chosen = [sc.parse_scenario(s) for s in scenarios] or [sc.PRESETS[0]]
+    area = load_study_area(bundle)
+    say("kriging")
+    factors = krige_study_area(area, KrigingConfig(grid=False)).factors
+    data = series_data(area, factors)
+    model, meta = load_model(model_dir, area)
+    test_idx, points = saved_test_points(meta, area, data)
+    modelled = modelled_cumulative(data, model.predict(data, ONE_STEP))
+    test_mask = np.zeros(data.n_points, bool)
+    test_mask[test_idx] = True
+    metrics = {k: v for k, v in meta.get("metrics", {}).items() if isinstance(v, (int, float))}
+    if meta.get("fingerprint") != area.fingerprint or not metrics:
+        from subsidence.evaluation import metrics as score
+
+        metrics = score(data, model.predict(data, ONE_STEP), test_idx)
+    ids = np.asarray(data.ps_ids).astype(str)
+    missing = [p for p in picks if p not in set(ids)]
+    if missing:
+        raise SubsidenceError(f"--picks: not PS ids of this study area: {', '.join(missing[:5])}")
+    picks = list(picks) or [p for p in load_picks(model_dir) if p in set(ids)] or random_ids(ids[test_idx], 6)
+    say("fitting the physics for the scenarios")
+    ensemble = sc.fit_ensemble(data)
+    forecasts = [sc.forecast(ensemble, data, s, horizon_years) for s in chosen]
+    say("building the pack")
+    inputs = PackInputs(
+        area=area,
+        data=data,
+        head_sd_m=factors.head_sd_m,
+        model_name=str(meta.get("model", "?")),
+        model_source=f"saved model {Path(model_dir).name}",
+        metrics=metrics,
+        points_scored=points,
+        modelled_mm=modelled,
+        test_mask=test_mask,
+        forecasts=forecasts,
+        picks=picks,
+        files=file_hashes([bundle, model_dir]),
+        demo=is_shipped(model_dir),
+        threshold_mm=threshold_mm,
+    )
+    return build_pack(inputs)
+
+
+__all__ = [
+    "SECTIONS",
+    "Pack",
+    "PackInputs",
+    "build_pack",
+    "file_hashes",
+    "fingerprint",
+    "gpkg_bytes",
+    "pack_from_bundle",
+    "write_pack",
+]
