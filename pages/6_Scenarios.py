@@ -171,8 +171,9 @@ def hindcast_progress() -> None:
         st.rerun()
 
 
-hindcast_progress()
 job = st.session_state.get("hindcast_job")
+if job is not None and not job.meta.get("shown"):  # poll only while a hindcast is under way
+    hindcast_progress()
 if job is not None and job.finished is not None:
     if job.error:
         st.error(f"The hindcast did not finish: {job.error}")
