@@ -37,10 +37,16 @@ class Scenario:
     rate_m_per_yr : float or None
         Head change per year at every point (positive = recovery); None keeps each point's
         own recent trend.
+    wells, all_wells_xy : tuple
+        A scenario set per well (a zone, or a CSV of future heads): the scenario wells'
+        changes and every well's location; points near them follow them, the rest their own
+        trend (:mod:`subsidence.well_scenarios`). Empty for an area-wide scenario.
     """
 
     name: str
     rate_m_per_yr: float | None = None
+    wells: tuple = ()  # WellChange per scenario well (subsidence.well_scenarios); () = every point
+    all_wells_xy: tuple = ()  # (x, y) of every well of the bundle, for the weights
 
 
 PRESETS = (
@@ -109,7 +115,13 @@ def future_heads(data: SeriesData, scenario: Scenario, future_days: np.ndarray) 
     elapsed = np.asarray(future_days, float)[:, None] - days[-1]
     # start from the last observed head so the scenario joins the record without a jump
     offset = data.head_m[:, -1] - at_last[0]
-    return (at_last + offset + rate[None, :] * elapsed + seasonal).T
+    trend = rate[None, :] * elapsed  # (F, n)
+    if scenario.wells:
+        from subsidence.well_scenarios import spread
+
+        change, weight = spread(scenario.wells, np.array(scenario.all_wells_xy), data.xy_m, future_days)
+        trend = trend * (1.0 - weight)[None, :] + change.T
+    return (at_last + offset + trend + seasonal).T
 
 
 def extend(data: SeriesData, future_dates: pd.DatetimeIndex, head_m: np.ndarray) -> SeriesData:
@@ -214,6 +226,24 @@ def forecast_table(f: Forecast, data: SeriesData) -> pd.DataFrame:
 
 
 # --- forecasts with any model and the calibrated band (CLI ``forecast``) ----------------------
+
+
+def zone_scenario(area: object, data: SeriesData, well_ids: list[str], rate_m_per_yr: float) -> Scenario:
+    """The chosen wells' heads change at ``rate_m_per_yr`` (+ = recovery); elsewhere the trend goes on."""
+    from subsidence.well_scenarios import zone_changes
+
+    changes = zone_changes(area, data, list(well_ids), float(rate_m_per_yr))  # type: ignore[arg-type]
+    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))  # type: ignore[attr-defined]
+    return Scenario(f"zone of {len(changes)} wells {rate_m_per_yr:+g} m/yr", None, changes, xy)
+
+
+def csv_scenario(area: object, data: SeriesData, source: object, name: str = "heads from CSV") -> Scenario:
+    """Future heads per well read from a CSV (``docs/forecasts.md``); elsewhere the trend goes on."""
+    from subsidence.well_scenarios import read_heads_csv
+
+    changes = read_heads_csv(source, area, data)  # type: ignore[arg-type]
+    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))  # type: ignore[attr-defined]
+    return Scenario(name, None, changes, xy)
 
 
 def parse_scenario(text: str) -> Scenario:
