@@ -1,4 +1,4 @@
-"""Scenarios: forecast subsidence under groundwater scenarios, with the spread of the physics fits."""
+"""Scenarios: forecasts under groundwater scenarios (area-wide, per zone, from a CSV), compared, and checked by hindcasts."""
 
 from __future__ import annotations
 
@@ -6,13 +6,23 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from subsidence.errors import SubsidenceError
 from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
 from subsidence.figures import forecast_figure
 from subsidence.hindcast import hindcast
 from subsidence.hindcast_figures import hindcast_figure
 from subsidence.maps import colour_range, legend_html, ps_deck
 from subsidence.models import model_names
-from subsidence.scenarios import PRESETS, Scenario, forecast_table, scenario_table
+from subsidence.scenarios import (
+    PRESETS,
+    Scenario,
+    csv_scenario,
+    forecast_table,
+    heads_outside_training,
+    scenario_table,
+    threshold_table,
+    zone_scenario,
+)
 from ui import cache, jobs, keys, picks
 from ui.area import study_area_sidebar
 
@@ -25,15 +35,17 @@ data = cache.series_for(area)
 st.title("Groundwater scenarios")
 st.markdown(
     "What if confined heads keep falling, are held, or recover? Each scenario continues every point's kriged head from "
-    f"the last acquisition ({area.dates[-1].date()}); the **consolidation** model (fitted on this study area, "
-    "see the Compare page) turns heads into compaction, added to what InSAR measured last. The shaded band is the spread "
-    "of the physics refitted on three spatial folds: parameter uncertainty only, not the uncertainty of the scenario."
+    f"the last acquisition ({area.dates[-1].date()}), keeping its seasonal cycle; the **consolidation** model (fitted on "
+    "this study area, see the Compare page) turns heads into compaction, added to what InSAR measured last. The shaded "
+    "band is the wider of two: the spread of the physics refitted on three spatial folds (parameter uncertainty) and "
+    "the 90 % band learnt from the physics' own forecast errors inside the record (see *Check the forecast* below). "
+    "Neither includes the uncertainty of the scenario itself."
 )
 with st.form("scenario_form"):
     a, b, c = st.columns(3)
     a.multiselect(
         "Scenarios",
-        [s.name for s in PRESETS] + ["custom rate"],
+        [s.name for s in PRESETS] + ["custom rate", "zone of wells", "heads from a CSV"],
         default=[PRESETS[0].name, PRESETS[2].name],
         key=keys.SCENARIOS,
     )
@@ -48,6 +60,17 @@ with st.form("scenario_form"):
     c.slider(
         "Horizon (years after the last acquisition)", min_value=1, max_value=15, value=5, key=keys.HORIZON
     )
+    z1, z2, z3 = st.columns(3)
+    z1.multiselect("Zone: wells whose rate changes", list(map(str, area.wells.ids)), key="zone_wells")
+    z2.number_input(
+        "Zone head change (m/yr, + = recovery)",
+        min_value=-10.0,
+        max_value=10.0,
+        value=2.0,
+        step=0.5,
+        key="zone_rate",
+    )
+    z3.file_uploader("Future heads per well (CSV: well_id,date,head_m)", type=["csv"], key="heads_csv")
     st.form_submit_button("Forecast", type="primary")
 
 chosen = [s for s in PRESETS if s.name in st.session_state[keys.SCENARIOS]]
@@ -58,6 +81,26 @@ if "custom rate" in st.session_state[keys.SCENARIOS]:
             float(st.session_state[keys.SCENARIO_RATE]),
         )
     )
+try:
+    if "zone of wells" in st.session_state[keys.SCENARIOS]:
+        if not st.session_state.get("zone_wells"):
+            st.info("Choose the wells of the zone (below the scenarios) to forecast a zone scenario.")
+        else:
+            chosen.append(
+                zone_scenario(
+                    area, data, st.session_state["zone_wells"], float(st.session_state["zone_rate"])
+                )
+            )
+    if "heads from a CSV" in st.session_state[keys.SCENARIOS]:
+        upload = st.session_state.get("heads_csv")
+        if upload is None:
+            st.info(
+                "Upload a CSV of future heads per well (columns well_id, date, head_m; see docs/forecasts.md)."
+            )
+        else:
+            chosen.append(csv_scenario(area, data, upload.getvalue(), f"heads from {upload.name}"))
+except SubsidenceError as exc:
+    st.error(str(exc))
 if not chosen:
     st.info("Choose at least one scenario.")
     st.stop()
@@ -65,6 +108,16 @@ forecasts = [cache.forecast(area, data, s, float(st.session_state[keys.HORIZON])
 
 st.subheader("What each scenario adds by the horizon")
 st.dataframe(scenario_table(forecasts).round(3), hide_index=True, key="scenario_table")
+st.caption("Share of points adding more than each amount by the horizon (points sample the built-up area):")
+st.dataframe(threshold_table(forecasts), hide_index=True, key="threshold_table")
+for fc in forecasts:
+    outside = heads_outside_training(fc, data)
+    if outside is not None:
+        st.info(
+            f"{fc.scenario.name}: heads reach {outside[0]:.1f} to {outside[1]:.1f} m, outside the {float(data.head_m.min()):.1f} "
+            f"to {float(data.head_m.max()):.1f} m the models were fitted on. The physics extrapolates by design; the "
+            "networks (paper-lstm, spatial-lstm, physics-lstm) have never seen such heads and are not reliable there."
+        )
 shown = st.radio(
     "Map the scenario", [f.scenario.name for f in forecasts], key=keys.SCENARIO_SHOWN, horizontal=True
 )
@@ -96,6 +149,41 @@ st.markdown(
     legend_html(vmin, vmax, "subsidence added after the last acquisition (mm)", "magnitude"),
     unsafe_allow_html=True,
 )
+
+if len(forecasts) >= 2:
+    st.subheader("Difference between two scenarios")
+    d1, d2 = st.columns(2)
+    names_shown = [x.scenario.name for x in forecasts]
+    first = d1.selectbox("Scenario", names_shown, index=0, key="diff_a")
+    second = d2.selectbox("minus scenario", names_shown, index=1, key="diff_b")
+    fa = next(x for x in forecasts if x.scenario.name == first)
+    fb = next(x for x in forecasts if x.scenario.name == second)
+    diff = fa.added_mm - fb.added_mm
+    dlo, dhi = colour_range(diff, symmetric=True)
+    flat = float(np.ptp(diff)) < 0.5
+    if flat:
+        st.warning(
+            f"The two scenarios differ by about the same amount everywhere ({float(np.median(diff)):+.0f} mm): the map is "
+            "drawn in one neutral colour."
+        )
+    st.pydeck_chart(
+        ps_deck(
+            area,
+            diff,
+            label=f"{first} minus {second} by {fa.dates[-1].date()} (mm)",
+            ramp="diverging",
+            value_range=(dlo, dhi),
+            picked=picks.picked(),
+            basemap=st.session_state.get(keys.BASEMAP, False),
+            rgba=np.tile(np.array([150, 150, 150, 200], dtype=np.uint8), (len(diff), 1)) if flat else None,
+        ),
+        key="diff_map",
+        height=420,
+    )
+    st.markdown(
+        legend_html(dlo, dhi, f"{first} minus {second}: subsidence added (mm)", "diverging"),
+        unsafe_allow_html=True,
+    )
 
 picked = picks.picked()
 if picked:

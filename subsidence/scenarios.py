@@ -7,8 +7,10 @@ years) replaced by the scenario's rate. The fitted ``consolidation`` model turns
 compaction; the forecast is the observed cumulative subsidence at the last acquisition plus the
 modelled compaction since then, so it starts from what InSAR saw.
 
-Uncertainty: the physics is refitted on the training part of each spatial-block fold; the band
-is the spread of those fits (parameter uncertainty, not the error of the head scenario itself).
+Uncertainty: the physics is refitted on the training part of each spatial-block fold (the
+spread of those fits is parameter uncertainty), and its split-conformal 90 % band from forecast
+errors inside the record (:mod:`subsidence.bands`) is combined with it: the band shown is the
+wider of the two. Neither includes the error of the head scenario itself.
 """
 
 from __future__ import annotations
@@ -158,8 +160,44 @@ def fit_ensemble(
     return models
 
 
-def forecast(models: Sequence, data: SeriesData, scenario: Scenario, horizon_years: float = 5.0) -> Forecast:  # type: ignore[type-arg]
-    """Forecast cumulative subsidence at every point under ``scenario`` to ``horizon_years``."""
+_BANDS: dict[tuple, object] = {}  # type: ignore[type-arg]
+
+
+def physics_band(data: SeriesData, seed: int = 0) -> object:
+    """The calibrated band of the consolidation physics on this record (:mod:`subsidence.bands`).
+
+    The physics is refitted at cuts inside the record and run forward to its end; the errors
+    give split-conformal quantiles by horizon and speed class. Kept for the last 4 records.
+    """
+    from subsidence import bands
+    from subsidence.hindcast import fit_model, run_forward
+
+    key = (data.n_points, data.n_epochs, float(np.sum(data.subsidence_mm)), float(np.sum(data.head_m)), seed)
+    if key not in _BANDS:
+        k = data.n_epochs - 1
+        samples = [
+            bands.residuals(data, kc, run_forward(fit_model("consolidation", data, kc, seed=seed), data, kc))
+            for kc in bands.calibration_cuts(data, k)
+        ]
+        if len(_BANDS) >= 4:
+            _BANDS.pop(next(iter(_BANDS)))
+        _BANDS[key] = bands.fit_band(samples)
+    return _BANDS[key]
+
+
+def forecast(
+    models: Sequence,  # type: ignore[type-arg]
+    data: SeriesData,
+    scenario: Scenario,
+    horizon_years: float = 5.0,
+    calibrated: bool = True,
+) -> Forecast:
+    """Forecast cumulative subsidence at every point under ``scenario`` to ``horizon_years``.
+
+    The band is the wider of the refitted models' spread (parameter uncertainty) and, with
+    ``calibrated``, the physics' split-conformal 90 % band from its forecast errors inside the
+    record (:func:`physics_band`; horizons beyond the record grow with the square root).
+    """
     if not models:
         raise SubsidenceError("no fitted consolidation model to forecast with")
     if not 0 < horizon_years <= 30:
@@ -174,13 +212,24 @@ def forecast(models: Sequence, data: SeriesData, scenario: Scenario, horizon_yea
     e = data.n_epochs - 1
     added = np.stack([(p := m.physics_mm(ext))[:, e:] - p[:, e : e + 1] for m in models])  # (K, n, F)
     base = data.subsidence_mm[:, -1:]
+    median, low, high = np.median(added, axis=0), added.min(axis=0), added.max(axis=0)
+    if calibrated:
+        from subsidence.bands import point_scale
+
+        band = physics_band(data)
+        horizon = np.r_[0.0, future_days - data.days[-1]]  # column 0 is the last acquisition
+        c_low, c_high = band.interval(  # type: ignore[attr-defined]
+            median, horizon, point_scale(data, data.n_epochs - 1)
+        )
+        c_low[:, 0] = c_high[:, 0] = median[:, 0]
+        low, high = np.minimum(low, c_low), np.maximum(high, c_high)
     return Forecast(
         scenario=scenario,
         dates=pd.DatetimeIndex([last]).append(future_dates),
         head_m=np.hstack([data.head_m[:, -1:], heads]),
-        median_mm=base + np.median(added, axis=0),
-        low_mm=base + added.min(axis=0),
-        high_mm=base + added.max(axis=0),
+        median_mm=base + median,
+        low_mm=base + low,
+        high_mm=base + high,
     )
 
 
@@ -344,3 +393,30 @@ def model_forecast(
     return ModelForecast(
         name, scenario, np.asarray(data.ps_ids), future, heads, central, low, high, band.describe()
     )
+
+
+def threshold_table(
+    forecasts: Sequence[Forecast], thresholds_mm: Sequence[float] = (25, 50, 100, 200)
+) -> pd.DataFrame:
+    """Share of points whose added subsidence by the horizon exceeds each threshold, per scenario.
+
+    PS points sample the built-up area, so a share of points is about the share of the measured
+    built-up area. Columns: ``scenario``, then ``> T mm`` (share, 0-1) for each threshold.
+    """
+    rows = []
+    for f in forecasts:
+        row: dict[str, object] = {"scenario": f.scenario.name}
+        for t in thresholds_mm:
+            row[f"> {t:g} mm"] = round(float(np.mean(f.added_mm > t)), 3)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def heads_outside_training(
+    f: Forecast, data: SeriesData, margin_m: float = 0.5
+) -> tuple[float, float] | None:
+    """The scenario's head range when it leaves the range of heads the models were fitted on, else None."""
+    lo, hi = float(np.min(f.head_m)), float(np.max(f.head_m))
+    if lo < float(np.min(data.head_m)) - margin_m or hi > float(np.max(data.head_m)) + margin_m:
+        return lo, hi
+    return None
