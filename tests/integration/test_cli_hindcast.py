@@ -78,6 +78,31 @@ def test_forecast_writes_the_contract_table(tmp_path: Path, capsys: pytest.Captu
     assert (table.loc[table["ps_id"] == "PS000001", "forecast_mm"] == 0).all()
 
 
+def test_same_seed_same_output_whatever_insar_after_the_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    import numpy as np
+
+    changed = tmp_path / "changed"
+    shutil.copytree(SMALL_DEMO, changed)
+    ps = pd.read_csv(changed / "ps.csv")
+    after = [c for c in ps.columns if c[:2] == "20" and c > "2014-06-01"]
+    ps[after] = np.random.default_rng(0).normal(-300, 100, (len(ps), len(after))).round(1)
+    ps.to_csv(changed / "ps.csv", index=False)
+    outs = []
+    for bundle in (SMALL_DEMO, changed):
+        out = tmp_path / f"{bundle.name}.csv"
+        result = run(
+            capsys, "hindcast", str(bundle), "--model", "spatial-lstm", "--cut", "2014-06-01",
+            "--seed", "3", "--max-epochs", "2", "--out", str(out),
+        )  # fmt: skip
+        outs.append((result, out.read_bytes()))
+    assert outs[0][1] == outs[1][1]  # predictions and band identical to the byte
+    assert outs[0][0]["rmse_mm"] != outs[1][0]["rmse_mm"]  # only the scores see the change
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
