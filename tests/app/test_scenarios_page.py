@@ -67,3 +67,13 @@ def test_zone_scenario_difference_map_and_threshold_table() -> None:
     assert any("Difference between two scenarios" in h.value for h in at.subheader)
     decks = at.get("deck_gl_json_chart")
     assert len(decks) == 2 and "minus" in decks[1].proto.tooltip
+
+
+def test_a_uniform_forecast_is_drawn_in_one_neutral_colour() -> None:
+    import numpy as np
+
+    from ui.forecasts import NEUTRAL, neutral_rgba
+
+    rgba = neutral_rgba(np.full(50, 22.0))
+    assert rgba is not None and (rgba == NEUTRAL).all()
+    assert neutral_rgba(np.linspace(0, 80, 50)) is None
