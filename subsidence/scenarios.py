@@ -386,7 +386,8 @@ def model_forecast(
     central = run_forward(model, ext, k)
     samples = []
     for kc in bands.calibration_cuts(data, k):
-        fitted = fit_model(name, data, kc, seed=seed, max_epochs=max_epochs)
+        config = getattr(model, "config", None)  # a saved model's band is calibrated with its own settings
+        fitted = fit_model(name, data, kc, seed=seed, max_epochs=max_epochs, config=config)
         samples.append(bands.residuals(data, kc, run_forward(fitted, data, kc)))
     band = bands.fit_band(samples)
     low, high = band.interval(central, (future - last).days.to_numpy(float), bands.point_scale(data, k))
