@@ -138,3 +138,18 @@ def test_forecast_with_a_saved_model_folder_to_geopackage(
     frame = gpd.read_file(out)
     assert len(frame) == 2000 * 6 and {"forecast_mm", "p05_mm", "p95_mm"} <= set(frame.columns)
     assert frame.crs is not None
+
+
+@pytest.mark.parametrize(
+    ("bundle", "model", "cut"),
+    [("psbas_like", "linear-trend", "2017-06-01"), ("levelling_like", "consolidation", "2016-10-01")],
+)
+def test_hindcast_on_real_shaped_bundles(
+    bundle: str, model: str, cut: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).parents[2]
+    result = run(
+        capsys, "hindcast", str(root / "tests" / "data" / "real" / bundle), "--model", model, "--cut", cut
+    )
+    assert HINDCAST_KEYS <= set(result) and "model_period" in result
+    assert result["band"]["n_calibration_cuts"] >= 1 and result["mean_band_width_mm"] > 0
