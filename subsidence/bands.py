@@ -42,6 +42,7 @@ LEVEL = 0.90
 SPEED_EDGES_MM_PER_YR = (10.0, 25.0, 50.0)
 POOLED = "all points"
 MIN_RECORD_SHARE = 0.6
+MIN_CALIBRATION_EPOCHS = 4
 
 
 def speed_labels() -> list[str]:
@@ -69,17 +70,19 @@ def point_scale(data: SeriesData, k: int) -> np.ndarray:
 
 
 def calibration_cuts(data: SeriesData, k: int, n_cuts: int = N_CUTS) -> list[int]:
-    """Up to ``n_cuts`` epochs before ``k`` to calibrate on, evenly spread, each >= 2 epochs before ``k``.
+    """Up to ``n_cuts`` epochs before ``k`` to calibrate on, evenly spread.
 
-    The earliest leaves the model the same minimum record as a hindcast
-    (:data:`subsidence.hindcast.MIN_FIT_EPOCHS`, :data:`~subsidence.hindcast.MIN_FIT_DAYS`) and
+    The earliest leaves the model at least :data:`MIN_CALIBRATION_EPOCHS` acquisitions and
+    :data:`~subsidence.hindcast.MIN_FIT_DAYS` days (a short record, such as yearly levelling,
+    still gets a band) and
     at least :data:`MIN_RECORD_SHARE` of the record up to ``k``, so that the calibration fits
     resemble the forecast's own fit (a model fitted on far less data errs far more).
     """
     from subsidence.hindcast import MIN_FIT_DAYS, MIN_FIT_EPOCHS
 
     shortest = max(MIN_FIT_DAYS, MIN_RECORD_SHARE * data.days[k])
-    ok = [j for j in range(k - 1) if j + 1 >= MIN_FIT_EPOCHS and data.days[j] >= shortest and k - j >= 2]
+    fewest = min(MIN_FIT_EPOCHS, MIN_CALIBRATION_EPOCHS)
+    ok = [j for j in range(k) if j + 1 >= fewest and data.days[j] >= shortest]
     if not ok or n_cuts < 1:
         return []
     picks = np.unique(np.round(np.linspace(0, len(ok) - 1, min(n_cuts, len(ok)))).astype(int))

@@ -149,15 +149,14 @@ def _hindcast(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence import pipeline
     from subsidence.hindcast import hindcast
     from subsidence.models import model_class
-    from subsidence.reader import load_study_area
 
     model_class(args.model)
     if args.out is not None and Path(args.out).suffix.lower() not in (".csv", ".parquet"):
         raise SubsidenceError(f"--out {args.out}: expected a file ending in .csv or .parquet")
-    area = load_study_area(args.bundle)
+    area, out_period = _load_period(args)
     data = pipeline.prepare(area)
     result = hindcast(data, args.model, args.cut, seed=args.seed, max_epochs=args.max_epochs)
-    out = result.scores()
+    out = {**result.scores(), "band": result.band, **out_period}
     out["references"] = [
         {"forecast": r["forecast"], "rmse_mm": r["rmse_mm"], "rmse_last_mm": r["rmse_last_mm"]}
         for r in result.table().to_dict("records")
@@ -175,12 +174,11 @@ def _forecast(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence import pipeline
     from subsidence.modelio import load_model
     from subsidence.models import model_names
-    from subsidence.reader import load_study_area
     from subsidence.scenarios import model_forecast, parse_scenario
 
     scenario = parse_scenario(args.scenario)
     start = time.perf_counter()
-    area = load_study_area(args.bundle)
+    area, out_period = _load_period(args)
     data = pipeline.prepare(area)
     if args.model in model_names():
         name = args.model
@@ -208,6 +206,7 @@ def _forecast(args: argparse.Namespace) -> dict[str, Any]:
         "max_forecast_mm": round(float(np.max(result.forecast_mm[:, -1])), 3),
         "reference": args.reference,
         "band": result.band,
+        **out_period,
         "seconds": round(time.perf_counter() - start, 2),
         "path": path,
     }
@@ -316,12 +315,14 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     evaluate.add_argument("--seed", type=int, default=None, help="seed of --split (default: the model's)")
     command("models", _models, "list the model names train accepts", bundle=False)
     hind = command("hindcast", _hindcast, "fit up to a cut date, forecast from it, score against InSAR")
+    period_flags(hind)
     hind.add_argument("--model", required=True, help="model name (see the 'models' command)")
     hind.add_argument("--cut", required=True, help="cut date YYYY-MM-DD: InSAR after it is never an input")
     hind.add_argument("--seed", type=int, default=0, help="random seed of the training (default 0)")
     hind.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
     hind.add_argument("--out", default=None, help="write the hindcast per point and date (.csv or .parquet)")
     fore = command("forecast", _forecast, "forecast every point from the last acquisition under a scenario")
+    period_flags(fore)
     fore.add_argument(
         "--model", required=True, help="saved model folder or .zip, or a model name (fitted here)"
     )

@@ -7,8 +7,10 @@ years) replaced by the scenario's rate. The fitted ``consolidation`` model turns
 compaction; the forecast is the observed cumulative subsidence at the last acquisition plus the
 modelled compaction since then, so it starts from what InSAR saw.
 
-Uncertainty: the physics is refitted on the training part of each spatial-block fold; the band
-is the spread of those fits (parameter uncertainty, not the error of the head scenario itself).
+Uncertainty: the physics is refitted on the training part of each spatial-block fold (the
+spread of those fits is parameter uncertainty), and its split-conformal 90 % band from forecast
+errors inside the record (:mod:`subsidence.bands`) is combined with it: the band shown is the
+wider of the two. Neither includes the error of the head scenario itself.
 """
 
 from __future__ import annotations
@@ -37,10 +39,16 @@ class Scenario:
     rate_m_per_yr : float or None
         Head change per year at every point (positive = recovery); None keeps each point's
         own recent trend.
+    wells, all_wells_xy : tuple
+        A scenario set per well (a zone, or a CSV of future heads): the scenario wells'
+        changes and every well's location; points near them follow them, the rest their own
+        trend (:mod:`subsidence.well_scenarios`). Empty for an area-wide scenario.
     """
 
     name: str
     rate_m_per_yr: float | None = None
+    wells: tuple = ()  # WellChange per scenario well (subsidence.well_scenarios); () = every point
+    all_wells_xy: tuple = ()  # (x, y) of every well of the bundle, for the weights
 
 
 PRESETS = (
@@ -109,7 +117,13 @@ def future_heads(data: SeriesData, scenario: Scenario, future_days: np.ndarray) 
     elapsed = np.asarray(future_days, float)[:, None] - days[-1]
     # start from the last observed head so the scenario joins the record without a jump
     offset = data.head_m[:, -1] - at_last[0]
-    return (at_last + offset + rate[None, :] * elapsed + seasonal).T
+    trend = rate[None, :] * elapsed  # (F, n)
+    if scenario.wells:
+        from subsidence.well_scenarios import spread
+
+        change, weight = spread(scenario.wells, np.array(scenario.all_wells_xy), data.xy_m, future_days)
+        trend = trend * (1.0 - weight)[None, :] + change.T
+    return (at_last + offset + trend + seasonal).T
 
 
 def extend(data: SeriesData, future_dates: pd.DatetimeIndex, head_m: np.ndarray) -> SeriesData:
@@ -146,8 +160,44 @@ def fit_ensemble(
     return models
 
 
-def forecast(models: Sequence, data: SeriesData, scenario: Scenario, horizon_years: float = 5.0) -> Forecast:  # type: ignore[type-arg]
-    """Forecast cumulative subsidence at every point under ``scenario`` to ``horizon_years``."""
+_BANDS: dict[tuple, object] = {}  # type: ignore[type-arg]
+
+
+def physics_band(data: SeriesData, seed: int = 0) -> object:
+    """The calibrated band of the consolidation physics on this record (:mod:`subsidence.bands`).
+
+    The physics is refitted at cuts inside the record and run forward to its end; the errors
+    give split-conformal quantiles by horizon and speed class. Kept for the last 4 records.
+    """
+    from subsidence import bands
+    from subsidence.hindcast import fit_model, run_forward
+
+    key = (data.n_points, data.n_epochs, float(np.sum(data.subsidence_mm)), float(np.sum(data.head_m)), seed)
+    if key not in _BANDS:
+        k = data.n_epochs - 1
+        samples = [
+            bands.residuals(data, kc, run_forward(fit_model("consolidation", data, kc, seed=seed), data, kc))
+            for kc in bands.calibration_cuts(data, k)
+        ]
+        if len(_BANDS) >= 4:
+            _BANDS.pop(next(iter(_BANDS)))
+        _BANDS[key] = bands.fit_band(samples)
+    return _BANDS[key]
+
+
+def forecast(
+    models: Sequence,  # type: ignore[type-arg]
+    data: SeriesData,
+    scenario: Scenario,
+    horizon_years: float = 5.0,
+    calibrated: bool = True,
+) -> Forecast:
+    """Forecast cumulative subsidence at every point under ``scenario`` to ``horizon_years``.
+
+    The band is the wider of the refitted models' spread (parameter uncertainty) and, with
+    ``calibrated``, the physics' split-conformal 90 % band from its forecast errors inside the
+    record (:func:`physics_band`; horizons beyond the record grow with the square root).
+    """
     if not models:
         raise SubsidenceError("no fitted consolidation model to forecast with")
     if not 0 < horizon_years <= 30:
@@ -162,13 +212,24 @@ def forecast(models: Sequence, data: SeriesData, scenario: Scenario, horizon_yea
     e = data.n_epochs - 1
     added = np.stack([(p := m.physics_mm(ext))[:, e:] - p[:, e : e + 1] for m in models])  # (K, n, F)
     base = data.subsidence_mm[:, -1:]
+    median, low, high = np.median(added, axis=0), added.min(axis=0), added.max(axis=0)
+    if calibrated:
+        from subsidence.bands import point_scale
+
+        band = physics_band(data)
+        horizon = np.r_[0.0, future_days - data.days[-1]]  # column 0 is the last acquisition
+        c_low, c_high = band.interval(  # type: ignore[attr-defined]
+            median, horizon, point_scale(data, data.n_epochs - 1)
+        )
+        c_low[:, 0] = c_high[:, 0] = median[:, 0]
+        low, high = np.minimum(low, c_low), np.maximum(high, c_high)
     return Forecast(
         scenario=scenario,
         dates=pd.DatetimeIndex([last]).append(future_dates),
         head_m=np.hstack([data.head_m[:, -1:], heads]),
-        median_mm=base + np.median(added, axis=0),
-        low_mm=base + added.min(axis=0),
-        high_mm=base + added.max(axis=0),
+        median_mm=base + median,
+        low_mm=base + low,
+        high_mm=base + high,
     )
 
 
@@ -214,6 +275,24 @@ def forecast_table(f: Forecast, data: SeriesData) -> pd.DataFrame:
 
 
 # --- forecasts with any model and the calibrated band (CLI ``forecast``) ----------------------
+
+
+def zone_scenario(area: object, data: SeriesData, well_ids: list[str], rate_m_per_yr: float) -> Scenario:
+    """The chosen wells' heads change at ``rate_m_per_yr`` (+ = recovery); elsewhere the trend goes on."""
+    from subsidence.well_scenarios import zone_changes
+
+    changes = zone_changes(area, data, list(well_ids), float(rate_m_per_yr))  # type: ignore[arg-type]
+    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))  # type: ignore[attr-defined]
+    return Scenario(f"zone of {len(changes)} wells {rate_m_per_yr:+g} m/yr", None, changes, xy)
+
+
+def csv_scenario(area: object, data: SeriesData, source: object, name: str = "heads from CSV") -> Scenario:
+    """Future heads per well read from a CSV (``docs/forecasts.md``); elsewhere the trend goes on."""
+    from subsidence.well_scenarios import read_heads_csv
+
+    changes = read_heads_csv(source, area, data)  # type: ignore[arg-type]
+    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))  # type: ignore[attr-defined]
+    return Scenario(name, None, changes, xy)
 
 
 def parse_scenario(text: str) -> Scenario:
@@ -307,10 +386,38 @@ def model_forecast(
     central = run_forward(model, ext, k)
     samples = []
     for kc in bands.calibration_cuts(data, k):
-        fitted = fit_model(name, data, kc, seed=seed, max_epochs=max_epochs)
+        config = getattr(model, "config", None)  # a saved model's band is calibrated with its own settings
+        fitted = fit_model(name, data, kc, seed=seed, max_epochs=max_epochs, config=config)
         samples.append(bands.residuals(data, kc, run_forward(fitted, data, kc)))
     band = bands.fit_band(samples)
     low, high = band.interval(central, (future - last).days.to_numpy(float), bands.point_scale(data, k))
     return ModelForecast(
         name, scenario, np.asarray(data.ps_ids), future, heads, central, low, high, band.describe()
     )
+
+
+def threshold_table(
+    forecasts: Sequence[Forecast], thresholds_mm: Sequence[float] = (25, 50, 100, 200)
+) -> pd.DataFrame:
+    """Share of points whose added subsidence by the horizon exceeds each threshold, per scenario.
+
+    PS points sample the built-up area, so a share of points is about the share of the measured
+    built-up area. Columns: ``scenario``, then ``> T mm`` (share, 0-1) for each threshold.
+    """
+    rows = []
+    for f in forecasts:
+        row: dict[str, object] = {"scenario": f.scenario.name}
+        for t in thresholds_mm:
+            row[f"> {t:g} mm"] = round(float(np.mean(f.added_mm > t)), 3)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def heads_outside_training(
+    f: Forecast, data: SeriesData, margin_m: float = 0.5
+) -> tuple[float, float] | None:
+    """The scenario's head range when it leaves the range of heads the models were fitted on, else None."""
+    lo, hi = float(np.min(f.head_m)), float(np.max(f.head_m))
+    if lo < float(np.min(data.head_m)) - margin_m or hi > float(np.max(data.head_m)) + margin_m:
+        return lo, hi
+    return None

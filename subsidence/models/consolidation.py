@@ -279,8 +279,38 @@ class Consolidation:
         b, k = self._layers(data)
         return _tau_days(params, b, k if params["uses_permeability"] else None)
 
+    def _causes_key(self, data: SeriesData) -> tuple:  # type: ignore[type-arg]
+        """What the physics depends on (heads, layers, dates, parameters), for a one-entry cache.
+
+        A hindcast steps a model forward one acquisition at a time on the same heads: the
+        physics, which never reads subsidence, is then computed once instead of at every step.
+        """
+        layers = tuple(
+            None if a is None else (a.shape, float(np.sum(a)))
+            for a in (data.thickness_m, data.permeability_m_per_day)
+        )
+        return (
+            data.head_m.shape,
+            float(np.sum(data.head_m)),
+            float(np.sum(data.head_m * np.arange(1, data.n_epochs + 1)[None, :])),
+            float(np.sum(data.xy_m)),
+            layers,
+            str(data.dates[0]),
+            str(data.dates[-1]),
+            tuple(sorted((k, str(v)) for k, v in (self.params or {}).items())),
+        )
+
     def physics_mm(self, data: SeriesData, chunk: int = 4000) -> np.ndarray:
         """Modelled cumulative compaction (mm, 0 at the first epoch), shape (n, E)."""
+        key = ("physics", self._causes_key(data))
+        cached = getattr(self, "_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1].copy()
+        out = self._physics_mm(data, chunk)
+        self._cache = (key, out.copy())
+        return out
+
+    def _physics_mm(self, data: SeriesData, chunk: int) -> np.ndarray:
         params = self._require_fitted()
         b, _ = self._layers(data)
         tau = self.time_constant_days(data)

@@ -19,7 +19,7 @@ def test_forecast_table_map_and_curves() -> None:
     assert list(table["scenario"]) == ["current trend continues", "recovery 1 m/yr"]
     trend, recovery = table["mean_added_mm"]
     assert recovery < trend  # heads recovering: less subsidence than heads falling
-    assert len(at.get("deck_gl_json_chart")) == 1
+    assert len(at.get("deck_gl_json_chart")) == 2  # the scenario map and the difference map
     at.radio(key=keys.SCENARIO_SHOWN).set_value("recovery 1 m/yr").run()
     assert "recovery 1 m/yr" in at.get("deck_gl_json_chart")[0].proto.tooltip
     at.session_state[keys.PICKED] = ["PS000001"]
@@ -48,6 +48,32 @@ def test_check_the_forecast_runs_a_hindcast_and_shows_the_table_map_and_band() -
     table = next(d.value for d in at.dataframe if "forecast" in d.value.columns)
     assert list(table["forecast"]) == ["linear-trend", "it stops", "velocity"]
     assert any("inside the 90 % band" in m.value for m in at.markdown)
-    assert len(at.get("deck_gl_json_chart")) == 2  # the scenario map and the error map
+    assert len(at.get("deck_gl_json_chart")) == 3  # the scenario map, the difference map, the error map
     spec = at.get("plotly_chart")[-1].proto.spec
     assert "90 % band" in spec and "Hindcast from 2014" in spec
+
+
+def test_zone_scenario_difference_map_and_threshold_table() -> None:
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    at.multiselect(key=keys.SCENARIOS).set_value(["current trend continues", "zone of wells"])
+    at.multiselect(key="zone_wells").set_value(["W001", "W002", "W003"])
+    at.number_input(key="zone_rate").set_value(4.0)
+    next(b for b in at.button if b.label == "Forecast").click().run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "> 50 mm" in d.value.columns)
+    assert list(table["scenario"]) == ["current trend continues", "zone of 3 wells +4 m/yr"]
+    trend, zone = (next(d.value for d in at.dataframe if "mean_added_mm" in d.value.columns))["mean_added_mm"]
+    assert zone < trend  # the zone recovers: less added subsidence on average
+    assert any("Difference between two scenarios" in h.value for h in at.subheader)
+    decks = at.get("deck_gl_json_chart")
+    assert len(decks) == 2 and "minus" in decks[1].proto.tooltip
+
+
+def test_a_uniform_forecast_is_drawn_in_one_neutral_colour() -> None:
+    import numpy as np
+
+    from ui.forecasts import NEUTRAL, neutral_rgba
+
+    rgba = neutral_rgba(np.full(50, 22.0))
+    assert rgba is not None and (rgba == NEUTRAL).all()
+    assert neutral_rgba(np.linspace(0, 80, 50)) is None

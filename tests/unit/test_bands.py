@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from subsidence.bands import POOLED, calibration_cuts, fit_band
-from subsidence.hindcast import MIN_FIT_EPOCHS
 from tests.unit.test_consolidation import synthetic
 
 
@@ -59,5 +58,5 @@ def test_calibration_cuts_lie_inside_the_training_period() -> None:
     k = 25
     cuts = calibration_cuts(data, k, 3)
     assert len(cuts) == 3
-    assert all(MIN_FIT_EPOCHS - 1 <= c <= k - 2 for c in cuts)
-    assert calibration_cuts(data, MIN_FIT_EPOCHS, 3) == []
+    assert all(3 <= c <= k - 1 for c in cuts)
+    assert calibration_cuts(data, 3, 3) == []

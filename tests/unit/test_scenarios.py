@@ -64,3 +64,80 @@ def test_forecasts_start_at_insar_and_recovery_adds_less() -> None:
     assert table["mean_added_mm"].iloc[0] > table["mean_added_mm"].iloc[1]
     with pytest.raises(SubsidenceError, match="horizon"):
         forecast(models, data, PRESETS[0], 0)
+
+
+# --- scenarios per well: a zone, a CSV of future heads -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(small_area):  # type: ignore[no-untyped-def]
+    from subsidence.pipeline import prepare
+
+    return small_area, prepare(small_area)
+
+
+def _nearest_points(area, data, well: str, n: int = 20) -> np.ndarray:  # type: ignore[no-untyped-def]
+    i = int(np.flatnonzero(area.wells.ids.astype(str) == well)[0])
+    d = np.hypot(data.xy_m[:, 0] - area.wells.x[i], data.xy_m[:, 1] - area.wells.y[i])
+    return np.argsort(d)[:n], np.argsort(d)[-n:]
+
+
+def test_zone_scenario_moves_heads_near_its_wells_only(demo) -> None:  # type: ignore[no-untyped-def]
+    from subsidence.scenarios import zone_scenario
+
+    area, data = demo
+    well = str(area.wells.ids[0])
+    days = data.days[-1] + np.array([365.25, 730.5])
+    trend = future_heads(data, PRESETS[0], days)
+    zoned = future_heads(data, zone_scenario(area, data, [well], 5.0), days)
+    near, far = _nearest_points(area, data, well)
+    assert np.all(zoned[near, -1] > trend[near, -1] + 1.0)  # recovering near the well
+    np.testing.assert_allclose(zoned[far], trend[far], atol=1e-6)  # untouched far away
+    # the seasonal cycle goes on: with the zone held, a year apart gives the same head
+    held = future_heads(
+        data, zone_scenario(area, data, [well], 0.0), data.days[-1] + np.array([100.0, 465.25])
+    )
+    w = zone_scenario(area, data, [well], 0.0)
+    assert w.wells[0].well_id == well
+    closest = near[:3]
+    own = future_heads(data, PRESETS[0], data.days[-1] + np.array([100.0, 465.25]))
+    seasonal_own = own[closest, 1] - own[closest, 0]
+    assert np.all(np.abs(held[closest, 1] - held[closest, 0]) < np.abs(seasonal_own) + 1e-9)
+
+
+def test_csv_scenario_reads_future_heads_per_well(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from subsidence.scenarios import csv_scenario
+    from subsidence.well_scenarios import _last_level
+
+    area, data = demo
+    well = str(area.wells.ids[0])
+    level = _last_level(area, well, data.dates[-1])
+    year = (data.dates[-1] + pd.Timedelta(days=365)).strftime("%Y-%m-%d")
+    path = tmp_path / "heads.csv"
+    path.write_text(f"well_id,date,head_m\n{well},{year},{level + 10:.2f}\n")
+    scen = csv_scenario(area, data, path)
+    assert scen.wells[0].change_m[-1] == pytest.approx(10.0, abs=0.01)
+    days = data.days[-1] + np.array([365.0])
+    near, far = _nearest_points(area, data, well)
+    rise = future_heads(data, scen, days) - future_heads(data, PRESETS[0], days)
+    assert np.all(rise[near, 0] > 2.0) and np.allclose(rise[far, 0], 0.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("well,date,head_m\nW001,2030-01-01,3\n", "missing column(s) well_id"),
+        ("well_id,date,head_m\nNOPE,2030-01-01,3\n", "row 1, column well_id"),
+        ("well_id,date,head_m\nW001,2030-01-01,3\nW001,01/02/2031,3\n", "row 2, column date"),
+        ("well_id,date,head_m\nW001,2012-01-01,3\n", "not after the last acquisition"),
+        ("well_id,date,head_m\nW001,2030-01-01,deep\n", "row 1, column head_m"),
+        ("well_id,date,head_m\n", "no rows"),
+    ],
+)
+def test_csv_errors_are_one_line_naming_row_and_column(demo, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    from subsidence.scenarios import csv_scenario
+
+    area, data = demo
+    with pytest.raises(SubsidenceError, match="^.*$") as info:
+        csv_scenario(area, data, text.encode())
+    assert message in str(info.value) and "\n" not in str(info.value)

@@ -210,3 +210,35 @@ def test_bad_options_are_refused_and_leave_nothing(small: SyntheticArea, tmp_pat
     with pytest.raises(SubsidenceError, match="n_epochs"):
         SyntheticConfig(n_epochs=500)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_recovery_variant_turns_heads_and_slows_subsidence_with_a_lag() -> None:
+    from subsidence.synthetic import TURN
+
+    demo = generate(SyntheticConfig(n_points=600, seed=7))
+    rec = generate(SyntheticConfig(n_points=600, seed=7, recovery=True))
+    before = demo.dates <= TURN
+    # the same plain until the turn (points, layers, storage), then the heads rise
+    np.testing.assert_array_equal(rec.ps["x"], demo.ps["x"])
+    np.testing.assert_allclose(rec.head_m[:, before], demo.head_m[:, before])
+    k = int(np.flatnonzero(before)[-1])
+    trend = np.polyfit((rec.dates[k:] - rec.dates[k]).days, rec.head_m[:, k:].T, 1)[0]
+    assert np.all(trend > 0)  # every point's head rises after the turn
+    t = (rec.dates - rec.dates[0]).days.to_numpy(float)
+    fast = demo.truth_mm[:, -1] > 150
+    v_before = (rec.truth_mm[fast, k] - rec.truth_mm[fast, 0]) / t[k]
+    v_after = (rec.truth_mm[fast, -1] - rec.truth_mm[fast, k]) / (t[-1] - t[k])
+    assert np.median(v_after / v_before) < 0.7  # slows ...
+    lag = rec.tau_days[fast] > 365
+    assert np.all(v_after[lag] > 0)  # ... but slow clays keep compacting after the turn (residual)
+    assert rec.truth_mm[:, -1].sum() < demo.truth_mm[:, -1].sum()
+
+
+def test_make_demo_variant(tmp_path: Path) -> None:
+    from subsidence.cli import main
+    from subsidence.synthetic import write_demo
+
+    assert main(["make-demo", "--out", str(tmp_path / "r"), "--points", "300", "--variant", "recovery"]) == 0
+    assert "recovery" in tomllib.loads((tmp_path / "r" / "study_area.toml").read_text())["name"]
+    with pytest.raises(SubsidenceError, match="unknown demo variant"):
+        write_demo(tmp_path / "x", n_points=10, variant="wet")
