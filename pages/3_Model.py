@@ -10,8 +10,8 @@ from subsidence.modelio import list_models
 from subsidence.models import model_names
 from subsidence.pipeline import SPLIT_KINDS
 from subsidence.report import metrics_vs_paper
-from ui import jobs, keys
-from ui.area import study_area_sidebar
+from ui import cache, jobs, keys
+from ui.area import is_demo, study_area_sidebar
 from ui.cache import area_key, series_for
 from ui.models import MODELS_DIR, SHIPPED, CurrentModel, load_saved, load_uploaded, set_current
 from ui.text import escape_markdown, shorten
@@ -32,6 +32,15 @@ if area is None:
 data = series_for(area)
 
 st.title("Model")
+cache.kriging_warning(area)
+
+
+def scores_table(metrics: dict, area: object) -> object:
+    """Scores, beside the paper's only on the demo (the paper's basin is no yardstick elsewhere)."""
+    table = metrics_vs_paper(metrics)
+    return table if is_demo(area) else table.drop(columns="paper")  # type: ignore[arg-type]
+
+
 mode = st.radio(
     "What to do", ["Train a new model", "Load a saved model"], key=keys.MODEL_MODE, horizontal=True
 )
@@ -75,7 +84,7 @@ if mode == "Train a new model":
             st.success(
                 f"Trained {trained.name} in {trained.seconds:.1f} s, {trained.epochs_trained or '-'} epochs{note}."
             )
-            st.dataframe(metrics_vs_paper(trained.metrics), hide_index=True)
+            st.dataframe(scores_table(trained.metrics, area), hide_index=True)
             made = CurrentModel(
                 trained.name,
                 trained.model,
@@ -172,7 +181,7 @@ else:
             st.success(
                 f"Loaded {current.name} from {escape_markdown(choice)}; the Results page now shows it."
             )
-            st.dataframe(metrics_vs_paper(current.metrics), hide_index=True)
+            st.dataframe(scores_table(current.metrics, area), hide_index=True)
     if middle.toggle("Prepare a download", key="prepare_model_zip"):
         middle.download_button(
             f"Download {choice} (.zip)",

@@ -19,7 +19,7 @@ import streamlit as st
 
 from subsidence.errors import SubsidenceError
 from subsidence.maps import selected_ids
-from subsidence.picking import parse_ids, random_ids, toggle
+from subsidence.picking import newly_clicked, parse_ids, random_ids, toggle
 from ui import keys
 from ui.area import per_area, set_per_area
 from ui.text import escape_markdown, shorten
@@ -77,14 +77,24 @@ def picks_caption(ids: Sequence[str]) -> str:
 
 
 def sync_map_state() -> None:
-    """No longer needed (each click renews the map); kept for pages not yet switched."""
+    """Older pages (drawing ``keys.RESULTS_MAP`` themselves): a map drawn afresh has no selection."""
+    if keys.RESULTS_MAP not in st.session_state:
+        st.session_state[_OLD_SELECTION] = []
 
 
-def on_map_select() -> None:  # pragma: no cover - older pages; see picking_map
-    """Callback of a map drawn with ``key=keys.RESULTS_MAP``: the newly selected point toggles."""
+def on_map_select() -> None:
+    """Callback of an older page's multi-object map (``key=keys.RESULTS_MAP``).
+
+    Prefer :func:`picking_map`. Here a change of the selection toggles the points that changed;
+    a click on empty ground (which clears the map's selection) changes no pick.
+    """
     now = selected_ids(st.session_state.get(keys.RESULTS_MAP))
     if now:
-        set_picked(toggle(picked(), now[-1:]))
+        set_picked(toggle(picked(), newly_clicked(st.session_state.get(_OLD_SELECTION, []), now)))
+    st.session_state[_OLD_SELECTION] = now
+
+
+_OLD_SELECTION = "map_selection"
 
 
 def add_typed(known: Sequence[str]) -> None:

@@ -26,6 +26,33 @@ def point_pixel(lon: float, lat: float, view: dict, box: dict) -> tuple[float, f
     return box["x"] + box["width"] / 2 + (px - cx), box["y"] + box["height"] / 2 + (py - cy)
 
 
+def spread_points(
+    lon: np.ndarray, lat: np.ndarray, view: dict, box: dict, count: int, min_gap_px: float = 40.0
+) -> list[int]:
+    """Positions of ``count`` points drawn at least ``min_gap_px`` apart on screen, each the most
+    isolated of its neighbourhood (easy to hit), for areas of any size."""
+    from scipy.spatial import cKDTree
+
+    xy = np.array([point_pixel(float(a), float(b), view, box) for a, b in zip(lon, lat, strict=True)])
+    inside = (
+        (xy[:, 0] > box["x"] + 20)
+        & (xy[:, 0] < box["x"] + box["width"] - 60)  # keep clear of the zoom buttons
+        & (xy[:, 1] > box["y"] + 20)
+        & (xy[:, 1] < box["y"] + box["height"] - 20)
+    )
+    tree = cKDTree(xy)
+    gap = tree.query(xy, k=2)[0][:, 1]
+    chosen: list[int] = []
+    for i in np.argsort(-gap):
+        if not inside[i]:
+            continue
+        if all(np.hypot(*(xy[i] - xy[j])) >= min_gap_px for j in chosen):
+            chosen.append(int(i))
+        if len(chosen) == count:
+            break
+    return chosen
+
+
 def isolated_points(lon: np.ndarray, lat: np.ndarray, count: int) -> list[int]:
     """Positions of points far from their neighbours (easy to hit with a click), most isolated first."""
     xy = np.column_stack([lon * math.cos(math.radians(float(np.mean(lat)))), lat])
