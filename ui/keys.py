@@ -55,6 +55,7 @@ RESULTS_PAPER = "results_paper"  # toggle: compare with the paper's figures (off
 PICKED = "picked_ids"  # per area: the planner's validation points (survive page changes)
 PICK_TEXT = "pick_text"
 PICK_ERROR = "pick_error"
+PICK_TILE = "pick_tile"  # per area and map: the tile whose points can be clicked (large areas)
 MAP_CLICKS = "map_clicks"  # per map key: clicks handled (the map widget is renewed after each)
 PICK_MANY = "pick_many"  # box/lasso plotly chart
 PICK_MANY_ON = "pick_many_on"

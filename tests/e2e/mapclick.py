@@ -64,3 +64,30 @@ def isolated_points(lon: np.ndarray, lat: np.ndarray, count: int) -> list[int]:
     centre = np.hypot(xy[:, 0] - np.median(xy[:, 0]), xy[:, 1] - np.median(xy[:, 1]))
     order = np.argsort(-(nearest / (1 + centre / centre.max())))
     return [int(i) for i in order[:count]]
+
+
+def zoom_to_tile(page, area, tile: int = 0) -> tuple[dict, np.ndarray]:  # type: ignore[no-untyped-def]
+    """On a map of a large area (drawn in tiles), click a tile to zoom to it.
+
+    Returns the view the map then shows and the positions of the tile's points (all points,
+    and the whole-area view, when the area is small enough to pick at once).
+    """
+    from subsidence.maps import map_view
+    from subsidence.picking import PICK_MAX_POINTS, picking_tiles, tile_boxes
+
+    lon, lat = area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float)
+    if area.n_points <= PICK_MAX_POINTS:
+        v = map_view(lon, lat)
+        return {"longitude": v.longitude, "latitude": v.latitude, "zoom": v.zoom}, np.arange(area.n_points)
+    labels = picking_tiles(lon, lat)
+    w, s, e, n = tile_boxes(lon, lat, labels)[tile]
+    v = map_view(lon, lat)
+    whole = {"longitude": v.longitude, "latitude": v.latitude, "zoom": v.zoom}
+    canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
+    canvas.wait_for()
+    page.wait_for_timeout(1500)
+    x, y = point_pixel((w + e) / 2, (s + n) / 2, whole, canvas.bounding_box())
+    page.mouse.click(x, y)
+    page.get_by_role("button", name="Whole area").first.wait_for(timeout=120_000)
+    v = map_view(np.array([w, e]), np.array([s, n]))
+    return {"longitude": v.longitude, "latitude": v.latitude, "zoom": v.zoom}, np.flatnonzero(labels == tile)

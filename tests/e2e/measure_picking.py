@@ -14,10 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from subsidence.maps import map_view
 from subsidence.reader import load_study_area
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, wait_for_app
-from tests.e2e.mapclick import point_pixel, spread_points
+from tests.e2e.mapclick import point_pixel, spread_points, zoom_to_tile
 from tests.e2e.serve import serve
 
 PICKED = re.compile(r"Picked (\d+):")
@@ -36,20 +35,23 @@ def measure(root: Path, bundle: str) -> dict:
 
     area = load_study_area(root / "data" / bundle)
     lon, lat = area.points["lon"].to_numpy(), area.points["lat"].to_numpy()
-    v = map_view(lon, lat)
-    view = {"longitude": v.longitude, "latitude": v.latitude, "zoom": v.zoom}
     out: dict = {"root": str(root), "bundle": bundle, "points": int(area.n_points)}
     with serve(root, bundle) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
         page.set_default_timeout(240_000)
         page.goto(f"{url}/Results")
         wait_for_app(page)
         canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
         canvas.wait_for()
         page.wait_for_timeout(3000)
+        view, members = zoom_to_tile(page, area)
+        wait_for_app(page)
+        canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
+        canvas.wait_for()
+        page.wait_for_timeout(2000)
         box = canvas.bounding_box()
-        targets = spread_points(lon, lat, view, box, 10)
+        targets = [int(members[i]) for i in spread_points(lon[members], lat[members], view, box, 10)]
         page.evaluate(OBSERVE)
         t0 = time.monotonic()
         for i in targets:
