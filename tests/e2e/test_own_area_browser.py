@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from subsidence.maps import map_view
 from tests.e2e.conftest import ROOT, wait_for_app
-from tests.e2e.mapclick import isolated_points, point_pixel
+from tests.e2e.mapclick import point_pixel, spread_points
 
 pytestmark = pytest.mark.e2e
 BUNDLE = ROOT / "tests" / "data" / "real" / "psbas_like"
@@ -88,8 +88,10 @@ def test_upload_walk_train_and_pick_on_own_area(app_url, page, tmp_path) -> None
     lon, lat = area.points["lon"].to_numpy(), area.points["lat"].to_numpy()
     v = map_view(lon, lat)
     view = {"longitude": v.longitude, "latitude": v.latitude, "zoom": v.zoom}
-    count = 0
-    for i in isolated_points(lon, lat, 40):
+    canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
+    canvas.wait_for()
+    page.wait_for_timeout(1500)
+    for count, i in enumerate(spread_points(lon, lat, view, canvas.bounding_box(), 10)):
         canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
         canvas.wait_for()
         page.wait_for_timeout(800)
@@ -97,9 +99,6 @@ def test_upload_walk_train_and_pick_on_own_area(app_url, page, tmp_path) -> None
         page.mouse.click(x, y)
         expect(page.get_by_text(re.compile(rf"Picked {count + 1}:"))).to_be_visible(timeout=60_000)
         wait_for_app(page)
-        count += 1
-        if count == 10:
-            break
     caption = page.get_by_text(PICKED).first.inner_text()
     ids = PICKED.search(caption).group(2).split(", ")  # type: ignore[union-attr]
     assert len(set(ids)) == 10 and set(ids) <= set(area.points["ps_id"].astype(str))
