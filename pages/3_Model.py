@@ -113,7 +113,7 @@ else:
         else:
             set_current(current)
             st.success(
-                f"Loaded {current.name} from {escape_markdown(shorten(upload.name, 80))}; the Results page now shows it."
+                f"Loaded {escape_markdown(shorten(current.name, 80))} from {escape_markdown(shorten(upload.name, 80))}; the Results page now shows it."
             )
     saved = list_models(MODELS_DIR)
     if saved.empty:
@@ -132,7 +132,7 @@ else:
         else:
             set_current(current)
             st.success(
-                f"Loaded {current.name} from {escape_markdown(choice)}; the Results page now shows it."
+                f"Loaded {escape_markdown(shorten(current.name, 80))} from {escape_markdown(choice)}; the Results page now shows it."
             )
             st.dataframe(scores_table(current.metrics, area), hide_index=True)
     if middle.toggle("Prepare a download", key="prepare_model_zip"):

@@ -4,7 +4,7 @@ Picking works click by click, with nothing drawn on hover: :func:`picking_map` d
 in single-object selection mode and, after each click it handles, draws a fresh map widget
 (a new key), so the map never holds a selection. Every click on a point therefore reaches the
 server as that point alone: it is added, or dropped when already picked; a click on empty
-ground changes nothing (measurements and reasons: docs/architecture.md, "Picking on maps").
+ground changes nothing (measurements and reasons: docs/picking-and-session-state.md).
 """
 
 from __future__ import annotations

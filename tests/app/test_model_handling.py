@@ -97,4 +97,4 @@ def test_the_downloaded_zip_is_accepted_by_the_upload(models_dir: Path) -> None:
     at.radio(key=keys.MODEL_MODE).set_value("Load a saved model").run()
     at.file_uploader(key=keys.MODEL_UPLOAD).set_value(("m.zip", data, "application/zip")).run()
     assert not at.exception and not at.error
-    assert any("Loaded paper-lstm" in s.value for s in at.success)
+    assert any("Loaded paper-lstm" in s.value.replace("\\", "") for s in at.success)
