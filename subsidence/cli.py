@@ -21,11 +21,46 @@ from subsidence.text import shorten
 Handler = Callable[[argparse.Namespace], dict[str, Any]]
 
 
+def _restrict(area: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The study area restricted to the model period chosen by --start/--end/--extend-heads."""
+    from subsidence.coverage import restrict
+
+    restricted, period = restrict(area, args.start, args.end, extend_heads=args.extend_heads)
+    return restricted, {"model_period": period.to_json()}
+
+
+def _load_period(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The bundle, loaded and restricted to the model period (for commands that load it once)."""
+    from subsidence.reader import load_study_area
+
+    return _restrict(load_study_area(args.bundle), args)
+
+
+def _split(data: Any, kind: str, seed: int) -> Any:
+    """The CLI's split; a spatial split the area cannot hold says in one line what to use instead."""
+    from subsidence import pipeline
+
+    try:
+        return pipeline.split(data, kind, seed)
+    except SubsidenceError as exc:
+        if kind != pipeline.SPATIAL:
+            raise
+        width, height = (data.xy_m.max(axis=0) - data.xy_m.min(axis=0)) / 1000.0
+        raise SubsidenceError(
+            f"--split spatial cannot hold out whole blocks on this study area ({data.n_points} points over "
+            f"{width:.1f} km x {height:.1f} km: {str(exc).split(';')[0]}); use --split random instead"
+        ) from exc
+
+
 def _validate(args: argparse.Namespace) -> dict[str, Any]:
+    from subsidence.coverage import period_for
     from subsidence.reader import load_study_area
     from subsidence.report import area_summary
 
-    return area_summary(load_study_area(args.bundle))
+    area = load_study_area(args.bundle)
+    summary = area_summary(area)  # what was loaded, before any period is applied
+    period = period_for(area, args.start, args.end, extend_heads=args.extend_heads)
+    return {"model_period": period.to_json(), **summary}
 
 
 def _krige(args: argparse.Namespace) -> dict[str, Any]:
@@ -33,11 +68,12 @@ def _krige(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.reader import load_study_area
 
     area = load_study_area(args.bundle)
+    area, out_period = _restrict(area, args)
     config = KrigingConfig(
         variogram_model=args.variogram, cell_size_m=args.cell_size, grid=args.out is not None
     )
     result = krige_study_area(area, config)
-    out = summary(result)
+    out = {**out_period, **summary(result)}
     if args.out is not None:
         out["files"] = [str(p) for p in write_kriging(result, area, Path(args.out))]
     return out
@@ -59,11 +95,13 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     model_class(args.model)  # an unknown name fails before the slow steps
     check_target(args.out, args.overwrite)  # so does an existing model without --overwrite
     area = load_study_area(args.bundle)
+    area, out_period = _restrict(area, args)
     data = pipeline.prepare(area)
-    chosen = pipeline.split(data, args.split, args.seed)
+    chosen = _split(data, args.split, args.seed)
     trained = pipeline.train(args.model, data, chosen, seed=args.seed, max_epochs=args.max_epochs)
     path = pipeline.save_trained(trained, args.out, area, data, overwrite=args.overwrite)
     return {
+        **out_period,
         "model": args.model,
         "split": args.split,
         "seed": args.seed,
@@ -79,8 +117,14 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.reader import load_study_area
 
     area = load_study_area(args.bundle)
+    area, out_period = _restrict(area, args)
     data = pipeline.prepare(area)
-    return pipeline.evaluate_saved(args.model, area, data, split_kind=args.split, seed=args.seed)
+    if args.split is not None:
+        _split(data, args.split, args.seed or 0)  # a split the area cannot hold: one line, before scoring
+    return {
+        **out_period,
+        **pipeline.evaluate_saved(args.model, area, data, split_kind=args.split, seed=args.seed),
+    }
 
 
 def _models(args: argparse.Namespace) -> dict[str, Any]:
@@ -105,8 +149,19 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         handlers[name] = handler
         return p
 
-    command("validate", _validate, "load and check a study-area bundle")
+    def period_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--start", default=None, help="first acquisition date to use, YYYY-MM-DD")
+        p.add_argument("--end", default=None, help="last acquisition date to use, YYYY-MM-DD")
+        p.add_argument(
+            "--extend-heads",
+            action="store_true",
+            help="extend each well by its trend and season where readings stop (marked extrapolated) "
+            "instead of leaving those acquisitions out",
+        )
+
+    period_flags(command("validate", _validate, "load and check a study-area bundle"))
     krige = command("krige", _krige, "krige well levels (per epoch), thickness and permeability")
+    period_flags(krige)
     krige.add_argument("--out", help="folder for the PS values, the map grids (GeoTIFF) and a summary")
     krige.add_argument(
         "--variogram",
@@ -124,6 +179,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     demo.add_argument("--points", type=int, default=16487, help="number of PS points (default 16487)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     train = command("train", _train, "train a model on a study area and save it")
+    period_flags(train)
     train.add_argument("--model", required=True, help="model name (see the 'models' command)")
     train.add_argument(
         "--split", choices=("random", "spatial"), default="random", help="how test points are held out"
@@ -135,6 +191,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     train.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
     train.add_argument("--overwrite", action="store_true", help="replace a saved model already at --out")
     evaluate = command("evaluate", _evaluate, "score a saved model on a study area")
+    period_flags(evaluate)
     evaluate.add_argument("--model", required=True, help="saved model folder or .zip")
     evaluate.add_argument(
         "--split", choices=("random", "spatial"), default=None, help="score this split's test points"
@@ -147,7 +204,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
 def _human(result: dict[str, Any]) -> str:
     lines = []
     for key, value in result.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
+        if isinstance(value, dict) and "sentence" in value:
+            lines.append(f"{key}: {value['sentence']}")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
             lines.append(f"{key}:")
             lines.extend("  " + ", ".join(f"{k}={v}" for k, v in row.items()) for row in value)
         elif isinstance(value, list):

@@ -132,11 +132,14 @@ class ModelPeriod:
             )
         if not self.left_out:
             return f"Model period {span}: the wells cover every acquisition."
-        first_reason = self.left_out[0][1]
-        return (
-            f"Model period {span}: {len(self.left_out)} acquisition(s) left out because "
-            f"{first_reason}{' and similar' if len(self.left_out) > 1 else ''} (see the list)."
-        )
+        groups: dict[str, list[str]] = {}
+        for day, reason in self.left_out:
+            groups.setdefault(_plain_reason(reason), []).append(day)
+        parts = [
+            f"{len(days)} acquisition(s) ({days[0]}{'' if len(days) == 1 else ' to ' + days[-1]}) {why}"
+            for why, days in groups.items()
+        ]
+        return f"Model period {span}; left out: {'; '.join(parts)}."
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's ``model_period`` object."""
@@ -149,6 +152,15 @@ class ModelPeriod:
             "heads": self.heads,
             "sentence": self.sentence(),
         }
+
+
+def _plain_reason(reason: str) -> str:
+    """The reason of a left-out acquisition, as said for a group of them."""
+    if reason.startswith("only"):
+        return f"because fewer than {MIN_WELLS} wells have readings near them"
+    if reason.startswith("separated"):
+        return "because acquisitions the wells do not cover separate them from the period"
+    return "because they are outside the chosen dates"
 
 
 def default_period(area: StudyArea) -> ModelPeriod:

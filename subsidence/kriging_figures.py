@@ -275,7 +275,9 @@ def well_series_figure(result: KrigingResult, area: StudyArea, well_id: str) -> 
             f"no well {well_id!r} in this study area; expected one of {', '.join(ids[:5])}, ..."
         )
     i = int(np.flatnonzero(ids == str(well_id))[0])
-    obs = area.wells.readings[area.wells.readings["well_id"].astype(str) == str(well_id)]
+    mine = area.wells.readings[area.wells.readings["well_id"].astype(str) == str(well_id)]
+    guessed = mine["extrapolated"].astype(bool) if "extrapolated" in mine else mine["head_m"].isna()
+    obs, extended = mine[~guessed], mine[guessed]  # extended: by trend + season (subsidence.coverage)
     fig = go.Figure(
         [
             go.Scatter(
@@ -292,6 +294,15 @@ def well_series_figure(result: KrigingResult, area: StudyArea, well_id: str) -> 
                 name="interpolated at acquisition dates",
                 marker={"size": 5},
                 hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} m<extra>interpolated</extra>",
+            ),
+            go.Scatter(
+                x=extended["date"],
+                y=extended["head_m"],
+                mode="markers",
+                name="extrapolated (trend + season)",
+                marker={"symbol": "x"},
+                visible=not extended.empty,
+                hovertemplate="%{x|%Y-%m-%d}: %{y:.2f} m<extra>extrapolated</extra>",
             ),
         ]
     )

@@ -19,7 +19,8 @@ def area_summary(area: StudyArea) -> dict[str, Any]:
         ``name``, ``crs``, ``work_crs``, ``n_points``, ``n_epochs``, ``first_date``,
         ``last_date``, ``n_wells``, ``max_cumulative_mm`` (largest cumulative subsidence at
         any point and epoch, mm, positive = down), ``extent_km`` (width, height),
-        ``layers`` (names present) and ``notes`` (data-quality remarks).
+        ``layers`` (names present) and ``notes`` (data-quality remarks, with the acquisitions
+        the wells do not cover, see :mod:`subsidence.coverage`).
     """
     xmin, ymin, xmax, ymax = area.extent_m
     return {
@@ -34,8 +35,20 @@ def area_summary(area: StudyArea) -> dict[str, Any]:
         "max_cumulative_mm": round(float(np.nanmax(area.subsidence_mm)), 3),
         "extent_km": [round((xmax - xmin) / 1000, 1), round((ymax - ymin) / 1000, 1)],
         "layers": sorted(area.layers),
-        "notes": list(area.notes),
+        "notes": [*area.notes, *_coverage_note(area)],
     }
+
+
+def _coverage_note(area: StudyArea) -> list[str]:
+    """A note when some acquisitions fall outside the default model period."""
+    from subsidence.coverage import period_for
+    from subsidence.errors import SubsidenceError
+
+    try:
+        period = period_for(area)
+    except SubsidenceError as exc:
+        return [f"no model period: {exc}"]
+    return [] if not period.left_out or period.sentence() in area.notes else [period.sentence()]
 
 
 def quality_table(area: StudyArea) -> pd.DataFrame:
@@ -63,9 +76,10 @@ def quality_table(area: StudyArea) -> pd.DataFrame:
         (
             "wells starting late",
             f"{int((span['min'] > area.dates[0]).sum())}",
-            "no levels are extrapolated in time",
+            "a well's first and last readings are carried at most half its reading interval (15 to 90 days)",
         ),
         ("wells stopping early", f"{int((span['max'] < area.dates[-1]).sum())}", ""),
+        *_coverage_rows(area),
         (
             "longest gap between readings",
             f"{0 if pd.isna(longest_gap) else int(longest_gap)} days",
@@ -85,6 +99,30 @@ def quality_table(area: StudyArea) -> pd.DataFrame:
                 )
             )
     return pd.DataFrame(rows, columns=["check", "value", "comment"])
+
+
+def _coverage_rows(area: StudyArea) -> list[tuple[str, str, str]]:
+    """Rows saying which acquisitions the wells cover and the model period (docs/coverage.md)."""
+    from subsidence.coverage import MIN_WELLS, coverage_counts, period_for
+    from subsidence.errors import SubsidenceError
+
+    counts = coverage_counts(area)
+    short = np.flatnonzero(counts < MIN_WELLS)
+    if len(short) == 0:
+        covered = (f"all {area.n_epochs}", f"at least {MIN_WELLS} wells report at every acquisition")
+    else:
+        covered = (
+            f"{area.n_epochs - len(short)} of {area.n_epochs}",
+            f"{len(short)} acquisition(s) have fewer than {MIN_WELLS} wells with readings nearby "
+            f"(first {area.dates[short[0]].date()}); models and maps leave them out, or extend the wells "
+            f"by their trend and season",
+        )
+    try:
+        period = period_for(area)
+        model = (f"{period.first.date()} to {period.last.date()}", period.sentence())
+    except SubsidenceError as exc:
+        model = ("none", f"no model period: {exc}")
+    return [("acquisitions the wells cover", *covered), ("model period", *model)]
 
 
 METRIC_LABELS = {

@@ -90,7 +90,9 @@ class Wells:
         WGS 84 locations for web maps.
     readings : DataFrame
         Long format, sorted by ``well_id`` then ``date``: columns ``well_id`` (str),
-        ``date`` (datetime64), ``head_m`` (float, confined level in metres above datum).
+        ``date`` (datetime64), ``head_m`` (float, confined level in metres above datum). After
+        :func:`subsidence.coverage.apply_period` with extended heads it also holds
+        ``extrapolated`` (bool): True for levels added from a well's trend and season.
     """
 
     ids: np.ndarray

@@ -21,6 +21,15 @@ def test_validate_the_full_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert KEYS <= set(out)
     assert (out["n_points"], out["n_epochs"], out["n_wells"]) == (16487, 38, 60)
     assert 500 <= out["max_cumulative_mm"] <= 650
+    period = out["model_period"]  # the demo's wells cover every acquisition
+    assert (period["first"], period["last"]) == (out["first_date"], out["last_date"])
+    assert period["n_left_out"] == 0 and period["heads"] == "observed"
+
+
+def test_validate_rejects_unreadable_dates_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "tests" / "data" / "tiny"), "--start", "spring 2012"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "start date: expected YYYY-MM-DD, found 'spring 2012'" in err
 
 
 @pytest.mark.parametrize("case", sorted(EXPECTED))

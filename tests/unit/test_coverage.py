@@ -116,3 +116,28 @@ def test_a_gap_in_the_middle_keeps_the_longest_run(psbas) -> None:  # type: igno
     assert middle and all(r.startswith("only 0 well(s)") for r in middle)
     restricted = coverage.apply_period(area, period)
     assert np.isfinite(krige_study_area(restricted, KrigingConfig(grid=False)).factors.head_m).all()
+
+
+def test_quality_report_flags_uncovered_acquisitions_before_any_step(psbas) -> None:  # type: ignore[no-untyped-def]
+    from subsidence.report import area_summary, quality_table
+
+    table = quality_table(psbas).set_index("check")
+    assert table.loc["acquisitions the wells cover", "value"] == "135 of 146"
+    assert "fewer than 3 wells" in table.loc["acquisitions the wells cover", "comment"]
+    assert "2019-08-26" in table.loc["acquisitions the wells cover", "comment"]
+    assert table.loc["model period", "value"] == "2014-10-27 to 2019-08-14"
+    assert any(
+        note.startswith("Model period 2014-10-27 to 2019-08-14") for note in area_summary(psbas)["notes"]
+    )
+    covered = quality_table(load_study_area(REAL / "levelling_like")).set_index("check")
+    assert covered.loc["acquisitions the wells cover", "value"] == "all 9"
+
+
+def test_well_chart_marks_extrapolated_levels(psbas) -> None:  # type: ignore[no-untyped-def]
+    from subsidence.kriging_figures import well_series_figure
+
+    area, _ = coverage.restrict(psbas, extend_heads=True)
+    fig = well_series_figure(krige_study_area(area, KrigingConfig(grid=False)), area, "PZ1")
+    traces = {t.name: t for t in fig.data}
+    assert len(traces["observed"].x) == 116  # monthly 2010-01 to 2019-08, nothing invented
+    assert len(traces["extrapolated (trend + season)"].x) == 11
