@@ -127,13 +127,14 @@ def _read_capped(
                 size += len(chunk)
                 if size > limit or size > room:
                     raise error(f"{where} unpacks to more than its header says or the limit allows; refused")
+                if size > _CHUNK and size > MAX_RATIO * max(m.compress_size, 1):
+                    raise error(
+                        f"{where} compresses more than {MAX_RATIO} to 1, which real data does not (a zip bomb?); "
+                        "refused"
+                    )
                 chunks.append(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
         raise error(f"{where} cannot be unpacked ({shorten(exc, 120)}); the archive is damaged") from exc
-    if size > _CHUNK and size > MAX_RATIO * max(m.compress_size, 1):
-        raise error(
-            f"{where} compresses {size // max(m.compress_size, 1):,} to 1, which real data does not; refused"
-        )
     return b"".join(chunks)
 
 

@@ -183,8 +183,11 @@ def folder_lock(folder: str | Path) -> Iterator[bool]:
         yield False
         return
     try:
+        locked = False
         if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield True
+            with contextlib.suppress(OSError):  # e.g. a network file system without locks
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                locked = True
+        yield locked or fcntl is None
     finally:
         os.close(fd)

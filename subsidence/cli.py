@@ -114,8 +114,10 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
 
 def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence import pipeline
+    from subsidence.modelio import load_model
     from subsidence.reader import load_study_area
 
+    load_model(args.model)  # a broken model fails before the slow steps
     area = load_study_area(args.bundle)
     area, out_period = _restrict(area, args)
     data = pipeline.prepare(area)

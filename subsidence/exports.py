@@ -1,12 +1,12 @@
 """Files a planner can hand on: per-point results as CSV or GeoPackage, figures as HTML.
 
 Every writer is atomic: it writes a temporary file beside the target, then renames it, so an
-existing file is never left half-written.
+existing file is never left half-written. CSV cells that a spreadsheet would run as a formula
+are neutralised (see :func:`csv_bytes`).
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -14,22 +14,20 @@ import geopandas as gpd
 import pandas as pd
 import plotly.graph_objects as go
 
+from subsidence.atomic import atomic_write
 from subsidence.studyarea import StudyArea
+from subsidence.text import safe_csv_frame
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` to ``path`` through a temporary file and a rename (see ``subsidence.atomic``).
+
+    Raises
+    ------
+    StorageError
+        When the disk is full or the folder not writable; the message names ``path``.
+    """
+    return atomic_write(path, data)
 
 
 def results_geodataframe(area: StudyArea, table: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -60,8 +58,13 @@ def geopackage_bytes(frame: gpd.GeoDataFrame, layer: str = "results") -> bytes:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV of ``frame`` (UTF-8, no index) as bytes."""
-    return frame.to_csv(index=False).encode("utf-8")
+    """CSV of ``frame`` (UTF-8, no index) as bytes, safe to open in a spreadsheet.
+
+    Text cells (and column names) starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return get a leading ``'`` (``subsidence.text.safe_csv_frame``), so a spreadsheet shows them
+    as text instead of running them as formulas; numbers are written unchanged.
+    """
+    return safe_csv_frame(frame).to_csv(index=False).encode("utf-8")
 
 
 def figure_html(fig: go.Figure) -> bytes:

@@ -33,9 +33,9 @@ from safetensors.numpy import load as load_arrays
 from safetensors.numpy import save as save_arrays
 
 import subsidence
+from subsidence import atomic
 from subsidence.archive import check_file_size, read_members
 from subsidence.atomic import (
-    _step,
     atomic_write,
     folder_lock,
     is_leftover,
@@ -145,12 +145,14 @@ def save_model(
         tmp = temp_sibling(target)
         try:
             tmp.mkdir()
+            atomic._step("tmp-made")
             _write_synced(tmp / WEIGHTS, weights)
+            atomic._step("weights-written")
             _write_synced(tmp / META, text.encode())
-            _step("tmp-written")
+            atomic._step("tmp-written")
             replace_folder(tmp, target)
         except OSError as exc:
-            raise storage_error(tmp, exc) from exc
+            raise storage_error(target, exc) from exc
         finally:
             _remove(tmp)
     return target
@@ -276,7 +278,9 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     """The ``model.json`` of a saved model, parsed, without loading or checking the weights."""
     path = Path(path)
     if not path.exists():
-        raise ModelFileError(f"{path}: no such saved model")
+        recover(path.parent, only=path.name)  # an interrupted replace leaves the old model hidden
+    if not path.exists():
+        raise ModelFileError(f"{shorten(path, 200)}: no such saved model")
     text, _ = _read_files(path)
     return _parse(text, path)
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from subsidence.errors import BundleError
+from subsidence.studyarea import Layer, Wells
 from subsidence.text import shorten
 
 MAX_STEP_MM = 1000.0  # refused: a metre between two acquisitions is not land subsidence
@@ -58,12 +59,31 @@ def check_wells(ids: pd.Series, nums: np.ndarray, file: str) -> None:
         )
 
 
+def _wells_apart(wells: Wells, files: dict[str, str]) -> None:
+    """Refuse two wells at one place now, as kriging would later (coverage notes: report.py)."""
+    from scipy.spatial.distance import cdist
+
+    from subsidence.kriging import DUPLICATE_DISTANCE_M
+
+    xy = np.column_stack([wells.x, wells.y])
+    ids = wells.ids
+    if len(xy) > 1:
+        d = cdist(xy, xy)
+        np.fill_diagonal(d, np.inf)
+        if d.min() <= DUPLICATE_DISTANCE_M:
+            i, j = np.unravel_index(int(np.argmin(d)), d.shape)
+            raise BundleError(
+                f"{files['wells']}: wells {shorten(ids[i], 40)!r} and {shorten(ids[j], 40)!r} are at the same place; "
+                "expected distinct locations (merge them or remove one)"
+            )
+
+
 def check(
     points: pd.DataFrame,
     dates: pd.DatetimeIndex,
     values: np.ndarray,
-    wells: object,
-    layers: dict[str, object],
+    wells: Wells,
+    layers: dict[str, Layer | None],
     files: dict[str, str],
 ) -> list[str]:
     """Notes on suspicious values; refuses jumps of metres between acquisitions.
@@ -113,8 +133,9 @@ def check(
             f"every PS value is within {NOTE_TINY_MM:g} mm; if the file is in metres set "
             'displacement_unit = "m" in the manifest'
         )
-    readings = getattr(wells, "readings", None)
-    if readings is not None and len(readings):
+    _wells_apart(wells, files)
+    readings = wells.readings
+    if len(readings):
         step = readings.groupby("well_id")["head_m"].diff().abs()
         typical = step.groupby(readings["well_id"]).median()
         odd = typical[typical > NOTE_HEAD_STEP_M]

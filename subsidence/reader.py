@@ -14,6 +14,7 @@ import hashlib
 import io
 import re
 import tempfile
+import warnings
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -112,8 +113,14 @@ def _extract_zip(path: Path, dest: Path) -> Path:
         )
     for name, data in members.items():
         target = dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        except OSError as exc:  # "a" and "a/b" both files, or the temporary folder is full
+            raise BundleError(
+                f"{label}: member {shorten(name, 80)!r} cannot be unpacked ({exc.strerror}); "
+                "zip the bundle folder again"
+            ) from exc
     return (dest / manifests[0]).parent
 
 
@@ -302,7 +309,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         return _read_csv(path)
     try:
         if suffix == ".gpkg":
-            frame = gpd.read_file(path)
+            frame = _quiet(gpd.read_file, path)
         elif suffix in (".parquet", ".geoparquet"):
             try:
                 frame = gpd.read_parquet(path)
@@ -315,7 +322,9 @@ def _read_table(path: Path) -> pd.DataFrame:
     except BundleError:
         raise
     except Exception as exc:  # any parser failure is a bad file, reported in one line
-        raise BundleError(f"{path.name}: cannot be read ({type(exc).__name__}: {shorten(exc, 150)})") from exc
+        raise BundleError(
+            f"{path.name}: cannot be read ({type(exc).__name__}: {_reason(exc, path)})"
+        ) from exc
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
         if "x" not in frame and "easting" not in frame:
             frame = frame.assign(x=frame.geometry.x, y=frame.geometry.y)
@@ -655,9 +664,11 @@ def _read_layer(
     if path.suffix.lower() in (".tif", ".tiff"):
         return _read_raster_layer(path, layer, crs, work_crs, extent)
     try:
-        frame = gpd.read_file(path)
+        frame = _quiet(gpd.read_file, path)
     except Exception as exc:  # any parser failure is a bad file, reported in one line
-        raise BundleError(f"{path.name}: cannot be read ({type(exc).__name__}: {shorten(exc, 150)})") from exc
+        raise BundleError(
+            f"{path.name}: cannot be read ({type(exc).__name__}: {_reason(exc, path)})"
+        ) from exc
     if "value" not in frame:
         raise BundleError(
             f"{path.name}: no 'value' property; expected each feature to carry a numeric 'value' "
@@ -699,6 +710,21 @@ def _read_layer(
     )
 
 
+def _reason(exc: BaseException, path: Path) -> str:
+    """A parser's reason, short, with the server's folder names taken out."""
+    text = str(exc)
+    for where in (str(path.resolve()), str(path), str(path.parent.resolve()), str(path.parent)):
+        text = text.replace(where, path.name if where.endswith(path.name) else "")
+    return shorten(text, 150)
+
+
+def _quiet(read: Any, path: Path) -> Any:
+    """Call a GDAL-backed reader with its warnings silenced: a bad file becomes one error, not noise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read(path)
+
+
 def _looks_projected(geoms: np.ndarray) -> bool:
     bounds = shapely.total_bounds(geoms)
     return bool(np.abs(bounds).max() > 360)
@@ -738,7 +764,7 @@ def _read_raster_layer(
             raster_crs = CRS.from_user_input(src.crs.to_wkt()) if src.crs else crs
     except Exception as exc:  # any parser failure is a bad file, reported in one line
         raise BundleError(
-            f"{path.name}: cannot be read as a GeoTIFF ({type(exc).__name__}: {shorten(exc, 150)})"
+            f"{path.name}: cannot be read as a GeoTIFF ({type(exc).__name__}: {_reason(exc, path)})"
         ) from exc
     rows, cols = np.nonzero(np.isfinite(band))
     if len(rows) == 0:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import csv
+import errno
+import io
 from pathlib import Path
 
 import geopandas as gpd
@@ -7,6 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from subsidence import atomic
+from subsidence.errors import StorageError
 from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe, write_atomic
 from subsidence.reader import load_study_area
 
@@ -23,13 +28,31 @@ def test_geopackage_round_trip_keeps_one_row_per_point(tmp_path: Path) -> None:
     assert list(back["rmse_change_mm"]) == list(range(area.n_points))
 
 
-def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+def test_write_atomic_leaves_the_old_file_when_the_disk_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = write_atomic(tmp_path / "a.csv", b"old")
 
-    with pytest.raises(TypeError):
-        write_atomic(target, "not bytes")  # type: ignore[arg-type]
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "replace", full)
+    with pytest.raises(StorageError, match=r"a\.csv: could not write \(No space left on device\)"):
+        write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
+    frame = pd.DataFrame(
+        {
+            "ps_id": ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "P1"],
+            "rmse_mm": [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    rows = list(csv.reader(io.StringIO(csv_bytes(frame).decode())))
+    assert [r[0] for r in rows[1:]] == ['\'=HYPERLINK("http://x")', "'+1", "'-2+3", "'@SUM(A1)", "'\tx", "P1"]
+    assert rows[1][1] == "-1.5"  # numbers stay numbers
 
 
 def test_csv_and_html() -> None:

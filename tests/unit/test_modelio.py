@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import zipfile
@@ -11,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subsidence.errors import ModelExistsError, ModelFileError
+from subsidence import modelio
+from subsidence.errors import ModelExistsError, ModelFileError, StorageError
 from subsidence.modelio import (
     delete_model,
     is_shipped,
@@ -159,3 +161,55 @@ def test_the_pre_trained_demo_model_loads(data) -> None:  # type: ignore[no-unty
     assert meta["n_points"] == 16487 and meta["epochs_trained"] == 38
     assert set(meta["metrics"]) >= {"rmse_change_mm", "mae_change_mm", "rmse_cumulative_mm"}
     assert np.isfinite(model.predict(data)[:, 1:]).all()
+
+
+def test_metadata_over_the_limit_is_refused_before_reading(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    folder = save_model(model, tmp_path / "m")
+    with open(folder / "model.json", "r+b") as f:
+        f.truncate(25_000_000)  # sparse: no disk used, but 25 MB as far as the size check sees
+    with pytest.raises(ModelFileError, match="the limit for this file is 20,000,000"):
+        load_model(folder)
+
+
+def test_dimensions_are_checked_before_the_network_is_built(
+    tmp_path: Path, model, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    folder = save_model(model, tmp_path / "m")
+    meta = json.loads((folder / "model.json").read_text())
+    meta["state"]["config"]["hidden_size"] = 30000
+    (folder / "model.json").write_text(json.dumps(meta))
+
+    def never(*args: object) -> None:
+        raise AssertionError("from_state must not run")
+
+    monkeypatch.setattr(PaperLSTM, "from_state", classmethod(never))
+    with pytest.raises(ModelFileError, match="hidden_size must be a whole number 1..1024"):
+        load_model(folder)
+    meta["state"]["config"]["hidden_size"] = model.config.hidden_size * 2
+    (folder / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="does not belong to these weights"):
+        load_model(folder)
+
+
+def test_a_full_disk_names_the_file_and_keeps_the_old_model(
+    tmp_path: Path, model, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    save_model(model, tmp_path / "m", meta={"seed": 1})
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(modelio, "_write_synced", full)
+    with pytest.raises(StorageError, match=r"/m: could not write \(No space left on device\)"):
+        save_model(model, tmp_path / "m", meta={"seed": 2}, overwrite=True)
+    assert read_meta(tmp_path / "m")["seed"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]
+
+
+def test_list_models_hides_and_removes_leftovers(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    save_model(model, tmp_path / "m")
+    (tmp_path / ".m.tmp-0123abcd").mkdir()
+    (tmp_path / ".m.old-89abcdef").mkdir()
+    (tmp_path / ".m.old-89abcdef" / "model.json").write_text("{}")
+    assert list_models(tmp_path)["name"].tolist() == ["m"]
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]

@@ -172,3 +172,39 @@ def test_layer_features_without_geometry_keep_values_aligned(tiny: Path) -> None
     assert area.thickness is not None
     assert list(area.thickness.line_values) == [30, 60, 90]
     assert set(np.unique(area.thickness.values)) == {30, 60, 90}
+
+
+def test_files_over_the_limit_are_refused_before_reading(tiny: Path) -> None:
+    with open(tiny / "ps.csv", "r+b") as f:
+        f.truncate(400_000_001)  # sparse: costs no disk, but is over the PS limit
+    with pytest.raises(
+        BundleError, match=r"ps\.csv: 400,000,001 bytes; the limit for this file is 400,000,000"
+    ):
+        load_study_area(tiny)
+
+
+@pytest.mark.parametrize("entry", ["/etc/passwd", "../tiny/ps.csv", "sub/../../x.csv", "C:/data/ps.csv"])
+def test_manifest_paths_outside_the_bundle_are_refused(tiny: Path, entry: str) -> None:
+    (tiny / "study_area.toml").write_text(
+        (tiny / "study_area.toml").read_text() + f"\n[files]\nps = {json.dumps(entry)}\n"
+    )
+    with pytest.raises(BundleError, match="points outside the bundle") as info:
+        load_study_area(tiny)
+    assert "P00" not in str(info.value)  # no content of any file is echoed
+
+
+def test_a_link_inside_the_bundle_is_followed(tiny: Path) -> None:
+    (tiny / "ps.csv").rename(tiny / "points.csv")
+    (tiny / "ps.csv").symlink_to("points.csv")
+    assert load_study_area(tiny).n_points == 12
+
+
+def test_a_zip_member_clashing_with_a_folder_is_one_error(tmp_path: Path) -> None:
+    archive = tmp_path / "clash.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for p in sorted(TINY.iterdir()):
+            z.write(p, p.name)
+        z.writestr("extra", "x")
+        z.writestr("extra/inner.txt", "y")
+    with pytest.raises(BundleError, match="cannot be unpacked"):
+        load_study_area(archive)
