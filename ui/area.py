@@ -25,6 +25,7 @@ from subsidence.errors import SubsidenceError
 from subsidence.reader import list_bundles, load_study_area
 from subsidence.studyarea import StudyArea
 from ui import keys
+from ui.errors import error_line
 from ui.text import escape_markdown, shorten
 
 try:  # the model period (subsidence.coverage) arrives with the realdata branch
@@ -138,11 +139,10 @@ def on_upload() -> None:
         return
     try:
         area = load_area(path, _mtime(path))
-    except SubsidenceError as exc:
+    except Exception as exc:  # noqa: BLE001 - one line for the user; an unexpected failure is logged
         Path(path).unlink(missing_ok=True)
-        st.session_state[keys.AREA_ERROR] = (
-            f"{shown} was not loaded: {escape_markdown(shorten(str(exc), 400))}"
-        )
+        line = error_line(exc, "sidebar upload")
+        st.session_state[keys.AREA_ERROR] = f"{shown} was not loaded: {escape_markdown(shorten(line, 400))}"
         return
     kept = _uploads()
     label = _label(area.name)
