@@ -83,3 +83,4 @@ SCENARIOS = "scenarios"
 SCENARIO_RATE = "scenario_rate"
 HORIZON = "horizon_years"
 SCENARIO_SHOWN = "scenario_shown"
+SCENARIO_MAP = "scenario_map"  # the Scenarios page's picking map (ui.picks.picking_map)

@@ -65,3 +65,30 @@ def test_deck_draws_a_flat_map_in_one_colour_and_escapes_ids_once(small_area) ->
     assert layer["data"][0]["ps_id"] == "<b>x</b>"
     event = {"selection": {"objects": {PS_LAYER: [{"ps_id": "<b>x</b>"}]}}}
     assert selected_ids(event) == ["<b>x</b>"]
+
+
+def test_a_tiled_deck_draws_every_point_but_lets_only_one_tile_be_clicked(small_area) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from subsidence.maps import COLOUR_LAYER, PS_LAYER, TILE_LAYER, ps_deck, selected_tile
+    from subsidence.picking import picking_tiles, tile_boxes
+
+    lon, lat = small_area.points["lon"].to_numpy(), small_area.points["lat"].to_numpy()
+    tile = picking_tiles(lon, lat, max_points=600)
+    boxes = tile_boxes(lon, lat, tile)
+    values = small_area.subsidence_mm[:, -1]
+    overview = json.loads(
+        ps_deck(small_area, values, label="x", pickable=np.zeros(len(lon), bool), tiles=boxes).to_json()
+    )
+    by_id = {layer["id"]: layer for layer in overview["layers"]}
+    assert by_id[COLOUR_LAYER]["pickable"] is False and len(by_id[COLOUR_LAYER]["data"]) == len(lon)
+    assert by_id[TILE_LAYER]["pickable"] is True and len(by_id[TILE_LAYER]["data"]) == len(boxes)
+    assert by_id[PS_LAYER]["data"] == []
+    zoomed = json.loads(
+        ps_deck(small_area, values, label="x", pickable=tile == 2, tiles=boxes, view=boxes[2]).to_json()
+    )
+    by_id = {layer["id"]: layer for layer in zoomed["layers"]}
+    assert len(by_id[PS_LAYER]["data"]) == int((tile == 2).sum()) <= 600
+    assert zoomed["initialViewState"]["zoom"] > overview["initialViewState"]["zoom"]
+    assert selected_tile({"selection": {"objects": {TILE_LAYER: [{"tile": 2}]}}}) == 2
+    assert selected_tile({"selection": {"objects": {}}}) is None
