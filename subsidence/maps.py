@@ -265,6 +265,8 @@ def ps_deck(
             boxes = pd.DataFrame(
                 {
                     "tile": np.arange(len(tiles)),
+                    "ps_id": [f"— rectangle {k + 1}: click to zoom in to it" for k in range(len(tiles))],
+                    "value": "–",
                     "polygon": [[[w, s_], [e, s_], [e, n], [w, n]] for w, s_, e, n in tiles],
                 }
             )

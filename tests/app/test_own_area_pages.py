@@ -146,6 +146,13 @@ def test_a_rejected_upload_is_deleted_and_stale_uploads_are_cleaned(real_areas: 
     os.utime(old, (now - 25 * 3600, now - 25 * 3600))
     removed = clean_stale_uploads(real_areas / "uploads", max_age_h=24, now=now)
     assert removed == [old] and not old.exists() and fresh.exists()
+    # a session that has ended (closed or reloaded tab) loses its uploads after 10 minutes
+    ended, live = real_areas / "uploads" / "ended", real_areas / "uploads" / "live"
+    for folder in (ended, live):
+        folder.mkdir()
+        os.utime(folder, (now - 700, now - 700))
+    removed = clean_stale_uploads(real_areas / "uploads", now=now, active={"live", "fresh-session"})
+    assert removed == [ended] and live.exists() and fresh.exists()
 
 
 def test_picks_and_models_stay_with_their_area(real_areas: Path) -> None:
