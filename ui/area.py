@@ -288,6 +288,13 @@ def study_area_sidebar() -> StudyArea | None:
     bundles = list_bundles(DATA_DIR)
     names = [b.name for b in bundles]
     uploads = _uploads()
+    gone = st.session_state.get(keys.AREA_PATH, "")
+    if gone and gone.startswith(str(UPLOAD_ROOT)) and not Path(gone).is_file():
+        st.session_state[keys.AREA_ERROR] = (
+            "Your uploaded study area was removed from the server after a long pause; upload it again."
+        )
+        st.session_state[keys.AREA_PATH] = ""
+        st.session_state.pop(keys.AREA_SELECTED, None)
     if not st.session_state.get(keys.AREA_PATH):
         st.session_state[keys.AREA_PATH] = _default_path(bundles)
     path = st.session_state[keys.AREA_PATH]

@@ -179,3 +179,17 @@ def test_picks_and_models_stay_with_their_area(real_areas: Path) -> None:
     _clean(at)
     caption = next(c.value for c in at.caption if c.value.startswith("Picked ")).replace("\\", "")
     assert caption == f"Picked {len(picked)}: {', '.join(picked)}"
+
+
+def test_an_upload_removed_from_the_server_falls_back_with_a_message(real_areas: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.selectbox(key=keys.AREA_CHOICE).set_value(UPLOAD).run()
+    at.file_uploader(key=keys.AREA_UPLOAD).set_value(
+        ("mine.zip", _zip(REAL / "levelling_like"), "application/zip")
+    ).run()
+    assert NAMES["levelling_like"] in _sidebar_text(at)
+    Path(at.session_state[keys.AREA_PATH]).unlink()  # cleaned up by the server meanwhile
+    at.switch_page("pages/1_Study_area.py").run()
+    assert not at.exception
+    assert any("removed from the server" in e.value for e in at.error)
+    assert at.get("deck_gl_json_chart")  # the page goes on with a bundle of the server
