@@ -50,6 +50,7 @@ st.markdown(
         f"Cumulative subsidence since {dates[0]}, down positive · black dots: wells",
         unit="mm",
         degenerate=flat,
+        **picks.pick_layers(area, keys.STUDY_MAP),
     ),
     unsafe_allow_html=True,
 )

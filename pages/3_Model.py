@@ -9,18 +9,17 @@ from subsidence.figures import loss_figure
 from subsidence.modelio import list_models
 from subsidence.models import model_names
 from subsidence.pipeline import SPLIT_KINDS
-from subsidence.report import metrics_vs_paper
-from ui import jobs, keys
+from ui import cache, keys
 from ui.area import study_area_sidebar
 from ui.cache import area_key, series_for
 from ui.models import MODELS_DIR, SHIPPED, CurrentModel, load_saved, load_uploaded, set_current
 from ui.text import escape_markdown, shorten
 from ui.training import (
-    ModelExists,
     delete_saved,
     model_zip,
     reset_to_paper,
-    save_model_as,
+    save_panel,
+    scores_table,
     settings_form,
     start_training,
 )
@@ -32,6 +31,9 @@ if area is None:
 data = series_for(area)
 
 st.title("Model")
+cache.kriging_warning(area)
+
+
 mode = st.radio(
     "What to do", ["Train a new model", "Load a saved model"], key=keys.MODEL_MODE, horizontal=True
 )
@@ -75,7 +77,7 @@ if mode == "Train a new model":
             st.success(
                 f"Trained {trained.name} in {trained.seconds:.1f} s, {trained.epochs_trained or '-'} epochs{note}."
             )
-            st.dataframe(metrics_vs_paper(trained.metrics), hide_index=True)
+            st.dataframe(scores_table(trained.metrics, area), hide_index=True)
             made = CurrentModel(
                 trained.name,
                 trained.model,
@@ -96,47 +98,7 @@ if mode == "Train a new model":
             elif not job.meta.get("made_current"):  # once: a model loaded later must not be replaced
                 job.meta["made_current"] = True
                 set_current(made)
-            save_panel(job, trained)
-
-    def save_panel(job: jobs.Job, trained: object) -> None:
-        """Save under a name (asking before replacing one) and download the saved model."""
-        with st.form("save_form"):
-            st.text_input(
-                "Save as",
-                value=f"{trained.name}-{trained.split.kind}-seed{trained.seed}",  # type: ignore[attr-defined]
-                key=keys.SAVE_NAME,
-            )
-            wanted = st.form_submit_button("Save model")
-        name = st.session_state.get(keys.SAVE_NAME, "")
-        replace = job.meta.get("confirm") == name and st.session_state.get("replace_model", False)
-        if wanted or replace:
-            try:
-                job.meta["saved"] = ("ok", save_model_as(trained, name, area, data, overwrite=bool(replace)))
-                job.meta.pop("confirm", None)
-            except ModelExists as exc:
-                job.meta["confirm"] = exc.name
-                job.meta["saved"] = ("", "")
-            except SubsidenceError as exc:
-                job.meta["saved"] = ("error", escape_markdown(shorten(str(exc), 300)))
-        if job.meta.get("confirm") == name:
-            st.warning(
-                f"A saved model is already called {escape_markdown(shorten(name, 60))}: replace it, or type another name."
-            )
-            st.button(f"Replace {escape_markdown(shorten(name, 60))}", key="replace_model", type="primary")
-        kind, message = job.meta.get("saved", ("", ""))
-        if kind == "ok":
-            st.success(f"Saved as {escape_markdown(message)}")
-            if (MODELS_DIR / message).is_dir():
-                st.download_button(
-                    "Download the model (.zip)",
-                    model_zip(MODELS_DIR / message),
-                    f"{message}.zip",
-                    "application/zip",
-                    key="download_trained",
-                    help="Open it on another server with Model → Load a saved model → Open a model saved elsewhere.",
-                )
-        elif kind == "error":
-            st.error(message)
+            save_panel(job, trained, area, data)
 
     progress_panel()
 else:
@@ -151,7 +113,7 @@ else:
         else:
             set_current(current)
             st.success(
-                f"Loaded {current.name} from {escape_markdown(shorten(upload.name, 80))}; the Results page now shows it."
+                f"Loaded {escape_markdown(shorten(current.name, 80))} from {escape_markdown(shorten(upload.name, 80))}; the Results page now shows it."
             )
     saved = list_models(MODELS_DIR)
     if saved.empty:
@@ -170,9 +132,9 @@ else:
         else:
             set_current(current)
             st.success(
-                f"Loaded {current.name} from {escape_markdown(choice)}; the Results page now shows it."
+                f"Loaded {escape_markdown(shorten(current.name, 80))} from {escape_markdown(choice)}; the Results page now shows it."
             )
-            st.dataframe(metrics_vs_paper(current.metrics), hide_index=True)
+            st.dataframe(scores_table(current.metrics, area), hide_index=True)
     if middle.toggle("Prepare a download", key="prepare_model_zip"):
         middle.download_button(
             f"Download {choice} (.zip)",

@@ -108,6 +108,7 @@ with left:
         extra={"set": res.tables[mode]["set"].to_numpy()},
         basemap=st.session_state.get(keys.BASEMAP, False),
         degenerate=flat,
+        **picks.pick_layers(area, keys.RESULTS_MAP),
     )
     picks.picking_map(deck, keys.RESULTS_MAP)
     st.markdown(

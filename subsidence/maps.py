@@ -18,8 +18,12 @@ import pydeck as pdk
 from subsidence.studyarea import StudyArea
 
 PS_LAYER = "ps-points"
+# Above this many clickable points the deck shows no hover tooltip (each hover costs a picking pass).
+TOOLTIP_MAX_POINTS = 5000
 WELL_LAYER = "wells"
 PICKED_LAYER = "picked"
+COLOUR_LAYER = "ps-colours"  # every point, drawn only, when only some points can be clicked
+TILE_LAYER = "pick-tiles"  # rectangles a click zooms to, on areas too large to pick at once
 
 # Colour ramps as RGB stops (low -> high): subsidence goes from pale (stable) to deep red.
 RAMPS: dict[str, np.ndarray] = {
@@ -171,6 +175,9 @@ def ps_deck(
     basemap: bool = False,
     radius_m: float | None = None,
     degenerate: bool = False,
+    pickable: np.ndarray | None = None,
+    tiles: Sequence[tuple[float, float, float, float]] = (),
+    view: tuple[float, float, float, float] | None = None,
 ) -> pdk.Deck:
     """A pydeck map of every PS point coloured by ``values``, with wells and picked points.
 
@@ -199,6 +206,13 @@ def ps_deck(
         Point radius; default from the point density.
     degenerate : bool
         Draw every point in one neutral colour (see :func:`is_degenerate`).
+    pickable : ndarray of bool (n_points,), optional
+        Only these points can be clicked (all are drawn); default all. A click costs deck.gl a
+        picking pass over every pickable point, so large areas are picked a tile at a time.
+    tiles : sequence of (west, south, east, north), optional
+        Rectangles drawn as a pickable layer ``pick-tiles`` (a click on one chooses it).
+    view : (west, south, east, north), optional
+        What the map shows first; default every point.
 
     Returns
     -------
@@ -240,10 +254,52 @@ def ps_deck(
             get_radius=radius_m,
             radius_min_pixels=4,
             radius_max_pixels=12,
-            pickable=True,
+            pickable=pickable is None,
             auto_highlight=False,  # a hover highlight redraws the deck: seconds in a slow browser
         )
     ]
+    if pickable is not None:
+        layers[0].id = COLOUR_LAYER
+        subset = frame[np.asarray(pickable, bool)]
+        if len(tiles):
+            boxes = pd.DataFrame(
+                {
+                    "tile": np.arange(len(tiles)),
+                    "ps_id": [f"— rectangle {k + 1}: click to zoom in to it" for k in range(len(tiles))],
+                    "value": "–",
+                    "polygon": [[[w, s_], [e, s_], [e, n], [w, n]] for w, s_, e, n in tiles],
+                }
+            )
+            layers.insert(
+                0,
+                pdk.Layer(
+                    "PolygonLayer",
+                    boxes,
+                    id=TILE_LAYER,
+                    get_polygon="polygon",
+                    get_fill_color=[120, 120, 120, 12],
+                    get_line_color=[80, 80, 80, 200],
+                    line_width_min_pixels=1,
+                    stroked=True,
+                    filled=True,
+                    pickable=True,
+                ),
+            )
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                subset,
+                id=PS_LAYER,
+                get_position=["lon", "lat"],
+                get_fill_color=["r", "g", "b", "a"],
+                get_radius=radius_m,
+                radius_min_pixels=4,
+                radius_max_pixels=12,
+                pickable=True,
+                auto_highlight=False,
+            )
+        )
+    n_pickable = len(frame) if pickable is None else int(np.asarray(pickable, bool).sum())
     if show_wells:
         wells = pd.DataFrame(
             {
@@ -291,10 +347,23 @@ def ps_deck(
     }
     return pdk.Deck(
         layers=layers,
-        initial_view_state=map_view(frame["lon"].to_numpy(), frame["lat"].to_numpy()),
+        initial_view_state=map_view(frame["lon"].to_numpy(), frame["lat"].to_numpy())
+        if view is None
+        else map_view(np.array([view[0], view[2]]), np.array([view[1], view[3]])),
         map_provider="carto" if basemap else None,
         map_style="light" if basemap else None,
-        tooltip=tooltip,  # type: ignore[arg-type]
+        tooltip=tooltip if n_pickable <= TOOLTIP_MAX_POINTS else False,  # type: ignore[arg-type]
+    )
+
+
+def selected_tile(event: Any) -> int | None:
+    """The tile chosen by a click on a deck's ``pick-tiles`` layer, if any."""
+    try:
+        objects = event["selection"]["objects"].get(TILE_LAYER, [])
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return (
+        int(objects[0]["tile"]) if objects and isinstance(objects[0], dict) and "tile" in objects[0] else None
     )
 
 

@@ -79,3 +79,42 @@ def load_picks(model_dir: str | Path) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError):
         return []
     return [str(i) for i in ids] if isinstance(ids, list) else []
+
+
+PICK_MAX_POINTS = (
+    3000  # pickable points per map: more make each click too slow for deck.gl in a GPU-less browser
+)
+
+
+def picking_tiles(lon: np.ndarray, lat: np.ndarray, max_points: int = PICK_MAX_POINTS) -> np.ndarray:
+    """Split points into rectangular tiles of at most about ``max_points`` each (tile number per point).
+
+    Columns and rows are cut at quantiles, so tiles hold similar numbers of points. One tile
+    when the area is small enough.
+    """
+    n = len(lon)
+    n_tiles = int(np.ceil(n / max(max_points, 1)))
+    if n_tiles <= 1:
+        return np.zeros(n, dtype=int)
+    cols = int(np.ceil(np.sqrt(n_tiles)))
+    rows = int(np.ceil(n_tiles / cols))
+    col = np.minimum((np.argsort(np.argsort(lon, kind="stable"), kind="stable") * cols) // n, cols - 1)
+    tile = np.zeros(n, dtype=int)
+    for c in range(cols):
+        members = np.flatnonzero(col == c)
+        order = np.argsort(np.argsort(lat[members], kind="stable"), kind="stable")
+        tile[members] = c * rows + np.minimum((order * rows) // max(len(members), 1), rows - 1)
+    return tile
+
+
+def tile_boxes(lon: np.ndarray, lat: np.ndarray, tile: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """(west, south, east, north) of each tile's points, in tile order."""
+    return [
+        (
+            float(lon[tile == t].min()),
+            float(lat[tile == t].min()),
+            float(lon[tile == t].max()),
+            float(lat[tile == t].max()),
+        )
+        for t in range(int(tile.max()) + 1)
+    ]

@@ -25,6 +25,7 @@ from subsidence.errors import SubsidenceError
 from subsidence.reader import list_bundles, load_study_area
 from subsidence.studyarea import StudyArea
 from ui import keys
+from ui.errors import error_line
 from ui.text import escape_markdown, shorten
 
 try:  # the model period (subsidence.coverage) arrives with the realdata branch
@@ -62,10 +63,29 @@ def _default_path(bundles: list[Path]) -> str:
 
 
 def session_id() -> str:
-    """An id for this browser session (kept in session state)."""
+    """This browser session's id (Streamlit's, so that clean-up can tell when it has ended)."""
     if keys.SESSION_ID not in st.session_state:
-        st.session_state[keys.SESSION_ID] = uuid.uuid4().hex
+        try:
+            from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+            ctx = get_script_run_ctx()
+            sid = ctx.session_id if ctx is not None else ""
+        except ImportError:  # pragma: no cover
+            sid = ""
+        st.session_state[keys.SESSION_ID] = sid if sid.replace("-", "").isalnum() else uuid.uuid4().hex
     return str(st.session_state[keys.SESSION_ID])
+
+
+def active_sessions() -> set[str] | None:
+    """Ids of the browser sessions connected now (None outside a Streamlit server)."""
+    try:
+        from streamlit.runtime import Runtime
+
+        if not Runtime.exists():
+            return None
+        return {s.session.id for s in Runtime.instance()._session_mgr.list_active_sessions()}
+    except Exception:  # noqa: BLE001 - no clean-up by session is better than a failed upload
+        return None
 
 
 def session_folder() -> Path:
@@ -73,20 +93,31 @@ def session_folder() -> Path:
 
 
 def clean_stale_uploads(
-    root: Path = UPLOAD_ROOT, max_age_h: float = MAX_AGE_H, now: float | None = None
+    root: Path = UPLOAD_ROOT,
+    max_age_h: float = MAX_AGE_H,
+    now: float | None = None,
+    active: set[str] | None = None,
+    ended_after_s: float = 600.0,
 ) -> list[Path]:
-    """Delete session folders under ``root`` unused for ``max_age_h`` hours; return them."""
+    """Delete upload folders of ended sessions and those unused for ``max_age_h`` hours.
+
+    A folder is deleted when it has not been used for ``max_age_h`` hours, or when ``active``
+    (the ids of connected sessions) is given, its session is not among them and it has not
+    been used for ``ended_after_s`` seconds (a closed or reloaded tab). Returns what was deleted.
+    """
     now = time.time() if now is None else now
-    removed = []
+    removed: list[Path] = []
     if not root.is_dir():
         return removed
     for folder in root.iterdir():
         try:
-            if folder.is_dir() and now - folder.stat().st_mtime > max_age_h * 3600:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed.append(folder)
-            elif folder.is_file() and now - folder.stat().st_mtime > max_age_h * 3600:
-                folder.unlink(missing_ok=True)  # archives of older versions, kept loose
+            idle = now - folder.stat().st_mtime
+            ended = active is not None and folder.name not in active and idle > ended_after_s
+            if idle > max_age_h * 3600 or ended:
+                if folder.is_dir():
+                    shutil.rmtree(folder, ignore_errors=True)
+                else:
+                    folder.unlink(missing_ok=True)
                 removed.append(folder)
         except OSError:
             continue
@@ -123,7 +154,7 @@ def on_upload() -> None:
     upload = st.session_state.get(keys.AREA_UPLOAD)
     if upload is None:
         return
-    clean_stale_uploads()
+    clean_stale_uploads(active=active_sessions())
     data = upload.getvalue()
     shown = escape_markdown(shorten(upload.name, 80))
     if len(data) > MAX_UPLOAD_MB * 1_000_000:
@@ -138,11 +169,10 @@ def on_upload() -> None:
         return
     try:
         area = load_area(path, _mtime(path))
-    except SubsidenceError as exc:
+    except Exception as exc:  # noqa: BLE001 - one line for the user; an unexpected failure is logged
         Path(path).unlink(missing_ok=True)
-        st.session_state[keys.AREA_ERROR] = (
-            f"{shown} was not loaded: {escape_markdown(shorten(str(exc), 400))}"
-        )
+        line = error_line(exc, "sidebar upload")
+        st.session_state[keys.AREA_ERROR] = f"{shown} was not loaded: {escape_markdown(shorten(line, 400))}"
         return
     kept = _uploads()
     label = _label(area.name)
@@ -258,6 +288,13 @@ def study_area_sidebar() -> StudyArea | None:
     bundles = list_bundles(DATA_DIR)
     names = [b.name for b in bundles]
     uploads = _uploads()
+    gone = st.session_state.get(keys.AREA_PATH, "")
+    if gone and gone.startswith(str(UPLOAD_ROOT)) and not Path(gone).is_file():
+        st.session_state[keys.AREA_ERROR] = (
+            "Your uploaded study area was removed from the server after a long pause; upload it again."
+        )
+        st.session_state[keys.AREA_PATH] = ""
+        st.session_state.pop(keys.AREA_SELECTED, None)
     if not st.session_state.get(keys.AREA_PATH):
         st.session_state[keys.AREA_PATH] = _default_path(bundles)
     path = st.session_state[keys.AREA_PATH]

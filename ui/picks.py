@@ -4,7 +4,7 @@ Picking works click by click, with nothing drawn on hover: :func:`picking_map` d
 in single-object selection mode and, after each click it handles, draws a fresh map widget
 (a new key), so the map never holds a selection. Every click on a point therefore reaches the
 server as that point alone: it is added, or dropped when already picked; a click on empty
-ground changes nothing (measurements and reasons: docs/architecture.md, "Picking on maps").
+ground changes nothing (measurements and reasons: docs/picking-and-session-state.md).
 """
 
 from __future__ import annotations
@@ -18,8 +18,17 @@ import pydeck as pdk
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
-from subsidence.maps import selected_ids
-from subsidence.picking import parse_ids, random_ids, toggle
+from subsidence.maps import TILE_LAYER, selected_ids, selected_tile
+from subsidence.picking import (
+    PICK_MAX_POINTS,
+    newly_clicked,
+    parse_ids,
+    picking_tiles,
+    random_ids,
+    tile_boxes,
+    toggle,
+)
+from subsidence.studyarea import StudyArea
 from ui import keys
 from ui.area import per_area, set_per_area
 from ui.text import escape_markdown, shorten
@@ -43,13 +52,54 @@ def _map_key(base: str) -> str:
 
 
 def on_click(base: str, widget: str, store: str = keys.PICKED) -> None:
-    """Map callback: the clicked point is added, or dropped when already picked."""
-    clicked = selected_ids(st.session_state.get(widget))
-    if not clicked:  # a click on empty ground: nothing changes
+    """Map callback: the clicked point is added, or dropped when already picked; a click on a
+    tile (large areas) zooms to it and makes its points clickable."""
+    event = st.session_state.get(widget)
+    clicked = selected_ids(event)
+    tile = selected_tile(event)
+    if clicked:
+        set_picked(toggle(picked(store), clicked[:1]), store)
+    elif tile is not None:
+        _set_tile(base, tile)
+    else:  # a click on empty ground: nothing changes
         return
-    set_picked(toggle(picked(store), clicked[:1]), store)
     clicks = st.session_state.setdefault(keys.MAP_CLICKS, {})
     clicks[base] = clicks.get(base, 0) + 1  # the next run draws a fresh map with no selection
+
+
+def _tile_key(base: str) -> str:
+    return f"{st.session_state.get(keys.AREA_KEY)}|{base}"
+
+
+def _set_tile(base: str, tile: int | None) -> None:
+    st.session_state.setdefault(keys.PICK_TILE, {})[_tile_key(base)] = tile
+    clicks = st.session_state.setdefault(keys.MAP_CLICKS, {})
+    clicks[base] = clicks.get(base, 0) + 1
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _tiles(
+    key: str, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, list[tuple[float, float, float, float]]]:
+    tile = picking_tiles(lon, lat)
+    return tile, tile_boxes(lon, lat, tile)
+
+
+def pick_layers(area: StudyArea, base_key: str) -> dict[str, Any]:
+    """Arguments for :func:`subsidence.maps.ps_deck` that make its points clickable.
+
+    An area of more than :data:`subsidence.picking.PICK_MAX_POINTS` points is cut into tiles:
+    the map first shows them as rectangles; a click on one zooms to it and makes its points
+    clickable (each click then stays fast in a browser without a GPU).
+    """
+    lon, lat = area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float)
+    if area.n_points <= PICK_MAX_POINTS:
+        return {}
+    tile, boxes = _tiles(str(st.session_state.get(keys.AREA_KEY)), lon, lat)
+    active = st.session_state.get(keys.PICK_TILE, {}).get(_tile_key(base_key))
+    if active is None or active >= len(boxes):
+        return {"pickable": np.zeros(area.n_points, bool), "tiles": boxes}
+    return {"pickable": tile == active, "tiles": boxes, "view": boxes[active]}
 
 
 def picking_map(deck: pdk.Deck, base_key: str, height: int = 520, store: str = keys.PICKED) -> None:
@@ -66,6 +116,17 @@ def picking_map(deck: pdk.Deck, base_key: str, height: int = 520, store: str = k
         key=widget,
         height=height,
     )
+    tiled = any(getattr(layer, "id", "") == TILE_LAYER for layer in deck.layers)
+    if tiled:
+        active = st.session_state.get(keys.PICK_TILE, {}).get(_tile_key(base_key))
+        if active is None:
+            st.caption("This area has too many points to click at once: click a rectangle to zoom in to it.")
+        else:
+            left, right = st.columns([3, 1])
+            left.caption(
+                "Click a point to pick it, click it again to drop it; click another rectangle to move."
+            )
+            right.button("Whole area", on_click=_set_tile, args=(base_key, None), key=f"{base_key}-whole")
 
 
 def picks_caption(ids: Sequence[str]) -> str:
@@ -77,14 +138,24 @@ def picks_caption(ids: Sequence[str]) -> str:
 
 
 def sync_map_state() -> None:
-    """No longer needed (each click renews the map); kept for pages not yet switched."""
+    """Older pages (drawing ``keys.RESULTS_MAP`` themselves): a map drawn afresh has no selection."""
+    if keys.RESULTS_MAP not in st.session_state:
+        st.session_state[_OLD_SELECTION] = []
 
 
-def on_map_select() -> None:  # pragma: no cover - older pages; see picking_map
-    """Callback of a map drawn with ``key=keys.RESULTS_MAP``: the newly selected point toggles."""
+def on_map_select() -> None:
+    """Callback of an older page's multi-object map (``key=keys.RESULTS_MAP``).
+
+    Prefer :func:`picking_map`. Here a change of the selection toggles the points that changed;
+    a click on empty ground (which clears the map's selection) changes no pick.
+    """
     now = selected_ids(st.session_state.get(keys.RESULTS_MAP))
     if now:
-        set_picked(toggle(picked(), now[-1:]))
+        set_picked(toggle(picked(), newly_clicked(st.session_state.get(_OLD_SELECTION, []), now)))
+    st.session_state[_OLD_SELECTION] = now
+
+
+_OLD_SELECTION = "map_selection"
 
 
 def add_typed(known: Sequence[str]) -> None:

@@ -8,10 +8,12 @@ from typing import Any
 
 import streamlit as st
 
+from subsidence.errors import SubsidenceError
 from subsidence.models.base import SeriesData
 from subsidence.studyarea import StudyArea
 from ui import jobs, keys
 from ui.models import MODELS_DIR, SHIPPED
+from ui.text import escape_markdown, shorten
 
 PAPER_DEFAULTS: dict[str, Any] = {
     keys.MODEL_NAME: "paper-lstm",
@@ -182,3 +184,55 @@ def delete_saved(name: str) -> None:
 
     delete_model(MODELS_DIR / name)
     st.session_state[keys.CONFIRM_DELETE] = False
+
+
+def scores_table(metrics: dict[str, Any], area: StudyArea) -> Any:
+    """Scores, beside the paper's only on the demo (the paper's basin is no yardstick elsewhere)."""
+    from subsidence.report import metrics_vs_paper
+    from ui.area import is_demo
+
+    table = metrics_vs_paper(metrics)
+    return table if is_demo(area) else table.drop(columns="paper")
+
+
+def save_panel(job: jobs.Job, trained: Any, area: StudyArea, data: SeriesData) -> None:
+    """Save under a name (asking before replacing one) and download the saved model."""
+    with st.form("save_form"):
+        st.text_input(
+            "Save as",
+            value=f"{trained.name}-{trained.split.kind}-seed{trained.seed}",
+            key=keys.SAVE_NAME,
+        )
+        wanted = st.form_submit_button("Save model")
+    name = st.session_state.get(keys.SAVE_NAME, "")
+    replace = job.meta.get("confirm") == name and st.session_state.get("replace_model", False)
+    if wanted or replace:
+        try:
+            job.meta["saved"] = ("ok", save_model_as(trained, name, area, data, overwrite=bool(replace)))
+            job.meta.pop("confirm", None)
+        except ModelExists as exc:
+            job.meta["confirm"] = exc.name
+            job.meta["saved"] = ("", "")
+        except SubsidenceError as exc:
+            job.meta["saved"] = ("error", escape_markdown(shorten(str(exc), 300)))
+    if job.meta.get("confirm") == name:
+        st.warning(
+            f"A saved model is already called {escape_markdown(shorten(name, 60))}: replace it, or type another name."
+        )
+        st.button(f"Replace {escape_markdown(shorten(name, 60))}", key="replace_model", type="primary")
+    kind, message = job.meta.get("saved", ("", ""))
+    if kind == "ok":
+        st.success(f"Saved as {escape_markdown(message)}")
+        if (MODELS_DIR / message).is_dir():
+            if job.meta.get("zip", ("",))[0] != message:  # zipped once, not on every refresh
+                job.meta["zip"] = (message, model_zip(MODELS_DIR / message))
+            st.download_button(
+                "Download the model (.zip)",
+                job.meta["zip"][1],
+                f"{message}.zip",
+                "application/zip",
+                key="download_trained",
+                help="Open it on another server with Model → Load a saved model → Open a model saved elsewhere.",
+            )
+    elif kind == "error":
+        st.error(message)

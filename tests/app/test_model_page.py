@@ -54,7 +54,7 @@ def test_train_save_load_and_delete(models_dir: Path) -> None:
     at.radio(key=keys.MODEL_MODE).set_value("Load a saved model").run()
     assert at.selectbox(key=keys.SAVED_CHOICE).value == "tiny-run"
     at.button(key="load_model").click().run()
-    assert any("Loaded paper-lstm" in s.value for s in at.success)
+    assert any("Loaded paper-lstm" in s.value.replace("\\", "") for s in at.success)
     at.checkbox(key=keys.CONFIRM_DELETE).check().run()
     at.button(key="delete_model").click().run()
     assert not (models_dir / "tiny-run").exists()

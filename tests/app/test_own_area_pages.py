@@ -146,6 +146,13 @@ def test_a_rejected_upload_is_deleted_and_stale_uploads_are_cleaned(real_areas: 
     os.utime(old, (now - 25 * 3600, now - 25 * 3600))
     removed = clean_stale_uploads(real_areas / "uploads", max_age_h=24, now=now)
     assert removed == [old] and not old.exists() and fresh.exists()
+    # a session that has ended (closed or reloaded tab) loses its uploads after 10 minutes
+    ended, live = real_areas / "uploads" / "ended", real_areas / "uploads" / "live"
+    for folder in (ended, live):
+        folder.mkdir()
+        os.utime(folder, (now - 700, now - 700))
+    removed = clean_stale_uploads(real_areas / "uploads", now=now, active={"live", "fresh-session"})
+    assert removed == [ended] and live.exists() and fresh.exists()
 
 
 def test_picks_and_models_stay_with_their_area(real_areas: Path) -> None:
@@ -172,3 +179,17 @@ def test_picks_and_models_stay_with_their_area(real_areas: Path) -> None:
     _clean(at)
     caption = next(c.value for c in at.caption if c.value.startswith("Picked ")).replace("\\", "")
     assert caption == f"Picked {len(picked)}: {', '.join(picked)}"
+
+
+def test_an_upload_removed_from_the_server_falls_back_with_a_message(real_areas: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.selectbox(key=keys.AREA_CHOICE).set_value(UPLOAD).run()
+    at.file_uploader(key=keys.AREA_UPLOAD).set_value(
+        ("mine.zip", _zip(REAL / "levelling_like"), "application/zip")
+    ).run()
+    assert NAMES["levelling_like"] in _sidebar_text(at)
+    Path(at.session_state[keys.AREA_PATH]).unlink()  # cleaned up by the server meanwhile
+    at.switch_page("pages/1_Study_area.py").run()
+    assert not at.exception
+    assert any("removed from the server" in e.value for e in at.error)
+    assert at.get("deck_gl_json_chart")  # the page goes on with a bundle of the server

@@ -96,7 +96,7 @@ def browser():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def page(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})  # maps fully on screen
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg

@@ -40,7 +40,8 @@ def test_train_watch_save_and_reload_a_model(app_url, page, models_dir) -> None:
     name.fill("browser-run")
     name.press("Tab")
     page.get_by_role("button", name="Save model").click()
-    expect(page.get_by_text(re.compile("Saved to"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile("Saved as browser-run"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name=re.compile("Download the model"))).to_be_visible()
     assert (models_dir / "browser-run" / "model.json").is_file()
 
     page.get_by_text("Load a saved model").click()

@@ -38,3 +38,25 @@ def test_picks_saved_beside_a_model_round_trip(tmp_path) -> None:  # type: ignor
     assert load_picks(tmp_path) == ["PS1", "PS2"]
     (tmp_path / "picks.json").write_text("{not json")
     assert load_picks(tmp_path) == []
+
+
+def test_large_areas_are_cut_into_tiles_small_enough_to_click() -> None:
+    import numpy as np
+
+    from subsidence.picking import PICK_MAX_POINTS, picking_tiles, tile_boxes
+
+    rng = np.random.default_rng(3)
+    lon, lat = 116 + rng.random(16_487), 39 + 0.5 * rng.random(16_487)
+    tile = picking_tiles(lon, lat)
+    counts = np.bincount(tile)
+    assert counts.sum() == 16_487 and counts.max() <= PICK_MAX_POINTS and len(counts) == 6
+    boxes = tile_boxes(lon, lat, tile)
+    for t, (w, s, e, n) in enumerate(boxes):
+        inside = (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+        assert inside[tile == t].all()
+    # tile centres fall in their own tile only (a click there chooses that tile)
+    for t, (w, s, e, n) in enumerate(boxes):
+        cx, cy = (w + e) / 2, (s + n) / 2
+        hits = [k for k, (w2, s2, e2, n2) in enumerate(boxes) if w2 <= cx <= e2 and s2 <= cy <= n2]
+        assert hits == [t]
+    assert (picking_tiles(lon[:2000], lat[:2000]) == 0).all()  # small areas: one tile
