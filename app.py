@@ -50,6 +50,11 @@ STEPS = (
         "6 · Scenarios: forecast subsidence if groundwater keeps falling, is held or recovers",
         "🔮",
     ),
+    (
+        "pages/7_Hazard.py",
+        "7 · Hazard: when points reach a threshold, uneven settlement, confidence, decision pack",
+        "⚠️",
+    ),
 )
 for page, label, icon in STEPS:
     st.page_link(page, label=label, icon=icon)

@@ -15,8 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from subsidence.errors import SubsidenceError
 from subsidence.studyarea import StudyArea
+from ui.errors import show_error
 
 MAX_ENTRIES = 12
 
@@ -50,8 +50,8 @@ def cached(key: Hashable, compute: Callable[[], Any]) -> Any:
             return store.items[key]
     try:
         value = compute()
-    except SubsidenceError as exc:
-        st.error(f"This study area cannot be processed: {exc}")
+    except Exception as exc:  # noqa: BLE001 - one line for the user (an apology + id for a bug), never a traceback
+        show_error(exc, where=str(key)[:200], prefix="This study area cannot be processed:")
         st.stop()
     with store.lock:
         store.items[key] = value

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from subsidence.errors import SubsidenceError
+from ui.errors import error_line
 
 
 @dataclass
@@ -96,9 +96,8 @@ def start(
             job.result = work(progress=job.reports.append, stop=job.should_stop, **kwargs)
         except SubsidenceError as exc:
             job.error = str(exc)
-        except Exception as exc:  # shown to the user as one line; the trace goes to the server log
-            traceback.print_exc()
-            job.error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - an apology + id for the user; the trace goes to the error log
+            job.error = error_line(exc, where=f"job {label}")
         finally:
             job.finished = time.monotonic()
 

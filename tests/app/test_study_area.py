@@ -31,7 +31,7 @@ def test_entry_page_shows_the_demo() -> None:
     assert labels["Acquisitions"] == "38"
     assert any("synthetic demo" in i.value for i in at.info)
     links = [e.proto.page for e in at.get("page_link")]
-    assert links == ["Study_area", "Interpolation", "Model", "Results", "Compare", "Scenarios"]
+    assert links == ["Study_area", "Interpolation", "Model", "Results", "Compare", "Scenarios", "Hazard"]
 
 
 def test_study_area_page_draws_map_summary_and_report() -> None:
