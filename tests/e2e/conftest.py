@@ -103,10 +103,10 @@ def page(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def wait_for_app(page) -> None:  # type: ignore[no-untyped-def]
+def wait_for_app(page, timeout_ms: int = 90_000) -> None:  # type: ignore[no-untyped-def]
     """Wait until the script has stopped running (the status widget is gone)."""
     page.wait_for_selector("[data-testid='stApp']")
     page.wait_for_timeout(1000)
     page.wait_for_function(
-        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=90_000
+        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=timeout_ms
     )

@@ -49,7 +49,7 @@ def click_points(page, area, count: int) -> tuple[list[list[str]], list[int], di
         before = len(picked_ids(page))
         page.mouse.click(x, y)
         expect(page.get_by_text(re.compile(rf"Picked {before + 1}:"))).to_be_visible(timeout=120_000)
-        wait_for_app(page)
+        wait_for_app(page, timeout_ms=180_000)
         after.append(picked_ids(page))
     return after, targets, view
 
@@ -59,7 +59,7 @@ def test_ten_clicks_pick_ten_points_on_the_full_demo(full_demo_url, page) -> Non
 
     area = load_study_area(ROOT / "data" / "demo_beijing")
     page.goto(f"{full_demo_url}/Results")
-    wait_for_app(page)
+    wait_for_app(page, timeout_ms=300_000)  # the first run kriges and runs the model over 16,487 points
     expect(page.get_by_role("heading", name="Results")).to_be_visible(timeout=240_000)
     steps, targets, view = click_points(page, area, 10)
     assert [len(s) for s in steps] == list(range(1, 11))  # every click added one, none removed another
