@@ -169,14 +169,12 @@ deck = ps_deck(
     picked=picks.picked(),
     extra={"best": best["best_model"].fillna("-").to_numpy()},
     basemap=s.get(keys.BASEMAP, False),
+    **picks.pick_layers(area, keys.COMPARE_MAP),
 )
-picks.sync_map_state()
-st.pydeck_chart(
-    deck, on_select=picks.on_map_select, selection_mode="multi-object", key=keys.RESULTS_MAP, height=480
-)
+picks.picking_map(deck, keys.COMPARE_MAP, height=480)
 st.markdown(legend, unsafe_allow_html=True)
 
-chosen = picks.picked()
+chosen = picks.known_only(picks.picked(), data.ps_ids)
 if chosen:
     st.plotly_chart(model_curves_figure(data, chosen, result.cv.predictions), key="compare_curves")
 else:

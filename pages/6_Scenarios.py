@@ -111,11 +111,9 @@ deck = ps_deck(
     basemap=st.session_state.get(keys.BASEMAP, False),
     extra={"low_mm": f.low_mm[:, -1] - f.low_mm[:, 0], "high_mm": f.high_mm[:, -1] - f.high_mm[:, 0]},
     rgba=neutral,
+    **picks.pick_layers(area, keys.SCENARIO_MAP),
 )
-picks.sync_map_state()
-st.pydeck_chart(
-    deck, on_select=picks.on_map_select, selection_mode="multi-object", key=keys.RESULTS_MAP, height=480
-)
+picks.picking_map(deck, keys.SCENARIO_MAP, height=480)
 st.markdown(
     legend_html(vmin, vmax, "subsidence added after the last acquisition (mm)", "magnitude"),
     unsafe_allow_html=True,
@@ -123,7 +121,7 @@ st.markdown(
 
 difference_section(area, forecasts)
 
-picked = picks.picked()
+picked = picks.known_only(picks.picked(), data.ps_ids)
 if picked:
     curves = forecast_figure(data, forecasts, picked)
     st.plotly_chart(curves, key="forecast_curves")

@@ -21,7 +21,6 @@ from subsidence.errors import SubsidenceError
 from subsidence.maps import TILE_LAYER, selected_ids, selected_tile
 from subsidence.picking import (
     PICK_MAX_POINTS,
-    newly_clicked,
     parse_ids,
     picking_tiles,
     random_ids,
@@ -132,30 +131,6 @@ def picking_map(deck: pdk.Deck, base_key: str, height: int = 520, store: str = k
 def picks_caption(ids: Sequence[str]) -> str:
     """ "Picked N: id, id, …" with the ids escaped (shown as typed, never as Markdown)."""
     return f"Picked {len(ids)}: " + ", ".join(escape_markdown(shorten(i, 60)) for i in ids)
-
-
-# --- kept for pages that still call the older API (Compare, Scenarios) -----------------------
-
-
-def sync_map_state() -> None:
-    """Older pages (drawing ``keys.RESULTS_MAP`` themselves): a map drawn afresh has no selection."""
-    if keys.RESULTS_MAP not in st.session_state:
-        st.session_state[_OLD_SELECTION] = []
-
-
-def on_map_select() -> None:
-    """Callback of an older page's multi-object map (``key=keys.RESULTS_MAP``).
-
-    Prefer :func:`picking_map`. Here a change of the selection toggles the points that changed;
-    a click on empty ground (which clears the map's selection) changes no pick.
-    """
-    now = selected_ids(st.session_state.get(keys.RESULTS_MAP))
-    if now:
-        set_picked(toggle(picked(), newly_clicked(st.session_state.get(_OLD_SELECTION, []), now)))
-    st.session_state[_OLD_SELECTION] = now
-
-
-_OLD_SELECTION = "map_selection"
 
 
 def add_typed(known: Sequence[str]) -> None:
