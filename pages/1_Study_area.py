@@ -41,6 +41,7 @@ deck = ps_deck(
     picked=picks.picked(keys.STUDY_PICKED),
     basemap=st.session_state.get(keys.BASEMAP, False),
     degenerate=flat,
+    **picks.pick_layers(area, keys.STUDY_MAP),
 )
 picks.picking_map(deck, keys.STUDY_MAP, store=keys.STUDY_PICKED)
 st.markdown(
@@ -50,7 +51,6 @@ st.markdown(
         f"Cumulative subsidence since {dates[0]}, down positive · black dots: wells",
         unit="mm",
         degenerate=flat,
-        **picks.pick_layers(area, keys.STUDY_MAP),
     ),
     unsafe_allow_html=True,
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from subsidence.maps import TILE_LAYER
 from ui import keys
 from ui.area import UPLOAD
 
@@ -74,3 +75,13 @@ def test_valid_upload_becomes_the_study_area(tmp_path: Path) -> None:
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["PS points"] == "300"
     assert at.session_state[keys.AREA_PATH].endswith(".zip")
+
+
+def test_large_area_maps_are_drawn_in_tiles() -> None:
+    """Over 3,000 points (the full demo) the picking maps start as clickable tiles, on every page."""
+    for page in ("pages/1_Study_area.py", "pages/4_Results.py"):
+        at = AppTest.from_file(str(ROOT / page), default_timeout=240).run()
+        at.selectbox(key=keys.AREA_CHOICE).set_value("demo_beijing").run()
+        assert not at.exception, (page, [e.message for e in at.exception])
+        decks = [c.proto.json for c in at.get("deck_gl_json_chart")]
+        assert decks and TILE_LAYER in decks[0], page
