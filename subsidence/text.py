@@ -24,6 +24,9 @@ import pandas as pd
 ELLIPSIS = "…"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
+# Streamlit's Markdown (remark-gfm) links bare addresses in the text after escapes are read, so a
+# zero-width space (invisible) goes into "://", "www." and "@" to keep them plain text.
+_AUTOLINK = re.compile(r"(:(?=//)|(?i:\bwww)(?=\.)|(?<=\w)(?=@\w))")
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,9 +62,11 @@ def escape_markdown(s: object) -> str:
     """``s`` with Markdown (and the HTML Streamlit's Markdown accepts) shown literally.
 
     Every character Markdown gives a meaning (``[ ] ( ) * _ ` # < > | ~ $ :`` ...) is
-    backslash-escaped, so ``[x](http://…)`` shows as text, not as a link.
+    backslash-escaped, so ``[x](http://…)`` shows as text, not as a link; an invisible
+    zero-width space breaks the bare addresses Markdown would link by itself.
     """
-    return _MARKDOWN.sub(r"\\\1", s if isinstance(s, str) else str(s))
+    text = _AUTOLINK.sub("\\1\u200b", s if isinstance(s, str) else str(s))
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def escape_html(s: object) -> str:

@@ -33,7 +33,11 @@ def test_errors_are_one_bounded_line() -> None:
 @pytest.mark.parametrize(
     ("raw", "shown"),
     [
-        ("[click](http://evil.example)", r"\[click\]\(http\://evil\.example\)"),
+        ("[click](http://evil.example)", "\\[click\\]\\(http\\:\u200b//evil\\.example\\)"),
+        (
+            "see www.evil.example or me@evil.example",
+            "see www\u200b\\.evil\\.example or me\u200b@evil\\.example",
+        ),
         ("**bold** _it_", r"\*\*bold\*\* \_it\_"),
         ("<script>alert(1)</script>", r"\<script\>alert\(1\)\</script\>"),
         ("P-001", r"P\-001"),
