@@ -43,6 +43,7 @@ SPEED_EDGES_MM_PER_YR = (10.0, 25.0, 50.0)
 POOLED = "all points"
 MIN_RECORD_SHARE = 0.6
 MIN_CALIBRATION_EPOCHS = 4
+MIN_FLOOR_MM = 1.0
 
 
 def speed_labels() -> list[str]:
@@ -64,9 +65,30 @@ def point_group(data: SeriesData, k: int) -> np.ndarray:
     return np.array(speed_labels())[np.digitize(np.abs(v), SPEED_EDGES_MM_PER_YR)]
 
 
-def point_scale(data: SeriesData, k: int) -> np.ndarray:
-    """What the band needs to know of each point at the cut ``k``: its speed class."""
-    return point_group(data, k)
+def point_floor(data: SeriesData, k: int) -> np.ndarray:
+    """Each point's noise floor at the cut ``k`` (mm), from epochs ``0..k`` only, shape (n,).
+
+    ``sqrt(2)`` times the RMS residual of the point's line + annual cycle (the error of a value
+    cumulative since the cut when the forecast were perfect), at least :data:`MIN_FLOOR_MM`.
+    """
+    days = data.days[: k + 1]
+    w = 2 * np.pi * days / 365.25
+    design = np.column_stack([np.ones_like(days), days, np.cos(w), np.sin(w)])
+    y = np.nan_to_num(data.subsidence_mm[:, : k + 1].T)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    dof = max(k + 1 - design.shape[1], 1)
+    return np.maximum(np.sqrt(2.0 * (resid**2).sum(axis=0) / dof), MIN_FLOOR_MM)
+
+
+def point_scale(data: SeriesData, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """What the band needs to know of each point at the cut ``k``: speed class and noise floor (mm)."""
+    return point_group(data, k), point_floor(data, k)
+
+
+def score_scale(forecast_mm: np.ndarray, floor_mm: np.ndarray) -> np.ndarray:
+    """The scale an error is divided by: the forecast's own change plus the point's noise floor (mm)."""
+    return np.abs(forecast_mm) + np.asarray(floor_mm, float)[:, None]
 
 
 def calibration_cuts(data: SeriesData, k: int, n_cuts: int = N_CUTS) -> list[int]:
@@ -103,10 +125,10 @@ def residuals(inside: SeriesData, kc: int, forecast_mm: np.ndarray) -> dict[str,
     """
     observed = inside.subsidence_mm[:, kc + 1 :] - inside.subsidence_mm[:, kc : kc + 1]
     horizon = inside.days[kc + 1 :] - inside.days[kc]
-    group = point_group(inside, kc)
+    group, floor = point_scale(inside, kc)
     n, f = observed.shape
     return {
-        "error": (observed - forecast_mm).ravel(),
+        "error": ((observed - forecast_mm) / score_scale(forecast_mm, floor)).ravel(),
         "horizon": np.tile(horizon, n),
         "group": np.repeat(group, f),
     }
@@ -142,15 +164,26 @@ class Band:
         return np.interp(h, centres, lo) * grow, np.interp(h, centres, hi) * grow
 
     def interval(
-        self, forecast_mm: np.ndarray, horizon_days: np.ndarray, groups: np.ndarray
+        self,
+        forecast_mm: np.ndarray,
+        horizon_days: np.ndarray,
+        groups: np.ndarray,
+        floor_mm: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The 90 % band around ``forecast_mm`` (n, F) for points of speed classes ``groups`` (n,)."""
+        """The 90 % band around ``forecast_mm`` (n, F) for points of speed classes ``groups`` (n,).
+
+        The quantiles are of normalised errors: each is multiplied by :func:`score_scale`
+        (the forecast's own change plus the point's noise floor ``floor_mm``, from
+        :func:`point_scale`; 1 mm everywhere when not given).
+        """
+        floor = np.full(len(forecast_mm), MIN_FLOOR_MM) if floor_mm is None else floor_mm
+        scale = score_scale(forecast_mm, floor)
         low, high = np.empty_like(forecast_mm), np.empty_like(forecast_mm)
         for g in np.unique(groups):
             rows = groups == g
             lo, hi = self.quantiles(horizon_days, str(g))
-            low[rows] = forecast_mm[rows] + np.minimum(lo, 0.0)[None, :]
-            high[rows] = forecast_mm[rows] + np.maximum(hi, 0.0)[None, :]
+            low[rows] = forecast_mm[rows] + np.minimum(lo, 0.0)[None, :] * scale[rows]
+            high[rows] = forecast_mm[rows] + np.maximum(hi, 0.0)[None, :] * scale[rows]
         return low, high
 
     def describe(self) -> dict[str, Any]:
