@@ -329,7 +329,7 @@ def hindcast(
     central = forward(k, data)
     horizon = data.days[k + 1 :] - data.days[k]
     scale = bands.point_scale(data, k)
-    low, high = band.interval(central, horizon, scale)
+    low, high = band.interval(central, horizon, *scale)
     report(total, f"{model_name}: done")
     return Hindcast(
         model=model_name,

@@ -219,7 +219,7 @@ def forecast(
         band = physics_band(data)
         horizon = np.r_[0.0, future_days - data.days[-1]]  # column 0 is the last acquisition
         c_low, c_high = band.interval(  # type: ignore[attr-defined]
-            median, horizon, point_scale(data, data.n_epochs - 1)
+            median, horizon, *point_scale(data, data.n_epochs - 1)
         )
         c_low[:, 0] = c_high[:, 0] = median[:, 0]
         low, high = np.minimum(low, c_low), np.maximum(high, c_high)
@@ -390,7 +390,7 @@ def model_forecast(
         fitted = fit_model(name, data, kc, seed=seed, max_epochs=max_epochs, config=config)
         samples.append(bands.residuals(data, kc, run_forward(fitted, data, kc)))
     band = bands.fit_band(samples)
-    low, high = band.interval(central, (future - last).days.to_numpy(float), bands.point_scale(data, k))
+    low, high = band.interval(central, (future - last).days.to_numpy(float), *bands.point_scale(data, k))
     return ModelForecast(
         name, scenario, np.asarray(data.ps_ids), future, heads, central, low, high, band.describe()
     )

@@ -56,10 +56,11 @@ def test_hindcast_every_model_on_the_small_demo(tmp_path: Path, capsys: pytest.C
 def test_recovery_variant_cut_at_the_turn(recovery: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run(capsys, "hindcast", str(recovery), "--model", "consolidation", "--cut", "2013-12-01")
     refs = {r["forecast"]: r["rmse_mm"] for r in result["references"]}
-    # the physics forecasts the turn: at most 0.6 x "it stops", and better than the velocity
-    assert result["rmse_mm"] <= 0.6 * refs["it stops"]
-    assert result["rmse_mm"] <= 0.6 * refs["velocity"]
-    assert result["coverage_90"] >= 0.85
+    # the physics forecasts the turn: the targets that are met (docs/benchmarks.md)
+    assert result["rmse_mm"] <= 0.6 * refs["it stops"]  # measured 0.28 x
+    assert 0.85 <= result["coverage_90"] <= 0.95  # measured 0.93, band 38 mm
+    # the 0.2 x velocity lies below the InSAR noise (4.7 mm of 23.8 mm): measured 0.35 x
+    assert result["rmse_mm"] <= 0.4 * refs["velocity"]
     for name in model_names():  # every model runs on the variant; none beats the physics at the turn
         other = run(
             capsys, "hindcast", str(recovery), "--model", name, "--cut", "2013-12-01", "--max-epochs", "2"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from subsidence.bands import POOLED, calibration_cuts, fit_band
+from subsidence.bands import POOLED, calibration_cuts, fit_band, point_floor, score_scale
 from tests.unit.test_consolidation import synthetic
 
 
@@ -60,3 +62,43 @@ def test_calibration_cuts_lie_inside_the_training_period() -> None:
     assert len(cuts) == 3
     assert all(3 <= c <= k - 1 for c in cuts)
     assert calibration_cuts(data, 3, 3) == []
+
+
+def test_errors_proportional_to_the_forecast_transfer_from_a_larger_to_a_smaller_forecast() -> None:
+    # calibration: forecasts twice as large as at the test, errors 20 % of the forecast (+ noise);
+    # an absolute band would be twice too wide at the test, the normalised one is not
+    rng = np.random.default_rng(3)
+    horizons = np.arange(1, 9) * 45.0
+    n = 2000
+    floor = np.full(n, 2.0)
+
+    def case(speed_mm_per_day: float) -> tuple[np.ndarray, np.ndarray]:
+        forecast = speed_mm_per_day * np.tile(horizons, (n, 1))
+        err = rng.normal(0, 1, forecast.shape) * (0.2 * forecast + 1.0)
+        return forecast, err
+
+    f_cal, e_cal = case(0.2)
+    sample = {
+        "error": (e_cal / score_scale(f_cal, floor)).ravel(),
+        "horizon": np.tile(horizons, n),
+        "group": np.repeat(np.array(["a"] * n), len(horizons)),
+    }
+    band = fit_band([sample])
+    f_test, e_test = case(0.1)
+    low, high = band.interval(f_test, horizons, np.array(["a"] * n), floor)
+    observed = f_test + e_test
+    inside = (observed >= low) & (observed <= high)
+    assert 0.87 <= inside.mean() <= 0.97
+    width_cal = np.quantile(np.abs(e_cal), 0.9) * 2
+    assert np.mean(high - low) < 0.75 * width_cal  # narrower than the calibration's absolute errors
+
+
+def test_noise_floor_reads_only_up_to_the_cut() -> None:
+    data = synthetic(n=20)
+    rng = np.random.default_rng(4)
+    sub = np.cumsum(rng.normal(1.0, 2.0, data.subsidence_mm.shape), axis=1)
+    data = replace(data, subsidence_mm=sub)
+    later = sub.copy()
+    later[:, 16:] += rng.normal(0, 50, later[:, 16:].shape)
+    np.testing.assert_array_equal(point_floor(data, 15), point_floor(replace(data, subsidence_mm=later), 15))
+    assert np.all(point_floor(data, 15) >= 1.0)
