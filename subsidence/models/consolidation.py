@@ -216,6 +216,21 @@ def head_history(head_m: np.ndarray, days: np.ndarray, initial_days: float = INI
     return HeadHistory(drop / dt[None, :], elastic, np.maximum(-slope, 0.0), running[:, 1:])
 
 
+MAX_FIT_EPOCHS = 60
+
+
+def fit_epochs(n_epochs: int, most: int = MAX_FIT_EPOCHS) -> np.ndarray:
+    """The acquisitions the regional fit reads: all up to ``most``, else every k-th and the last.
+
+    The fit costs points x epochs^2 per evaluation (every head step acts on every later
+    epoch): a 12-day record of 135 acquisitions fitted whole took a minute; every third
+    acquisition of it (36 days, still finer than monthly well readings) a few seconds. The
+    fitted model still runs on every acquisition.
+    """
+    step = int(np.ceil(n_epochs / most))
+    return np.unique(np.r_[np.arange(0, n_epochs, step), n_epochs - 1])
+
+
 def _tau_days(params: dict[str, float], b_m: np.ndarray, k: np.ndarray | None) -> np.ndarray:
     tau = params["tau_ref_days"] * (1.0 + b_m / params["b_c_m"]) ** 2
     if k is not None:
@@ -371,12 +386,16 @@ class Consolidation:
         sub = data.subset(idx)
         b, k = self._layers(sub)
         uses_k = k is not None
-        days = sub.days
-        hist = head_history(sub.head_m, days)
-        target = sub.subsidence_mm - sub.subsidence_mm[:, :1]
+        cols = fit_epochs(data.n_epochs)
+        days = sub.days[cols]
+        hist = head_history(sub.head_m[:, cols], days)
+        target = (sub.subsidence_mm - sub.subsidence_mm[:, :1])[:, cols]
         b_scale = 1.0 if data.thickness_m is not None else 150.0
         calls = [0]
-        prior_scale = self.config.prior_weight * self.config.noise_mm * np.sqrt(len(idx))
+        # the prior weighs like one residual per fitted point, over the acquisitions read
+        prior_scale = (
+            self.config.prior_weight * self.config.noise_mm * np.sqrt(len(idx) * len(cols) / data.n_epochs)
+        )
         ratio_prior = prior_scale
 
         def unpack(z: np.ndarray) -> dict[str, float]:

@@ -177,3 +177,12 @@ def test_forecast_from_reads_no_subsidence_after_the_cut() -> None:
     np.testing.assert_array_equal(
         model.forecast_from(data, 19), model.forecast_from(replace(data, subsidence_mm=sub), 19)
     )
+
+
+def test_long_records_are_fitted_on_every_kth_acquisition() -> None:
+    from subsidence.models.consolidation import MAX_FIT_EPOCHS, fit_epochs
+
+    assert fit_epochs(38).tolist() == list(range(38))  # the demo: every acquisition, as before
+    cols = fit_epochs(146)
+    assert cols[0] == 0 and cols[-1] == 145 and len(cols) <= MAX_FIT_EPOCHS + 1
+    assert set(np.diff(cols[:-1]).tolist()) == {3}
