@@ -24,8 +24,8 @@ BUNDLE = ROOT / "tests" / "data" / "real" / "psbas_like"
 NAME = "P-SBAS-shaped survey (generated)"
 DEMO = "Synthetic demo"
 PICKED = re.compile(r"Picked (\d+): (.*)")
-ORDER_A = ["Study area", "Interpolation", "Model", "Results", "Compare", "Scenarios"]
-ORDER_B = ["Results", "Scenarios", "Study area", "Compare", "Model", "Interpolation", "app"]
+ORDER_A = ["Study area", "Interpolation", "Model", "Results", "Compare", "Scenarios", "Hazard"]
+ORDER_B = ["Results", "Hazard", "Scenarios", "Study area", "Compare", "Model", "Interpolation", "app"]
 
 
 def _zip(folder: Path, dest: Path) -> Path:
