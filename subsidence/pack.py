@@ -371,7 +371,8 @@ def pack_from_bundle(
     picks = list(picks) or [p for p in load_picks(model_dir) if p in set(ids)] or random_ids(ids[test_idx], 6)
     say("fitting the physics for the scenarios")
     ensemble = sc.fit_ensemble(data)
-    forecasts = [sc.forecast(ensemble, data, s, horizon_years) for s in chosen]
+    band = sc.physics_band(data)
+    forecasts = [sc.forecast(ensemble, data, s, horizon_years, band=band) for s in chosen]
     say("building the pack")
     inputs = PackInputs(
         area=area,

@@ -160,29 +160,22 @@ def fit_ensemble(
     return models
 
 
-_BANDS: dict[tuple, object] = {}  # type: ignore[type-arg]
-
-
 def physics_band(data: SeriesData, seed: int = 0) -> object:
     """The calibrated band of the consolidation physics on this record (:mod:`subsidence.bands`).
 
     The physics is refitted at cuts inside the record and run forward to its end; the errors
-    give split-conformal quantiles by horizon and speed class. Kept for the last 4 records.
+    give split-conformal quantiles by horizon and speed class. Costly (one fit per cut): compute
+    it once per record and pass it to :func:`forecast` for every scenario.
     """
     from subsidence import bands
     from subsidence.hindcast import fit_model, run_forward
 
-    key = (data.n_points, data.n_epochs, float(np.sum(data.subsidence_mm)), float(np.sum(data.head_m)), seed)
-    if key not in _BANDS:
-        k = data.n_epochs - 1
-        samples = [
-            bands.residuals(data, kc, run_forward(fit_model("consolidation", data, kc, seed=seed), data, kc))
-            for kc in bands.calibration_cuts(data, k)
-        ]
-        if len(_BANDS) >= 4:
-            _BANDS.pop(next(iter(_BANDS)))
-        _BANDS[key] = bands.fit_band(samples)
-    return _BANDS[key]
+    k = data.n_epochs - 1
+    samples = [
+        bands.residuals(data, kc, run_forward(fit_model("consolidation", data, kc, seed=seed), data, kc))
+        for kc in bands.calibration_cuts(data, k)
+    ]
+    return bands.fit_band(samples)
 
 
 def forecast(
@@ -191,12 +184,14 @@ def forecast(
     scenario: Scenario,
     horizon_years: float = 5.0,
     calibrated: bool = True,
+    band: object | None = None,
 ) -> Forecast:
     """Forecast cumulative subsidence at every point under ``scenario`` to ``horizon_years``.
 
     The band is the wider of the refitted models' spread (parameter uncertainty) and, with
     ``calibrated``, the physics' split-conformal 90 % band from its forecast errors inside the
-    record (:func:`physics_band`; horizons beyond the record grow with the square root).
+    record (``band``, else :func:`physics_band`; horizons beyond the record grow with the square
+    root).
     """
     if not models:
         raise SubsidenceError("no fitted consolidation model to forecast with")
@@ -216,7 +211,7 @@ def forecast(
     if calibrated:
         from subsidence.bands import point_scale
 
-        band = physics_band(data)
+        band = band if band is not None else physics_band(data)
         horizon = np.r_[0.0, future_days - data.days[-1]]  # column 0 is the last acquisition
         c_low, c_high = band.interval(  # type: ignore[attr-defined]
             median, horizon, *point_scale(data, data.n_epochs - 1)

@@ -145,13 +145,24 @@ def ensemble(area: StudyArea, data: Any) -> Any:
     return cached(("ensemble", area_key(area)), compute)
 
 
+def physics_band(area: StudyArea, data: Any) -> Any:
+    """The physics' calibrated 90 % band on this record (one per area, shared by every scenario)."""
+    from subsidence.scenarios import physics_band as compute_band
+
+    def compute() -> Any:
+        with st.spinner("Calibrating the 90 % band on past forecasts…"):
+            return compute_band(data)
+
+    return cached(("physics_band", area_key(area)), compute)
+
+
 def forecast(area: StudyArea, data: Any, scenario: Any, horizon_years: float) -> Any:
     """A scenario forecast at every point (cached per scenario and horizon)."""
     from subsidence.scenarios import forecast as run
 
     def compute() -> Any:
         with st.spinner(f"Forecasting: {scenario.name}…"):
-            return run(ensemble(area, data), data, scenario, horizon_years)
+            return run(ensemble(area, data), data, scenario, horizon_years, band=physics_band(area, data))
 
     return cached(("forecast", area_key(area), scenario, horizon_years), compute)
 
