@@ -79,7 +79,7 @@ def test_errors_show_one_escaped_line_or_an_apology(tmp_path: Path, monkeypatch)
     at = AppTest.from_function(_page_with_failures, default_timeout=60).run()
     assert not at.exception
     first, second = (e.value for e in at.error)
-    assert first == r"ps\.csv, row 2 \(\[x\]\(http\://evil\.example\)\)\: expected a number"
+    assert first == "ps\\.csv, row 2 \\(\\[x\\]\\(http\\:\u200b//evil\\.example\\)\\)\\: expected a number"
     assert "secret" not in second and "Traceback" not in second
     error_id = second.split("under id ")[1].split(",")[0]
     assert f"error {error_id}" in (tmp_path / "errors.log").read_text()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.serve import serve
 
 ROOT = Path(__file__).parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -26,12 +23,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models folder for the browser tests: the shipped model, and room to save more."""
@@ -42,46 +33,8 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(models_dir: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "SUBSIDENCE_BUNDLE": "demo_small", "SUBSIDENCE_MODELS_DIR": str(models_dir)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the Streamlit app did not start")
-            time.sleep(0.5)
+    with serve(ROOT, "demo_small", SUBSIDENCE_MODELS_DIR=str(models_dir)) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
@@ -110,3 +63,14 @@ def wait_for_app(page, timeout_ms: int = 90_000) -> None:  # type: ignore[no-unt
     page.wait_for_function(
         "() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=timeout_ms
     )
+
+
+def upload(page, archive: Path) -> None:  # type: ignore[no-untyped-def]
+    """Upload a bundle .zip through the sidebar, as a user does, and wait for the app."""
+    wait_for_app(page)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.locator("[data-testid='stSelectbox']").first.click()
+    page.get_by_role("option", name=re.compile("Upload a bundle")).click()
+    wait_for_app(page)
+    sidebar.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(archive))
+    wait_for_app(page)

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from subsidence.maps import map_view
 from subsidence.reader import load_study_area
-from tests.e2e.conftest import ROOT, wait_for_app
+from tests.e2e.conftest import ROOT, upload, wait_for_app
 from tests.e2e.mapclick import point_pixel
 
 pytestmark = pytest.mark.e2e
@@ -68,13 +68,8 @@ def _go(page, name: str) -> None:  # type: ignore[no-untyped-def]
 def test_script_and_markdown_in_ids_show_as_text(app_url, page, tmp_path) -> None:  # type: ignore[no-untyped-def]
     folder, archive = _hostile_bundle(tmp_path)
     page.goto(app_url)
-    wait_for_app(page)
+    upload(page, archive)
     sidebar = page.locator("[data-testid='stSidebar']")
-    sidebar.locator("[data-testid='stSelectbox']").first.click()
-    page.get_by_role("option", name=re.compile("Upload a bundle")).click()
-    wait_for_app(page)
-    sidebar.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(archive))
-    wait_for_app(page)
     _go(page, "Study area")
     shown = _plain(sidebar.inner_text())
     assert "[click](http://evil.example/)" in shown and "<b>x</b>" in shown and "**bold**" in shown, shown

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from subsidence.maps import map_view
-from tests.e2e.conftest import ROOT, wait_for_app
+from tests.e2e.conftest import ROOT, upload, wait_for_app
 from tests.e2e.mapclick import point_pixel, spread_points
 
 pytestmark = pytest.mark.e2e
@@ -59,13 +59,7 @@ def go(page, name: str) -> None:  # type: ignore[no-untyped-def]
 def test_upload_walk_train_and_pick_on_own_area(app_url, page, tmp_path) -> None:  # type: ignore[no-untyped-def]
     archive = _zip(BUNDLE, tmp_path / "my_survey.zip")
     page.goto(app_url)
-    wait_for_app(page)
-    sidebar = page.locator("[data-testid='stSidebar']")
-    sidebar.locator("[data-testid='stSelectbox']").first.click()
-    page.get_by_role("option", name=re.compile("Upload a bundle")).click()
-    wait_for_app(page)
-    sidebar.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(archive))
-    wait_for_app(page)
+    upload(page, archive)
     check_page(page, "after the upload")
 
     for name in ORDER_A + ORDER_B:
