@@ -21,17 +21,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from subsidence import coverage
 from subsidence.errors import SubsidenceError
 from subsidence.reader import list_bundles, load_study_area
 from subsidence.studyarea import StudyArea
 from ui import keys
 from ui.errors import error_line
 from ui.text import escape_markdown, shorten
-
-try:  # the model period (subsidence.coverage) arrives with the realdata branch
-    from subsidence import coverage
-except ImportError:  # pragma: no cover - until merged
-    coverage = None  # type: ignore[assignment]
 
 DATA_DIR = Path(os.environ.get("SUBSIDENCE_DATA_DIR", Path(__file__).parents[1] / "data"))
 DEFAULT_BUNDLE = os.environ.get("SUBSIDENCE_BUNDLE", "demo_beijing")
@@ -257,8 +253,6 @@ def _period_controls(area: StudyArea, path: str, period: Any) -> None:
 
 def _apply_period(area: StudyArea, path: str) -> StudyArea:
     """The area restricted to its model period, with the sidebar's period controls."""
-    if coverage is None:
-        return area
     start, end, extend = st.session_state.get(keys.PERIOD_BY_AREA, {}).get(path, (None, None, False))
     ts = [None if v is None else pd.Timestamp(v) for v in (start, end)]
     try:
@@ -283,7 +277,7 @@ def study_area_sidebar() -> StudyArea | None:
 
     A rejected upload shows an error and keeps the previous study area. Returns None only
     when no bundle can be loaded at all (an error is shown). The area returned is restricted
-    to its model period (see ``subsidence.coverage``) when that module is present.
+    to its model period (see ``subsidence.coverage``).
     """
     bundles = list_bundles(DATA_DIR)
     names = [b.name for b in bundles]
