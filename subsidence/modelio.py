@@ -22,7 +22,7 @@ import os
 import re
 import shutil
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ def save_model(
         "format_version": FORMAT_VERSION,
         "model": model.name,
         "library_version": subsidence.__version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
         "state": state,
         **meta,

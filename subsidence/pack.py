@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -209,7 +209,7 @@ def build_pack(inp: PackInputs) -> Pack:
         SECTIONS[7]: _scenarios_html(inp.forecasts),
         SECTIONS[8]: "<ul>" + "".join(f"<li>{esc(c)}</li>" for c in CAVEATS) + "</ul>",
         SECTIONS[9]: f"<p>subsidence library {esc(__version__)}; written "
-        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.</p>",
+        f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.</p>",
     }
     html_text = _page(f"Decision pack: {area.name}", body)
     layers = pack_layers(area, data, paths, ttt, dist, confid, deviation, inp.forecasts)

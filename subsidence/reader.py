@@ -14,6 +14,7 @@ import hashlib
 import io
 import re
 import tempfile
+import tomllib
 import warnings
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,7 +23,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import tomllib
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
