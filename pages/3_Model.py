@@ -12,13 +12,13 @@ from subsidence.pipeline import SPLIT_KINDS
 from ui import cache, keys
 from ui.area import study_area_sidebar
 from ui.cache import area_key, series_for
-from ui.models import MODELS_DIR, SHIPPED, CurrentModel, load_saved, load_uploaded, set_current
+from ui.models import MODELS_DIR, SHIPPED, load_saved, load_uploaded, set_current
 from ui.text import escape_markdown, shorten
 from ui.training import (
     delete_saved,
     model_zip,
     reset_to_paper,
-    save_panel,
+    result_panel,
     scores_table,
     settings_form,
     start_training,
@@ -67,38 +67,7 @@ if mode == "Train a new model":
         elif job.error:
             st.error(f"Training failed: {job.error}")
         elif job.result is not None:
-            trained = job.result
-            if job.meta.get("area") != area_key(area):
-                st.warning(
-                    "This model was trained on another study area: choose that area again to use or save it."
-                )
-                return
-            note = " (stopped early by you)" if job.stopped else ""
-            st.success(
-                f"Trained {trained.name} in {trained.seconds:.1f} s, {trained.epochs_trained or '-'} epochs{note}."
-            )
-            st.dataframe(scores_table(trained.metrics, area), hide_index=True)
-            made = CurrentModel(
-                trained.name,
-                trained.model,
-                trained.split.test_idx,
-                "stopped early in this session" if job.stopped else "trained in this session",
-                area_key(area),
-                trained.metrics,
-                f"test points of the {trained.split.kind} split",
-            )
-            if job.stopped:  # a half-trained model never replaces the current one by itself
-                if not job.meta.get("made_current") and st.button("Use the stopped model", key="use_stopped"):
-                    job.meta["made_current"] = True
-                    set_current(made)
-                if job.meta.get("made_current"):
-                    st.caption("The stopped model is now the current one (the Results page shows it).")
-                else:
-                    st.caption("The model you had before stays current; the Results page shows it.")
-            elif not job.meta.get("made_current"):  # once: a model loaded later must not be replaced
-                job.meta["made_current"] = True
-                set_current(made)
-            save_panel(job, trained, area, data)
+            result_panel(job, area, data)
 
     progress_panel()
 else:

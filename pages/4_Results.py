@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from subsidence.evaluation import PAPER_METRICS
 from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
-from subsidence.figures import model_curves_figure, pick_scatter, severity_figure
+from subsidence.figures import model_curves_figure, severity_figure
 from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck
-from subsidence.picking import PICKS_FILE
 from subsidence.report import METRIC_LABELS
 from subsidence.results import MEASURE_LABELS, export_table, map_values, picked_table, plain_summary
 from ui import cache, keys, picks
@@ -62,8 +59,9 @@ for col, (key, label) in zip(cols, METRIC_LABELS.items(), strict=False):
     )
 cols[3].metric("Cumulative RMSE at the last date (mm)", f"{scores['rmse_cumulative_last_mm']:.1f}")
 
-for line in plain_summary(res, cache.noise_floor(data, cache.area_key(area))):
-    st.markdown(f"- {line}")
+st.markdown(
+    "\n".join(f"- {line}" for line in plain_summary(res, cache.noise_floor(data, cache.area_key(area))))
+)
 
 left, right = st.columns([3, 1])
 dates = [d.date() for d in area.dates]
@@ -72,27 +70,7 @@ with right:
         "Colour the map by", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get, key=keys.RESULTS_MEASURE
     )
     when = st.select_slider("Epoch", options=dates, value=dates[-1], key=keys.RESULTS_EPOCH)
-    st.text_input("Pick by id", key=keys.PICK_TEXT, placeholder="e.g. PS000123, PS000456")
-    st.button("Add", on_click=picks.add_typed, args=(list(map(str, data.ps_ids)),), key="pick_add")
-    test_ids = [str(p) for p in data.ps_ids[res.test_mask]]
-    st.button("12 random test points", on_click=picks.add_random, args=(test_ids,), key="pick_random")
-    st.button("Clear picks", on_click=picks.clear, key="pick_clear")
-    if Path(current.source).is_dir():
-        st.button(
-            "Save picks with the model",
-            on_click=picks.save_with_model,
-            args=(current.source,),
-            key="pick_save",
-        )
-        if (Path(current.source) / PICKS_FILE).is_file():
-            st.button(
-                "Restore the model's picks",
-                on_click=picks.restore_from_model,
-                args=(current.source,),
-                key="pick_restore",
-            )
-    if st.session_state.get(keys.PICK_ERROR):
-        st.error(st.session_state[keys.PICK_ERROR])
+    picks.pick_controls(data.ps_ids, data.ps_ids[res.test_mask], current.source)
 values, ramp, label = map_values(res, measure, dates.index(when), mode)
 with left:
     vmin, vmax = colour_range(values, symmetric=ramp == "diverging")
@@ -123,13 +101,7 @@ with left:
         unsafe_allow_html=True,
     )
     st.caption("Click a point to pick it, click again to drop it.")
-    if st.toggle("Pick many with box or lasso", key=keys.PICK_MANY_ON):
-        st.plotly_chart(
-            pick_scatter(area, values, label, picks.picked()),
-            key=keys.PICK_MANY,
-            on_select=picks.on_box_select,
-            selection_mode=("box", "lasso"),
-        )
+    picks.box_picker(area, values, label)
 
 chosen = picks.known_only(picks.picked(), data.ps_ids)
 if chosen:
@@ -162,10 +134,10 @@ sev_right.download_button(
 )
 
 st.subheader("Export every point")
-export = export_table(res)
-a, b = st.columns(2)
-a.download_button("Per-point results (CSV)", csv_bytes(export), "results.csv", "text/csv", key="dl_csv")
-if b.toggle("Prepare a GeoPackage", key="make_gpkg"):
+if st.toggle("Prepare the per-point files (CSV, GeoPackage)", key="make_gpkg"):
+    export = export_table(res)
+    a, b = st.columns(2)
+    a.download_button("Per-point results (CSV)", csv_bytes(export), "results.csv", "text/csv", key="dl_csv")
     b.download_button(
         "Per-point results (GeoPackage)",
         geopackage_bytes(results_geodataframe(area, export)),

@@ -9,7 +9,7 @@ from subsidence.figures import model_curves_figure
 from subsidence.maps import category_colours, ps_deck
 from subsidence.models import model_names
 from subsidence.protocols import KINDS, SPATIAL
-from subsidence.synthetic import DEMO_NAME
+from subsidence.synthetic_bundle import DEMO_NAME
 from ui import cache, jobs, keys, picks
 from ui import compare as compare_ui
 from ui.area import study_area_sidebar
@@ -96,50 +96,8 @@ if st.button(
     st.rerun()
 
 
-@st.fragment(run_every=1.0)
-def progress_panel() -> None:
-    job = st.session_state.get(keys.COMPARE_JOB)
-    if job is None:
-        return
-    if not job.running:
-        if not job.meta.get("shown"):  # the main script stopped before the results: draw them now
-            job.meta["shown"] = True
-            st.rerun()
-        return
-    last = job.reports[-1] if job.reports else None
-    fraction = float(getattr(last, "fraction", 0.0)) if last is not None else 0.0
-    elapsed = job.seconds
-    left = elapsed / fraction - elapsed if fraction > 0.05 else (job.meta.get("estimate") or 0.0) - elapsed
-    text = last.message if last is not None else f"starting {job.meta.get('fits', '')} fits"
-    st.progress(
-        min(fraction, 1.0),
-        text=f"{text} · {elapsed:.0f} s so far · about {compare_ui.minutes(max(left, 1.0))} left",
-    )
-    if job.stopped:
-        st.caption("Stopping within a training batch…")
-    else:
-        st.button("Stop", on_click=job.stop, key="stop_compare")
-
-
-progress_panel()
-job = s.get(keys.COMPARE_JOB)
-if job is not None and job.meta.get("area") != area_key:
-    st.info("The last comparison ran on another study area: run it again for this one.")
-    st.stop()
-if job is None:
-    st.info("Choose models and press **Run the comparison**; its progress is shown here.")
-    st.stop()
-if job.running:
-    st.info("The comparison is running; the leaderboard appears here when it ends.")
-    st.stop()
-if job.error and job.stopped:
-    st.info(f"The comparison was stopped ({job.error}); nothing from it was kept.")
-    st.stop()
-if job.error:
-    st.error(f"The comparison did not finish: {job.error}")
-    st.stop()
-
-result = job.result
+compare_ui.progress_panel()
+result = compare_ui.finished_result(area_key)
 st.subheader("Leaderboard")
 done = result.protocol.note if result.protocol is not None else f"{result.cv.kind} validation."
 st.caption(

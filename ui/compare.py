@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import streamlit as st
+
 from subsidence.models.base import SeriesData, TrainingProgress
 from subsidence.protocols import Protocol, ProtocolError, default_protocol
-from ui import cache
+from ui import cache, keys
 
 FOLD_KINDS = ("spatial-block",)
 
@@ -61,3 +63,50 @@ def run(
     from subsidence.comparison import compare
 
     return compare(data, names, protocol=protocol, lstm_epochs=lstm_epochs, progress=progress, stop=stop)
+
+
+@st.fragment(run_every=1.0)
+def progress_panel() -> None:
+    """The running comparison: progress, time left and Stop (refreshed every second)."""
+    job = st.session_state.get(keys.COMPARE_JOB)
+    if job is None:
+        return
+    if not job.running:
+        if not job.meta.get("shown"):  # the main script stopped before the results: draw them now
+            job.meta["shown"] = True
+            st.rerun()
+        return
+    last = job.reports[-1] if job.reports else None
+    fraction = float(getattr(last, "fraction", 0.0)) if last is not None else 0.0
+    elapsed = job.seconds
+    left = elapsed / fraction - elapsed if fraction > 0.05 else (job.meta.get("estimate") or 0.0) - elapsed
+    text = last.message if last is not None else f"starting {job.meta.get('fits', '')} fits"
+    st.progress(
+        min(fraction, 1.0),
+        text=f"{text} · {elapsed:.0f} s so far · about {minutes(max(left, 1.0))} left",
+    )
+    if job.stopped:
+        st.caption("Stopping within a training batch…")
+    else:
+        st.button("Stop", on_click=job.stop, key="stop_compare")
+
+
+def finished_result(area_key: str) -> Any:
+    """The last comparison's result for this area; otherwise say why there is none and stop the page."""
+    job = st.session_state.get(keys.COMPARE_JOB)
+    if job is not None and job.meta.get("area") != area_key:
+        st.info("The last comparison ran on another study area: run it again for this one.")
+        st.stop()
+    if job is None:
+        st.info("Choose models and press **Run the comparison**; its progress is shown here.")
+        st.stop()
+    if job.running:
+        st.info("The comparison is running; the leaderboard appears here when it ends.")
+        st.stop()
+    if job.error and job.stopped:
+        st.info(f"The comparison was stopped ({job.error}); nothing from it was kept.")
+        st.stop()
+    if job.error:
+        st.error(f"The comparison did not finish: {job.error}")
+        st.stop()
+    return job.result

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from subsidence.errors import SubsidenceError
 from subsidence.maps import TILE_LAYER, selected_ids, selected_tile
 from subsidence.picking import (
     PICK_MAX_POINTS,
+    PICKS_FILE,
     parse_ids,
     picking_tiles,
     random_ids,
@@ -184,3 +186,40 @@ def known_only(ids: Sequence[str], known: np.ndarray | Sequence[Any]) -> list[st
     """``ids`` that are points of the area (picks restored from a model may name others)."""
     have = set(map(str, known))
     return [i for i in ids if i in have]
+
+
+def pick_controls(ids: np.ndarray, test_ids: np.ndarray, model_source: str) -> None:
+    """Pick by typed id, the paper's 12 random test points, clear, and picks saved beside a model."""
+    st.text_input("Pick by id", key=keys.PICK_TEXT, placeholder="e.g. PS000123, PS000456")
+    st.button("Add", on_click=add_typed, args=(list(map(str, ids)),), key="pick_add")
+    st.button(
+        "12 random test points", on_click=add_random, args=(list(map(str, test_ids)),), key="pick_random"
+    )
+    st.button("Clear picks", on_click=clear, key="pick_clear")
+    folder = Path(model_source)
+    if folder.is_dir():
+        st.button(
+            "Save picks with the model", on_click=save_with_model, args=(model_source,), key="pick_save"
+        )
+        if (folder / PICKS_FILE).is_file():
+            st.button(
+                "Restore the model's picks",
+                on_click=restore_from_model,
+                args=(model_source,),
+                key="pick_restore",
+            )
+    if st.session_state.get(keys.PICK_ERROR):
+        st.error(st.session_state[keys.PICK_ERROR])
+
+
+def box_picker(area: StudyArea, values: np.ndarray, label: str) -> None:
+    """Behind a toggle: a scatter of the points on which a box or lasso picks many at once."""
+    from subsidence.figures import pick_scatter
+
+    if st.toggle("Pick many with box or lasso", key=keys.PICK_MANY_ON):
+        st.plotly_chart(
+            pick_scatter(area, values, label, picked()),
+            key=keys.PICK_MANY,
+            on_select=on_box_select,
+            selection_mode=("box", "lasso"),
+        )

@@ -12,7 +12,8 @@ from subsidence.errors import SubsidenceError
 from subsidence.models.base import SeriesData
 from subsidence.studyarea import StudyArea
 from ui import jobs, keys
-from ui.models import MODELS_DIR, SHIPPED
+from ui.cache import area_key
+from ui.models import MODELS_DIR, SHIPPED, CurrentModel, set_current
 from ui.text import escape_markdown, shorten
 
 PAPER_DEFAULTS: dict[str, Any] = {
@@ -236,3 +237,42 @@ def save_panel(job: jobs.Job, trained: Any, area: StudyArea, data: SeriesData) -
             )
     elif kind == "error":
         st.error(message)
+
+
+def current_from_training(job: jobs.Job, area: StudyArea) -> CurrentModel:
+    """The current-model record for a finished (or stopped) training job."""
+    trained = job.result
+    return CurrentModel(
+        trained.name,
+        trained.model,
+        trained.split.test_idx,
+        "stopped early in this session" if job.stopped else "trained in this session",
+        area_key(area),
+        trained.metrics,
+        f"test points of the {trained.split.kind} split",
+    )
+
+
+def result_panel(job: jobs.Job, area: StudyArea, data: SeriesData) -> None:
+    """A finished training: its scores, whether it becomes the current model, and saving."""
+    trained = job.result
+    if job.meta.get("area") != area_key(area):
+        st.warning("This model was trained on another study area: choose that area again to use or save it.")
+        return
+    note = " (stopped early by you)" if job.stopped else ""
+    st.success(
+        f"Trained {trained.name} in {trained.seconds:.1f} s, {trained.epochs_trained or '-'} epochs{note}."
+    )
+    st.dataframe(scores_table(trained.metrics, area), hide_index=True)
+    if job.stopped:  # a half-trained model never replaces the current one by itself
+        if not job.meta.get("made_current") and st.button("Use the stopped model", key="use_stopped"):
+            job.meta["made_current"] = True
+            set_current(current_from_training(job, area))
+        if job.meta.get("made_current"):
+            st.caption("The stopped model is now the current one (the Results page shows it).")
+        else:
+            st.caption("The model you had before stays current; the Results page shows it.")
+    elif not job.meta.get("made_current"):  # once: a model loaded later must not be replaced
+        job.meta["made_current"] = True
+        set_current(current_from_training(job, area))
+    save_panel(job, trained, area, data)
