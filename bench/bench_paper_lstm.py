@@ -51,7 +51,7 @@ def main() -> None:
     start = time.perf_counter()
     area = load_study_area(args.bundle)
     if args.truth_head:
-        from subsidence.synthetic import load_truth
+        from subsidence.synthetic_bundle import load_truth
 
         truth = load_truth(args.bundle)
         factors = Factors(

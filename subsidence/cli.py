@@ -64,7 +64,8 @@ def _validate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _krige(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.kriging import KrigingConfig, krige_study_area, summary, write_kriging
+    from subsidence.kriging import KrigingConfig, krige_study_area, summary
+    from subsidence.kriging_io import write_kriging
     from subsidence.reader import load_study_area
 
     area = load_study_area(args.bundle)
@@ -80,7 +81,7 @@ def _krige(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _make_demo(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.synthetic import write_demo
+    from subsidence.synthetic_bundle import write_demo
 
     path = write_demo(Path(args.out), n_points=args.points, seed=args.seed, variant=args.variant)
     return {"path": str(path), "n_points": args.points, "seed": args.seed, "variant": args.variant}

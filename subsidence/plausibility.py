@@ -63,7 +63,7 @@ def _wells_apart(wells: Wells, files: dict[str, str]) -> None:
     """Refuse two wells at one place now, as kriging would later (coverage notes: report.py)."""
     from scipy.spatial.distance import cdist
 
-    from subsidence.kriging import DUPLICATE_DISTANCE_M
+    from subsidence.kriging_solver import DUPLICATE_DISTANCE_M
 
     xy = np.column_stack([wells.x, wells.y])
     ids = wells.ids

@@ -12,17 +12,15 @@ import pytest
 from pykrige.ok import OrdinaryKriging
 
 from subsidence.errors import SubsidenceError
+from subsidence.grids import grid_axes, sample_raster
 from subsidence.kriging import (
     KrigingConfig,
-    grid_axes,
     interpolate_wells_in_time,
-    krige_epochs,
     krige_study_area,
-    loo_residuals,
-    sample_raster,
     summary,
-    write_kriging,
 )
+from subsidence.kriging_io import write_kriging
+from subsidence.kriging_solver import krige_epochs, loo_residuals
 from subsidence.studyarea import Raster, Wells
 from subsidence.variogram import Variogram, experimental_variogram, fit_variogram
 
@@ -208,7 +206,7 @@ def test_small_demo_factors_grid_and_cross_validation(small_area, demo_result) -
 
 
 def test_small_demo_matches_the_generator_truth(small_area, demo_result) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.synthetic import load_truth
+    from subsidence.synthetic_bundle import load_truth
 
     truth = load_truth(SMALL_DEMO)
     f = demo_result.factors
@@ -332,7 +330,7 @@ def test_demo_heads_are_informative(small_area) -> None:  # type: ignore[no-unty
 
 
 def test_heads_without_spatial_pattern_are_flagged() -> None:
-    from subsidence.kriging import head_information
+    from subsidence.kriging_heads import head_information
 
     rng = np.random.default_rng(3)
     levels = 51.0 + rng.normal(0, 0.5, (6, 40))  # six wells, no pattern at all

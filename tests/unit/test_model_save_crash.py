@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from subsidence.modelio import list_models, load_model, read_meta, save_model
+from subsidence.model_checks import read_meta
+from subsidence.modelio import list_models, load_model, save_model
 from subsidence.models.baselines import Persistence
 
 ROOT = Path(__file__).resolve().parents[2]

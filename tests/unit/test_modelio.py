@@ -14,13 +14,13 @@ import pytest
 
 from subsidence import modelio
 from subsidence.errors import ModelExistsError, ModelFileError, StorageError
+from subsidence.model_checks import read_meta
 from subsidence.modelio import (
     delete_model,
     is_shipped,
     list_models,
     load_model,
     model_zip_bytes,
-    read_meta,
     save_model,
 )
 from subsidence.models import model_names
