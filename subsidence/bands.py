@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 
 N_CUTS = 3
 N_BINS = 6

@@ -27,12 +27,12 @@ from subsidence.crossval import (
     best_model_per_point,
     cross_validate,
     leaderboard,
-    protocol_folds,
 )
 from subsidence.evaluation import PAPER_METRICS
 from subsidence.models import model_class, model_names
-from subsidence.models.base import ProgressCallback, SeriesData, StopFlag
+from subsidence.models.base import ProgressCallback, StopFlag
 from subsidence.protocols import SPATIAL, Protocol, default_protocol
+from subsidence.series import SeriesData
 from subsidence.threads import torch_threads
 
 PAPER_ROW = "paper (Li et al. 2020, random split, Beijing)"
@@ -110,7 +110,7 @@ def compare(
                 0, fits, 0.0, message=f"dealing the points into {protocol.n_folds} fold(s) for {fits} fits"
             )
         )
-    fold_list = protocol_folds(data, protocol, seed)
+    fold_list = protocol.folds(data, seed)
     configs = {k: v for k, v in lstm_configs(lstm_epochs).items() if k in names}
     cv = cross_validate(
         data, names, fold_list, seed, progress, kind=protocol.kind, configs=configs, stop=stop

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 
 PAPER_METRICS = {"rmse_change_mm": 14.412, "mae_change_mm": 10.539, "rmse_cumulative_mm": 67.599}
 SEVERITY_EDGES_MM = (50.0, 100.0, 200.0, 400.0)

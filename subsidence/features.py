@@ -50,7 +50,7 @@ import numpy as np
 
 from subsidence.errors import SubsidenceError
 from subsidence.factors import Factors
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 from subsidence.studyarea import PERMEABILITY, THICKNESS, StudyArea
 
 PER_30_DAYS = "per-30-days"

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 
 ADDED = "added"
 ABSOLUTE = "absolute"

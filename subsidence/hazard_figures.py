@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from subsidence.confidence import CARE, DO_NOT_USE, GOOD
 from subsidence.hazard import BJERRUM_CLASSES, NO_NEIGHBOUR
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 
 BJERRUM_COLOURS = dict(
     zip(

@@ -30,7 +30,8 @@ import pandas as pd
 
 from subsidence.errors import SubsidenceError
 from subsidence.evaluation import SEVERITY_EDGES_MM, severity_labels
-from subsidence.models.base import ONE_STEP, SeriesData, StopFlag, TrainingProgress
+from subsidence.models.base import ONE_STEP, StopFlag, TrainingProgress
+from subsidence.series import SeriesData
 
 DAYS_PER_YEAR = 365.25
 IT_STOPS = "it stops"

@@ -18,7 +18,7 @@ from subsidence.archive import check_file_size, read_members
 from subsidence.atomic import recover
 from subsidence.errors import ModelFileError
 from subsidence.features import missing_layers
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 from subsidence.studyarea import PERMEABILITY, THICKNESS, StudyArea
 from subsidence.text import shorten
 

@@ -57,7 +57,7 @@ from subsidence.model_checks import (
     read_meta,
 )
 from subsidence.models import model_class
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 from subsidence.studyarea import StudyArea
 from subsidence.text import shorten
 

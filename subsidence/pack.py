@@ -22,8 +22,8 @@ from subsidence import __version__, hazard
 from subsidence import confidence as conf
 from subsidence import hazard_figures as hf
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import SeriesData
 from subsidence.pack_files import file_hashes, fingerprint, gpkg_bytes, pack_layers, write_pack
+from subsidence.series import SeriesData
 from subsidence.studyarea import StudyArea
 from subsidence.text import escape_html as esc
 

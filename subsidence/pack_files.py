@@ -13,7 +13,7 @@ import pandas as pd
 
 from subsidence import hazard
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 from subsidence.studyarea import StudyArea
 
 if TYPE_CHECKING:

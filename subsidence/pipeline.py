@@ -20,7 +20,8 @@ from subsidence.errors import SubsidenceError
 from subsidence.features import series_data
 from subsidence.modelio import ids_digest, load_model, save_model
 from subsidence.models import model_class
-from subsidence.models.base import FREE_RUNNING, ONE_STEP, ProgressCallback, SeriesData, StopFlag
+from subsidence.models.base import FREE_RUNNING, ONE_STEP, ProgressCallback, StopFlag
+from subsidence.series import SeriesData
 from subsidence.splits import random_split, spatial_block_split
 from subsidence.studyarea import StudyArea
 

@@ -6,7 +6,7 @@ The rules (written out with their reasons in ``docs/protocols.md``):
    leave-one-out. Blocks would hold one or two points each and folds of whole blocks would
    leave too few points to learn from.
 2. **Spatial blocks** otherwise. The block side starts at the variogram range of last-epoch
-   subsidence (:func:`subsidence.crossval.subsidence_range_m`), so a test block is about one
+   subsidence (:func:`subsidence_range_m`), so a test block is about one
    subsidence bowl. A small area (8 km x 18 km with a 10 km range holds 2 such blocks) gets
    smaller blocks: the range divided by 2, 3 or 4, the largest that gives at least
    ``2 x folds`` occupied blocks (every fold holds at least two blocks) for 3 to 5 folds
@@ -33,13 +33,14 @@ from typing import Any
 import numpy as np
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import SeriesData
-
-SPATIAL = "spatial-block"
-RANDOM = "random"
-TEMPORAL = "temporal"
-LEAVE_ONE_OUT = "leave-one-out"
-KINDS = (SPATIAL, RANDOM, TEMPORAL, LEAVE_ONE_OUT)
+from subsidence.series import SeriesData
+from subsidence.splits import KINDS as KINDS  # the split kinds, re-exported for the pages and the CLI
+from subsidence.splits import LEAVE_ONE_OUT as LEAVE_ONE_OUT
+from subsidence.splits import RANDOM as RANDOM
+from subsidence.splits import SPATIAL as SPATIAL
+from subsidence.splits import TEMPORAL as TEMPORAL
+from subsidence.splits import Fold, block_ids, folds_of, spatial_block_folds
+from subsidence.variogram import practical_range_m
 
 LOO_MAX_POINTS = 50
 """Below this many points the default protocol is leave-one-out."""
@@ -90,6 +91,19 @@ class Protocol:
         """The note, for pages and the CLI."""
         return self.note
 
+    def folds(self, data: SeriesData, seed: int = 0) -> list[Fold]:
+        """The train/test folds of this protocol on ``data`` (:func:`subsidence.splits.folds_of`)."""
+        return folds_of(
+            self.kind,
+            data.xy_m,
+            data.n_epochs,
+            seed,
+            n_folds=self.n_folds,
+            block_m=self.block_m,
+            buffer_m=self.buffer_m,
+            n_test_epochs=self.n_test_epochs,
+        )
+
     def to_json(self) -> dict[str, Any]:
         """JSON-safe dictionary (for the CLI's output)."""
         out = asdict(self)
@@ -109,14 +123,21 @@ def default_test_epochs(n_epochs: int) -> int:
     return int(max(1, min(n_epochs - 4, round(0.15 * n_epochs))))
 
 
+def subsidence_range_m(data: SeriesData, max_points: int = 2000, seed: int = 0) -> float:
+    """Practical range (m) of an exponential variogram of last-epoch cumulative subsidence.
+
+    :func:`subsidence.variogram.practical_range_m` on up to ``max_points`` points (seeded
+    subsample), 20 distance classes up to half the extent's diagonal.
+    """
+    return practical_range_m(data.xy_m, data.subsidence_mm[:, -1], max_points=max_points, seed=seed)
+
+
 def estimate_range_m(data: SeriesData, seed: int = 0) -> tuple[float, str]:
     """Variogram range of last-epoch subsidence (m) and how it was found (empty when fitted).
 
     Falls back to a quarter of the extent's diagonal when the fit is impossible (fewer than 10
     points, flat subsidence), saying so.
     """
-    from subsidence.crossval import subsidence_range_m
-
     extent = np.ptp(data.xy_m, axis=0) if data.n_points else np.zeros(2)
     fallback = max(float(np.hypot(*extent)) / 4, 1.0)
     try:
@@ -134,9 +155,6 @@ def _spatial_plan(
     seed: int,
 ) -> tuple[int, float, float, str] | str:
     """(folds, block, buffer, reason) of an honest spatial split, or why there is none."""
-    from subsidence.crossval import spatial_block_folds
-    from subsidence.splits import block_ids
-
     extent = np.ptp(data.xy_m, axis=0)
     area_text = f"the area ({_km(extent[0])} x {_km(extent[1])})"
     sizes = [block_m] if block_m is not None else [range_m / f for f in SHRINK_FACTORS]
@@ -184,7 +202,7 @@ def _spatial_plan(
     return folds, size, buffer, reason
 
 
-def _kept_share(xy_m: np.ndarray, folds: list, buffer_m: float) -> float:  # type: ignore[type-arg]
+def _kept_share(xy_m: np.ndarray, folds: list[Fold], buffer_m: float) -> float:
     """Smallest share of a fold's non-test points that a ``buffer_m`` buffer keeps."""
     from scipy.spatial import cKDTree
 
@@ -310,3 +328,24 @@ def default_protocol(
         f"of dropped training points around the test points: {reason}{how}."
     )
     return Protocol(SPATIAL, folds, size, buffer, note, range_m=range_m, alternatives=tuple(others))
+
+
+def make_folds(
+    data: SeriesData,
+    kind: str | None = None,
+    n_folds: int | None = None,
+    seed: int = 0,
+    *,
+    block_size_m: float | None = None,
+    buffer_m: float | None = None,
+    n_test_epochs: int | None = None,
+) -> list[Fold]:
+    """Folds of ``kind`` with defaults from the data: :func:`default_protocol`, then its folds.
+
+    ``kind`` None and every option None give the protocol the data allow. Raises
+    :class:`ProtocolError` when an explicitly requested split cannot be made.
+    """
+    protocol = default_protocol(
+        data, kind, n_folds, seed, block_m=block_size_m, buffer_m=buffer_m, n_test_epochs=n_test_epochs
+    )
+    return protocol.folds(data, seed)

@@ -14,7 +14,8 @@ import pandas as pd
 
 from subsidence import evaluation
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import FREE_RUNNING, MODES, ONE_STEP, SeriesData
+from subsidence.models.base import FREE_RUNNING, MODES, ONE_STEP
+from subsidence.series import SeriesData
 
 MEASURES = ("deviation", "rmse", "insar")
 MEASURE_LABELS = {

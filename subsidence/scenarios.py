@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 
 DAYS_PER_YEAR = 365.25
 TREND_WINDOW_DAYS = 730.0
@@ -145,8 +145,8 @@ def fit_ensemble(
     A study area too small to hold ``folds`` spatial blocks gets one model fitted on every
     point (the forecast then has no band).
     """
-    from subsidence.crossval import SPATIAL, make_folds, subsidence_range_m
     from subsidence.models.consolidation import Consolidation
+    from subsidence.protocols import SPATIAL, make_folds, subsidence_range_m
 
     try:
         fold_list = make_folds(data, SPATIAL, folds, seed, block_size_m=subsidence_range_m(data))

@@ -8,9 +8,18 @@ saw no points. Both are seeded and return sorted integer row positions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from scipy.spatial import cKDTree
 
 from subsidence.errors import SubsidenceError
+
+SPATIAL = "spatial-block"
+RANDOM = "random"
+TEMPORAL = "temporal"
+LEAVE_ONE_OUT = "leave-one-out"
+KINDS = (SPATIAL, RANDOM, TEMPORAL, LEAVE_ONE_OUT)
 
 
 def _check_fraction(test_fraction: float) -> None:
@@ -150,3 +159,107 @@ def _distance_to_blocks(
             gy = np.maximum.reduce([y0 - xy[hit, 1], np.zeros(hit.sum()), xy[hit, 1] - y0 - size])
             best[hit] = np.minimum(best[hit], np.hypot(gx, gy))
     return best
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One train/test division.
+
+    Attributes
+    ----------
+    train_idx, test_idx : ndarray of int64
+        Row positions of the training and the scored points.
+    fit_epochs : int or None
+        The model is fitted on the first ``fit_epochs`` epochs only (None: all).
+    score_from_column : int
+        First change column scored (1 for one-step models; later for the temporal hold-out).
+    """
+
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    fit_epochs: int | None = None
+    score_from_column: int = 1
+
+
+def spatial_block_folds(
+    xy_m: np.ndarray, block_size_m: float, n_folds: int = 5, seed: int = 0, buffer_m: float = 0.0
+) -> list[Fold]:
+    """K folds of whole square blocks, each fold the test set once.
+
+    Blocks (:func:`subsidence.splits.block_ids`) are shuffled (seeded) and dealt, largest first,
+    to the fold with the fewest points so far, so folds hold similar numbers of points. For each
+    fold, training points closer than ``buffer_m`` to any of its test points are dropped.
+
+    Parameters
+    ----------
+    xy_m : ndarray, shape (n, 2)
+        Point coordinates, metric CRS.
+    block_size_m, buffer_m : float
+        Block side and buffer width, metres.
+    n_folds : int
+        At least 2, at most the number of occupied blocks.
+    """
+    ids = block_ids(xy_m, block_size_m)
+    blocks, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    if not 2 <= n_folds <= len(blocks):
+        raise SubsidenceError(
+            f"n_folds must be in 2..{len(blocks)} (occupied blocks of {block_size_m:g} m), found {n_folds}"
+        )
+    order = np.random.default_rng(seed).permutation(len(blocks))
+    order = order[np.argsort(-counts[order], kind="stable")]
+    fold_of_block = np.empty(len(blocks), dtype=np.int64)
+    load = np.zeros(n_folds)
+    for b in order:
+        f = int(np.argmin(load))
+        fold_of_block[b] = f
+        load[f] += counts[b]
+    fold = fold_of_block[inverse]
+    tree = cKDTree(np.asarray(xy_m, float))
+    out = []
+    for f in range(n_folds):
+        test = np.flatnonzero(fold == f)
+        keep = fold != f
+        if buffer_m > 0:
+            near = np.unique(np.concatenate(tree.query_ball_point(xy_m[test], r=buffer_m)).astype(np.int64))
+            keep[near] = False
+        if not keep.any():
+            raise SubsidenceError(f"buffer_m = {buffer_m:g} m leaves fold {f} no training point")
+        out.append(Fold(np.flatnonzero(keep).astype(np.int64), test.astype(np.int64)))
+    return out
+
+
+def folds_of(
+    kind: str,
+    xy_m: np.ndarray,
+    n_epochs: int,
+    seed: int = 0,
+    *,
+    n_folds: int = 5,
+    block_m: float | None = None,
+    buffer_m: float | None = None,
+    n_test_epochs: int | None = None,
+) -> list[Fold]:
+    """The folds of one split ``kind`` (one of :data:`KINDS`) of the points at ``xy_m``.
+
+    ``random``: the paper's 70/30 split (one fold); ``temporal``: every point fitted on its
+    first ``n_epochs - n_test_epochs`` epochs and scored after; ``leave-one-out``: one fold per
+    point; ``spatial-block``: :func:`spatial_block_folds` with ``block_m`` and ``buffer_m``.
+    Which kind and which sizes suit a study area is :mod:`subsidence.protocols`' job.
+    """
+    n = len(xy_m)
+    every = np.arange(n, dtype=np.int64)
+    if kind == RANDOM:
+        train, test = random_split(n, 0.3, seed)
+        return [Fold(train, test)]
+    if kind == TEMPORAL:
+        if n_test_epochs is None:
+            raise SubsidenceError("a temporal split needs n_test_epochs (acquisitions held out at the end)")
+        fit_epochs = n_epochs - n_test_epochs
+        return [Fold(every, every, fit_epochs=fit_epochs, score_from_column=fit_epochs - 1)]
+    if kind == LEAVE_ONE_OUT:
+        return [Fold(np.delete(every, i), every[i : i + 1]) for i in range(n)]
+    if kind == SPATIAL:
+        if block_m is None:
+            raise SubsidenceError("a spatial-block split needs block_m (the block side, metres)")
+        return spatial_block_folds(xy_m, block_m, n_folds, seed, buffer_m or 0.0)
+    raise SubsidenceError(f"unknown split kind {kind!r}: expected one of {', '.join(KINDS)}")

@@ -278,3 +278,28 @@ def fit_variogram(experimental: ExperimentalVariogram, model: str, nugget: float
     x0 = np.clip(start, lower, np.asarray(upper) * (1 - 1e-9))
     fit = least_squares(lambda p: w * (unpack(p).gamma(lag) - gam), x0, bounds=(lower, upper))
     return unpack(fit.x)
+
+
+def practical_range_m(
+    xy_m: np.ndarray, values: np.ndarray, *, max_points: int = 2000, seed: int = 0, n_lags: int = 20
+) -> float:
+    """Practical range (m) of an exponential variogram fitted to ``values`` at ``xy_m``.
+
+    Up to ``max_points`` samples (a seeded random subsample) are binned in ``n_lags`` distance
+    classes up to half the diagonal of their extent (:func:`experimental_variogram`) and an
+    exponential model with nugget is fitted (:func:`fit_variogram`). Used to size spatial
+    cross-validation blocks by the scale of the subsidence pattern.
+
+    Raises
+    ------
+    SubsidenceError
+        Fewer than 10 samples, or too few non-empty distance classes to fit.
+    """
+    n = len(xy_m)
+    idx = np.random.default_rng(seed).choice(n, min(max_points, n), replace=False)
+    if len(idx) < 10:
+        raise SubsidenceError(f"need at least 10 points to fit a variogram, found {len(idx)}")
+    xy = np.asarray(xy_m, dtype=float)[idx]
+    half_diagonal = 0.5 * float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0))))
+    experimental = experimental_variogram(xy, np.asarray(values, dtype=float)[idx], n_lags, half_diagonal)
+    return fit_variogram(experimental, EXPONENTIAL).range_m

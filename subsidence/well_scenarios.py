@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 from subsidence.studyarea import StudyArea
 
 N_NEAREST = 6

@@ -7,8 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from subsidence.models.base import SeriesData, TrainingProgress
+from subsidence.models.base import TrainingProgress
 from subsidence.protocols import Protocol, ProtocolError, default_protocol
+from subsidence.series import SeriesData
 from ui import cache, keys
 
 FOLD_KINDS = ("spatial-block",)

@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 from subsidence.studyarea import StudyArea
 from ui import keys
 from ui.cache import area_key

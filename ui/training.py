@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 from subsidence.studyarea import StudyArea
 from ui import jobs, keys
 from ui.cache import area_key

@@ -33,7 +33,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from subsidence.errors import ModelFileError, SubsidenceError
-from subsidence.models.base import FREE_RUNNING, MODES, ONE_STEP, ProgressCallback, SeriesData, StopFlag
+from subsidence.models.base import FREE_RUNNING, MODES, ONE_STEP, ProgressCallback, StopFlag
+from subsidence.series import SeriesData
 
 
 def check_mode(mode: str) -> None:

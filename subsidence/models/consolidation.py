@@ -69,8 +69,9 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import ONE_STEP, ProgressCallback, SeriesData, StopFlag, TrainingProgress
+from subsidence.models.base import ONE_STEP, ProgressCallback, StopFlag, TrainingProgress
 from subsidence.models.baselines import check_fit_input, check_mode, meta_config
+from subsidence.series import SeriesData
 
 DAYS_PER_YEAR = 365.25
 SSKV_BOUNDS_PER_M = (1e-4, 1e-2)

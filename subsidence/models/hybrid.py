@@ -33,10 +33,11 @@ from scipy.spatial import cKDTree
 
 from subsidence.errors import ModelFileError, SubsidenceError
 from subsidence.features import Scaler, subsidence_feature, to_unit
-from subsidence.models.base import ONE_STEP, ProgressCallback, SeriesData, StopFlag
+from subsidence.models.base import ONE_STEP, ProgressCallback, StopFlag
 from subsidence.models.baselines import check_mode
 from subsidence.models.consolidation import Consolidation, ConsolidationConfig
 from subsidence.models.lstm import LSTMConfig, PaperLSTM, _LSTMNet, feature_index
+from subsidence.series import SeriesData
 
 NEIGHBOUR_SUBSIDENCE = "neighbour_subsidence_change"
 NEIGHBOUR_HEAD = "neighbour_head_change"

@@ -46,14 +46,8 @@ from subsidence.features import (
     subsidence_feature,
     to_interval,
 )
-from subsidence.models.base import (
-    MODES,
-    ONE_STEP,
-    ProgressCallback,
-    SeriesData,
-    StopFlag,
-    TrainingProgress,
-)
+from subsidence.models.base import MODES, ONE_STEP, ProgressCallback, StopFlag, TrainingProgress
+from subsidence.series import SeriesData
 from subsidence.threads import torch_threads
 
 OPTIMIZERS = ("sgd", "adam")

@@ -8,7 +8,7 @@ import pytest
 
 from subsidence.errors import SubsidenceError
 from subsidence.models import model_class
-from subsidence.models.base import FREE_RUNNING, SeriesData
+from subsidence.models.base import FREE_RUNNING
 from subsidence.models.baselines import (
     GM11,
     LinearTrend,
@@ -19,6 +19,7 @@ from subsidence.models.baselines import (
     gm11_predict,
     seasonal_trend_fit,
 )
+from subsidence.series import SeriesData
 
 
 def series(sub: np.ndarray, dates: pd.DatetimeIndex) -> SeriesData:

@@ -10,8 +10,9 @@ import pytest
 from scipy.integrate import quad
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import FREE_RUNNING, SeriesData
+from subsidence.models.base import FREE_RUNNING
 from subsidence.models.consolidation import Consolidation, ConsolidationConfig, consolidation_integral
+from subsidence.series import SeriesData
 
 TRUE = {
     "tau_ref_days": 40.0,

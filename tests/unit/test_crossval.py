@@ -7,18 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from subsidence.crossval import (
-    Fold,
-    best_model_per_point,
-    cross_validate,
-    leaderboard,
-    make_folds,
-    noise_floor,
-    spatial_block_folds,
-    subsidence_range_m,
-)
+from subsidence.crossval import best_model_per_point, cross_validate, leaderboard, noise_floor
 from subsidence.errors import SubsidenceError
-from subsidence.splits import block_ids
+from subsidence.protocols import make_folds, subsidence_range_m
+from subsidence.splits import Fold, block_ids, spatial_block_folds
 from tests.unit.test_consolidation import synthetic
 
 

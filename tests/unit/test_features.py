@@ -22,7 +22,7 @@ from subsidence.features import (
     to_interval,
     to_unit,
 )
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 
 
 def make_series(n: int = 200, n_epochs: int = 20, seed: int = 0, layers: bool = True) -> SeriesData:

@@ -9,8 +9,8 @@ import pytest
 from subsidence import hazard
 from subsidence.errors import SubsidenceError
 from subsidence.hazard import BJERRUM_CLASSES, NO_NEIGHBOUR, Paths
-from subsidence.models.base import SeriesData
 from subsidence.scenarios import Forecast, ModelForecast, Scenario
+from subsidence.series import SeriesData
 
 
 def _paths() -> Paths:

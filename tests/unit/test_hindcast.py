@@ -9,7 +9,7 @@ import pytest
 
 from subsidence.errors import SubsidenceError
 from subsidence.hindcast import IT_STOPS, VELOCITY, cut_index, hindcast, leaderboard, velocity_forecast
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 from tests.unit.test_consolidation import synthetic
 
 CUT = "2013-06-01"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from subsidence.coverage import apply_period, default_period
-from subsidence.crossval import cross_validate, make_folds, protocol_folds
+from subsidence.crossval import cross_validate
 from subsidence.errors import SubsidenceError
 from subsidence.pipeline import prepare
 from subsidence.protocols import (
@@ -19,6 +19,7 @@ from subsidence.protocols import (
     ProtocolError,
     default_protocol,
     default_test_epochs,
+    make_folds,
 )
 from subsidence.reader import load_study_area
 from subsidence.splits import block_ids
@@ -79,7 +80,7 @@ def test_a_levelling_network_gets_leave_one_out(levelling) -> None:  # type: ign
 def test_temporal_holds_out_the_last_acquisitions(levelling, psbas) -> None:  # type: ignore[no-untyped-def]
     assert default_test_epochs(9) == 1 and default_test_epochs(38) == 6 and default_test_epochs(5) == 1
     p = default_protocol(levelling, TEMPORAL)
-    (fold,) = protocol_folds(levelling, p)
+    (fold,) = p.folds(levelling)
     assert fold.fit_epochs == levelling.n_epochs - p.n_test_epochs
     assert str(levelling.dates[fold.fit_epochs].date()) in p.note
     short = replace(

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import SeriesData
 from subsidence.scenarios import PRESETS, Scenario, forecast, future_heads, scenario_table
+from subsidence.series import SeriesData
 
 
 def _data(n: int = 30) -> SeriesData:

@@ -11,7 +11,9 @@ ROOT = Path(__file__).parents[2]
 
 
 def test_library_passes_mypy_strict() -> None:
-    stdout, stderr, status = api.run(["--config-file", str(ROOT / "pyproject.toml"), str(ROOT / "subsidence")])
+    stdout, stderr, status = api.run(
+        ["--config-file", str(ROOT / "pyproject.toml"), str(ROOT / "subsidence")]
+    )
     errors = [line for line in stdout.splitlines() if ": error:" in line]
     assert status == 0 and not errors, "mypy found errors:\n" + "\n".join(errors[:40]) + stderr
 
