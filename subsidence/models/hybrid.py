@@ -1,7 +1,7 @@
 """Networks that go beyond the paper: spatial context and consolidation physics.
 
 Both reuse the paper's network, features, scaling and training loop
-(:class:`subsidence.models.lstm.PaperLSTM`, :func:`~subsidence.models.lstm.train_sequence_model`)
+(:class:`subsidence.models.lstm.PaperLSTM`, :func:`~subsidence.models.lstm_net.train_sequence_model`)
 and only add inputs (and, for the physics hybrid, change the target):
 
 ``spatial-lstm``
@@ -36,7 +36,8 @@ from subsidence.features import Scaler, subsidence_feature, to_unit
 from subsidence.models.base import ONE_STEP, ProgressCallback, StopFlag
 from subsidence.models.baselines import check_mode
 from subsidence.models.consolidation import Consolidation, ConsolidationConfig
-from subsidence.models.lstm import LSTMConfig, PaperLSTM, _LSTMNet, feature_index
+from subsidence.models.lstm import LSTMConfig, PaperLSTM, feature_index
+from subsidence.models.lstm_net import _LSTMNet
 from subsidence.series import SeriesData
 
 NEIGHBOUR_SUBSIDENCE = "neighbour_subsidence_change"

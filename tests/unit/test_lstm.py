@@ -10,7 +10,8 @@ import torch
 
 from subsidence.errors import SubsidenceError
 from subsidence.models.base import FREE_RUNNING, TrainingProgress
-from subsidence.models.lstm import LSTMConfig, PaperLSTM, train_sequence_model
+from subsidence.models.lstm import LSTMConfig, PaperLSTM
+from subsidence.models.lstm_net import train_sequence_model
 from subsidence.splits import random_split
 from tests.unit.test_features import make_series
 
