@@ -5,20 +5,17 @@ check whether the head map carries information.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist
 
 from subsidence.errors import SubsidenceError
+from subsidence.kriging_config import KrigingConfig
 from subsidence.kriging_cv import LooCrossValidation, _rmse_mae
 from subsidence.kriging_solver import ProgressCallback, krige_epochs, loo_residuals
 from subsidence.studyarea import Wells
 from subsidence.variogram import ExperimentalVariogram, Variogram, experimental_variogram, fit_variogram
-
-if TYPE_CHECKING:
-    from subsidence.kriging import KrigingConfig
 
 # --- is the head map worth reading? ---------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,6 +11,7 @@ from scipy.spatial import cKDTree
 
 from subsidence.errors import SubsidenceError
 from subsidence.grids import _grid_targets, grid_axes, sample_raster
+from subsidence.kriging_config import KrigingConfig
 from subsidence.kriging_cv import LooCrossValidation, _rmse_mae
 from subsidence.kriging_solver import _check_sites, _chunks, _inverse, _rhs
 from subsidence.studyarea import PERMEABILITY, THICKNESS, Layer
@@ -22,9 +22,6 @@ from subsidence.variogram import (
     experimental_variogram,
     fit_variogram,
 )
-
-if TYPE_CHECKING:
-    from subsidence.kriging import KrigingConfig
 
 PERMEABILITY_FLOOR_M_PER_DAY = 1e-6
 
