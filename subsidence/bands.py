@@ -53,6 +53,8 @@ SPEED_EDGES_MM_PER_YR = (10.0, 25.0, 50.0)
 POOLED = "all points"
 MIN_RECORD_SHARE = 0.6
 MIN_CALIBRATION_EPOCHS = 4
+MIN_FIT_EPOCHS = 6  # a model needs a few acquisitions before the cut (hindcasts too)
+MIN_FIT_DAYS = 300.0  # and most of a year, so that the annual cycle can be fitted
 MIN_FLOOR_MM = 1.0
 
 
@@ -105,13 +107,11 @@ def calibration_cuts(data: SeriesData, k: int, n_cuts: int = N_CUTS) -> list[int
     """Up to ``n_cuts`` epochs before ``k`` to calibrate on, evenly spread.
 
     The earliest leaves the model at least :data:`MIN_CALIBRATION_EPOCHS` acquisitions and
-    :data:`~subsidence.hindcast.MIN_FIT_DAYS` days (a short record, such as yearly levelling,
+    :data:`MIN_FIT_DAYS` days (a short record, such as yearly levelling,
     still gets a band) and
     at least :data:`MIN_RECORD_SHARE` of the record up to ``k``, so that the calibration fits
     resemble the forecast's own fit (a model fitted on far less data errs far more).
     """
-    from subsidence.hindcast import MIN_FIT_DAYS, MIN_FIT_EPOCHS
-
     shortest = max(MIN_FIT_DAYS, MIN_RECORD_SHARE * data.days[k])
     fewest = min(MIN_FIT_EPOCHS, MIN_CALIBRATION_EPOCHS)
     ok = [j for j in range(k) if j + 1 >= fewest and data.days[j] >= shortest]

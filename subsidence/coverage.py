@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from subsidence.errors import SubsidenceError
-from subsidence.studyarea import StudyArea, Wells
+from subsidence.studyarea import StudyArea, Wells, data_fingerprint
 
 MIN_WELLS = 3
 MIN_TOLERANCE_DAYS = 15.0
@@ -358,9 +358,7 @@ def apply_period(area: StudyArea, period: ModelPeriod) -> StudyArea:
         notes.append(f"{int((~alive).sum())} point(s) without any value in the model period were left out")
         values, points = values[alive], points[alive].reset_index(drop=True)
     wells = extend_wells(area.wells, dates) if period.heads == EXTRAPOLATED else area.wells
-    from subsidence.reader import _fingerprint
-
-    digest = _fingerprint(points["ps_id"].to_numpy(), dates, values)
+    digest = data_fingerprint(points["ps_id"].to_numpy(), dates, values)
     if period.heads == EXTRAPOLATED:
         digest = hashlib.sha256(f"{digest}|heads=extrapolated".encode()).hexdigest()[:16]
     return replace(

@@ -28,6 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from subsidence import bands
+from subsidence.bands import MIN_FIT_DAYS as MIN_FIT_DAYS  # the shortest fit, shared with the bands
+from subsidence.bands import MIN_FIT_EPOCHS as MIN_FIT_EPOCHS
 from subsidence.errors import SubsidenceError
 from subsidence.evaluation import SEVERITY_EDGES_MM, severity_labels
 from subsidence.models.base import ONE_STEP, StopFlag, TrainingProgress
@@ -37,8 +40,6 @@ DAYS_PER_YEAR = 365.25
 IT_STOPS = "it stops"
 VELOCITY = "velocity"
 REFERENCES = (IT_STOPS, VELOCITY)
-MIN_FIT_EPOCHS = 6  # a model needs a few acquisitions before the cut
-MIN_FIT_DAYS = 300.0  # and most of a year, so that the annual cycle can be fitted
 
 Progress = Callable[[TrainingProgress], None]
 
@@ -299,7 +300,6 @@ def hindcast(
     -------
     Hindcast
     """
-    from subsidence import bands
     from subsidence.models import model_class
 
     model_class(model_name)  # an unknown name fails before any work

@@ -9,7 +9,6 @@ library's conventions (mm, positive = down, metric ``work_crs``).
 from __future__ import annotations
 
 import difflib
-import hashlib
 import tempfile
 import tomllib
 from pathlib import Path, PurePosixPath
@@ -26,7 +25,7 @@ from subsidence.archive import check_file_size, read_members
 from subsidence.bundle_paths import DEFAULT_FILES, MANIFEST, MAX_FILE_BYTES, _bundle_file
 from subsidence.errors import BundleError
 from subsidence.ps_table import _read_ps, utm_crs
-from subsidence.studyarea import PERMEABILITY, THICKNESS, Layer, StudyArea, Wells
+from subsidence.studyarea import PERMEABILITY, THICKNESS, Layer, StudyArea, Wells, data_fingerprint
 from subsidence.text import shorten
 from subsidence.wells_layers import _read_layer, _read_wells
 
@@ -149,7 +148,7 @@ def _load_folder(folder: Path, source: str) -> StudyArea:
         thickness=layers[THICKNESS],
         permeability=layers[PERMEABILITY],
         source=source,
-        fingerprint=_fingerprint(points["ps_id"].to_numpy(), dates, values),
+        fingerprint=data_fingerprint(points["ps_id"].to_numpy(), dates, values),
         notes=tuple(notes),
     )
 
@@ -278,14 +277,6 @@ def _quality_notes(
         if layer is None:
             notes.append(f"no {name} layer: models use the other inputs")
     return notes
-
-
-def _fingerprint(ids: np.ndarray, dates: pd.DatetimeIndex, values: np.ndarray) -> str:
-    digest = hashlib.sha256()
-    digest.update("\n".join(map(str, ids)).encode())
-    digest.update(dates.strftime("%Y-%m-%d").str.cat(sep=",").encode())
-    digest.update(np.nan_to_num(np.round(values, 2), nan=-9999.0).astype("<f8").tobytes())
-    return digest.hexdigest()[:16]
 
 
 def list_bundles(folder: str | Path) -> list[Path]:

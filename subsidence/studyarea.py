@@ -12,6 +12,7 @@ conventions, so no other module needs to know about bundle units, signs or CRSs:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -177,3 +178,12 @@ class StudyArea:
         """(xmin, ymin, xmax, ymax) of the PS points in ``work_crs``."""
         xy = self.xy_m
         return (float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max()))
+
+
+def data_fingerprint(ids: np.ndarray, dates: pd.DatetimeIndex, values: np.ndarray) -> str:
+    """Short sha256 of point ids, dates and values (2 decimals): :attr:`StudyArea.fingerprint`."""
+    digest = hashlib.sha256()
+    digest.update("\n".join(map(str, ids)).encode())
+    digest.update(dates.strftime("%Y-%m-%d").str.cat(sep=",").encode())
+    digest.update(np.nan_to_num(np.round(values, 2), nan=-9999.0).astype("<f8").tobytes())
+    return digest.hexdigest()[:16]
