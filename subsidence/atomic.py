@@ -1,7 +1,8 @@
 """Crash-safe writes: a file or a folder is either the old one or the new one, never neither.
 
 * :func:`atomic_write` writes bytes to a hidden temporary file beside the target, flushes it to
-  disk and renames it over the target (``os.replace`` is atomic on POSIX and Windows).
+  disk and renames it over the target (``os.replace`` is atomic on POSIX and Windows);
+  :func:`atomic_write_via` does the same for writers that want a path (GeoTIFF, CSV).
 * :func:`replace_folder` puts a fully written temporary folder in place of a target folder.
   A folder cannot be swapped in one system call portably, so it takes two renames
   (``target -> .target.old-XXXXXXXX``, ``tmp -> target``). A crash between them leaves the old
@@ -21,7 +22,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from subsidence.errors import StorageError
@@ -76,14 +77,27 @@ def atomic_write(path: str | Path, data: bytes | str) -> Path:
     StorageError
         When the disk is full or the folder is not writable; the message names ``path``.
     """
-    path = Path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "xb") as f:
+            f.write(raw)
+
+    return atomic_write_via(path, write)
+
+
+def atomic_write_via(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Let ``write(tmp)`` fill a hidden temporary file beside ``path``, then rename it over ``path``.
+
+    For writers that need a file name (``rasterio``, ``DataFrame.to_csv``); the temporary file
+    has no suffix, so name the format explicitly (``driver=``). Errors as :func:`atomic_write`.
+    """
+    path = Path(path)
     tmp = temp_sibling(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "xb") as f:
-            f.write(raw)
-            f.flush()
+        write(tmp)
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         _step("tmp-written")
         os.replace(tmp, path)

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from subsidence.atomic import atomic_write_via
 from subsidence.kriging import KrigingGrid, KrigingResult, summary
 from subsidence.studyarea import StudyArea
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write through a temporary name in the same folder, then rename (never a half file)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _write_tif(path: Path, grid: KrigingGrid, bands: np.ndarray, descriptions: list[str]) -> Path:
@@ -53,7 +38,7 @@ def _write_tif(path: Path, grid: KrigingGrid, bands: np.ndarray, descriptions: l
                 dst.write(band[::-1].astype(np.float32), i)  # rows north to south
                 dst.set_band_description(i, text)
 
-    return _atomic(path, write)
+    return atomic_write_via(path, write)
 
 
 def write_kriging(result: KrigingResult, area: StudyArea, out_dir: str | Path) -> list[Path]:
@@ -82,9 +67,13 @@ def write_kriging(result: KrigingResult, area: StudyArea, out_dir: str | Path) -
     heads = pd.DataFrame(f.head_m, columns=[f"head_m_{s}" for s in stamps])
     table = pd.concat([table, heads], axis=1)
     written = [
-        _atomic(out / "kriged_ps.csv", lambda p: table.to_csv(p, index=False, float_format="%.4f")),
-        _atomic(out / "head_cv_per_epoch.csv", lambda p: result.head_cv.per_epoch.to_csv(p, index=False)),  # type: ignore[union-attr]
-        _atomic(out / "head_cv_per_well.csv", lambda p: result.head_cv.per_site.to_csv(p, index=False)),
+        atomic_write_via(out / "kriged_ps.csv", lambda p: table.to_csv(p, index=False, float_format="%.4f")),
+        atomic_write_via(
+            out / "head_cv_per_epoch.csv", lambda p: result.head_cv.per_epoch.to_csv(p, index=False)
+        ),  # type: ignore[union-attr]
+        atomic_write_via(
+            out / "head_cv_per_well.csv", lambda p: result.head_cv.per_site.to_csv(p, index=False)
+        ),
     ]
     grid = result.grid
     if grid is not None:
@@ -97,5 +86,5 @@ def write_kriging(result: KrigingResult, area: StudyArea, out_dir: str | Path) -
             if values is not None:
                 written.append(_write_tif(out / f"{name}.tif", grid, values[None], [name]))
     text = json.dumps(summary(result), indent=1)
-    written.append(_atomic(out / "kriging_summary.json", lambda p: p.write_text(text)))
+    written.append(atomic_write_via(out / "kriging_summary.json", lambda p: p.write_text(text)))
     return written

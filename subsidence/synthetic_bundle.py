@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from subsidence.atomic import replace_folder, temp_sibling
 from subsidence.errors import SubsidenceError
 from subsidence.synthetic import (
     SyntheticArea,
@@ -142,8 +142,8 @@ def write_bundle(
             )
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be read by others
+    tmp = temp_sibling(folder)  # written in full, then put in place (subsidence.atomic)
+    tmp.mkdir(mode=0o755)
     try:
         factor = (1.0 if unit == "mm" else 1e-3) * (-1.0 if sign == "negative_down" else 1.0)
         decimals = 1 if unit == "mm" else 4
@@ -201,9 +201,7 @@ def write_bundle(
         (tmp / "study_area.toml").write_text("\n".join(manifest) + "\n")
         if truth:
             _write_truth(area, tmp / "truth")
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
+        replace_folder(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -22,6 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from subsidence import coverage
+from subsidence.atomic import atomic_write
 from subsidence.errors import SubsidenceError
 from subsidence.reader import list_bundles, load_study_area
 from subsidence.studyarea import StudyArea
@@ -139,9 +140,7 @@ def _keep_upload(name: str, data: bytes) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.zip"
     if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        atomic_write(path, data)
     return str(path)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from subsidence.atomic import atomic_write
 from subsidence.errors import SubsidenceError
 from subsidence.series import SeriesData
 from subsidence.studyarea import StudyArea
@@ -79,8 +80,8 @@ def load_uploaded(name: str, data: bytes, area: StudyArea, series: SeriesData) -
     folder = Path(tempfile.gettempdir()) / "subsidence-models"
     folder.mkdir(exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.zip"
-    if not path.exists():
-        path.write_bytes(data)
+    if not path.exists():  # atomic: another session may read the same file meanwhile
+        atomic_write(path, data)
     return load_saved(path, area, series)
 
 

@@ -1,0 +1,34 @@
+"""The one helper for crash-safe writes: a writer that fails leaves the old file and no leftover."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from subsidence.atomic import atomic_write, atomic_write_via, is_leftover
+
+
+def test_a_failing_writer_leaves_the_old_file_and_no_leftover(tmp_path: Path) -> None:
+    target = atomic_write(tmp_path / "kriged_ps.csv", "old\n")
+
+    def half(tmp: Path) -> None:
+        tmp.write_text("new, half writ")
+        raise RuntimeError("killed while writing")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        atomic_write_via(target, half)
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kriged_ps.csv"]
+
+
+def test_a_writer_that_wants_a_path_replaces_the_file(tmp_path: Path) -> None:
+    target = atomic_write(tmp_path / "out" / "a.json", b"{}")
+    seen: list[str] = []
+
+    def write(tmp: Path) -> None:
+        seen.append(tmp.name)
+        tmp.write_text('{"new": 1}')
+
+    assert atomic_write_via(target, write) == target
+    assert target.read_text() == '{"new": 1}' and is_leftover(seen[0])
