@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from subsidence.confidence import CARE, DO_NOT_USE, GOOD
 from subsidence.hazard import BJERRUM_CLASSES, NO_NEIGHBOUR
 from subsidence.series import SeriesData
+from subsidence.thinning import thin as thin  # pack.py reads hazard_figures.thin
 
 BJERRUM_COLOURS = dict(
     zip(
@@ -29,14 +30,6 @@ BJERRUM_COLOURS = dict(
 CONFIDENCE_COLOURS = {GOOD: "#1a9850", CARE: "#fdae61", DO_NOT_USE: "#9e9e9e"}
 NOT_REACHED = "not reached by the horizon"
 MAX_PICKS = 12
-
-
-def thin(n: int, most: int, seed: int = 0, keep: Sequence[int] = ()) -> np.ndarray:
-    """Sorted indices of at most ``most`` of ``n`` points (a fixed random sample), ``keep`` always in."""
-    if n <= most:
-        return np.arange(n)
-    chosen = np.random.default_rng(seed).choice(n, size=most, replace=False)
-    return np.unique(np.concatenate([chosen, np.asarray(keep, dtype=int)]))
 
 
 def _ids(ids: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from scipy.optimize import least_squares
 from scipy.spatial.distance import pdist
 
 from subsidence.errors import SubsidenceError
+from subsidence.thinning import thin
 
 SPHERICAL = "spherical"
 EXPONENTIAL = "exponential"
@@ -295,8 +296,7 @@ def practical_range_m(
     SubsidenceError
         Fewer than 10 samples, or too few non-empty distance classes to fit.
     """
-    n = len(xy_m)
-    idx = np.random.default_rng(seed).choice(n, min(max_points, n), replace=False)
+    idx = thin(len(xy_m), max_points, seed)
     if len(idx) < 10:
         raise SubsidenceError(f"need at least 10 points to fit a variogram, found {len(idx)}")
     xy = np.asarray(xy_m, dtype=float)[idx]

@@ -16,6 +16,7 @@ from subsidence.errors import BundleError
 from subsidence.ps_table import _check_coordinates, _check_ids, _numeric, _quiet, _read_table, _reason
 from subsidence.studyarea import LAYER_UNITS, Layer, Raster, Wells
 from subsidence.text import shorten
+from subsidence.thinning import thin
 
 MIN_WELLS = 3
 MAX_LAYER_SAMPLES = 3000
@@ -184,17 +185,10 @@ def _contour_layer(
     lines = tuple(shapely.get_coordinates(g) for g in dense)
     coords, which = shapely.get_coordinates(dense, return_index=True)
     vals = values[index][which]
-    keep = _thin(len(coords), MAX_LAYER_SAMPLES)
+    keep = thin(len(coords), MAX_LAYER_SAMPLES, seed=None)
     x, y = coords[keep, 0], coords[keep, 1]
     _check_overlap(x, y, extent, file, f"{layer} contours")
     return Layer(layer, LAYER_UNITS[layer], "contours", x, y, vals[keep], lines, values[index])
-
-
-def _thin(n: int, most: int) -> np.ndarray:
-    """Evenly spaced positions keeping at most ``most`` of ``n`` (deterministic)."""
-    if n <= most:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, most).round().astype(int))
 
 
 def _read_raster_layer(
@@ -216,7 +210,7 @@ def _read_raster_layer(
         raise BundleError(
             f"{path.name}: every cell is no-data; expected {layer} values in {LAYER_UNITS[layer]}"
         )
-    keep = _thin(len(rows), MAX_LAYER_SAMPLES)
+    keep = thin(len(rows), MAX_LAYER_SAMPLES, seed=None)
     rows, cols = rows[keep], cols[keep]
     a, b, c, d, e, f = transform
     rx, ry = a * (cols + 0.5) + b * (rows + 0.5) + c, d * (cols + 0.5) + e * (rows + 0.5) + f
