@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path, PurePosixPath
+from typing import Literal, overload
 
 from subsidence.archive import check_file_size
 from subsidence.errors import BundleError
@@ -22,6 +23,14 @@ DEFAULT_FILES = {
 }
 # Limits checked before any work (docs/limits.md lists them all).
 MAX_FILE_BYTES = {"ps": 400_000_000, "wells": 100_000_000, THICKNESS: 100_000_000, PERMEABILITY: 100_000_000}
+
+
+@overload
+def _bundle_file(folder: Path, name: str, role: str, *, required: Literal[True]) -> Path: ...
+
+
+@overload
+def _bundle_file(folder: Path, name: str, role: str, *, required: bool) -> Path | None: ...
 
 
 def _bundle_file(folder: Path, name: str, role: str, *, required: bool) -> Path | None:

@@ -91,7 +91,7 @@ def levels_at(wells: Wells, dates: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
 
 def coverage_counts(area: StudyArea) -> np.ndarray:
     """Number of wells reporting at each acquisition under the policy, shape (n_epochs,)."""
-    return np.isfinite(levels_at(area.wells, area.dates)).sum(axis=0)
+    return np.asarray(np.isfinite(levels_at(area.wells, area.dates)).sum(axis=0))
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def _nice_step(top: float) -> float:
     if not top > 0:
         return 1.0
     power = 10.0 ** np.floor(np.log10(top))
-    return max(power * m for m in _NICE_STEPS if power * m <= top)
+    return float(max(power * m for m in _NICE_STEPS if power * m <= top))
 
 
 def severity_edges(last_mm: np.ndarray) -> tuple[float, ...]:
@@ -153,10 +153,10 @@ def metrics(data: SeriesData, modelled: np.ndarray, idx: np.ndarray | None = Non
     s = first_modelled_column(modelled)
     err, cum = _errors(data, modelled, rows, s)
     return {
-        "rmse_change_mm": _rms(err),
-        "mae_change_mm": _mean_abs(err),
-        "rmse_cumulative_mm": _rms(cum),
-        "rmse_cumulative_last_mm": _rms(cum[:, -1]),
+        "rmse_change_mm": float(_rms(err)),
+        "mae_change_mm": float(_mean_abs(err)),
+        "rmse_cumulative_mm": float(_rms(cum)),
+        "rmse_cumulative_last_mm": float(_rms(cum[:, -1])),
         "n_test_points": int(rows.size),
     }
 

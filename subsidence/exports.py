@@ -69,4 +69,5 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def figure_html(fig: go.Figure) -> bytes:
     """A self-contained HTML file of a plotly figure (plotly.js inlined: opens offline)."""
-    return fig.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
+    html: str = fig.to_html(include_plotlyjs=True, full_html=True)  # plotly is untyped
+    return html.encode("utf-8")

@@ -149,7 +149,7 @@ def fill_gaps(values: np.ndarray, times: np.ndarray) -> np.ndarray:
                 f"point at row {i} has no valid subsidence value; remove it from the bundle"
             )
         out[i] = np.interp(times, times[ok], out[i, ok])
-    return out - out[:, :1]
+    return np.asarray(out - out[:, :1])
 
 
 def seasonal_share(data: SeriesData, max_points: int = 2000) -> float:
@@ -168,7 +168,7 @@ def seasonal_share(data: SeriesData, max_points: int = 2000) -> float:
 
     def rss(design: np.ndarray) -> np.ndarray:
         coef, *_ = np.linalg.lstsq(design, y.T, rcond=None)
-        return ((y - (design @ coef).T) ** 2).sum(axis=1)
+        return np.asarray(((y - (design @ coef).T) ** 2).sum(axis=1))
 
     base = rss(trend)
     ok = base > 0
@@ -348,12 +348,12 @@ class Scaler:
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Physical (..., F) -> scaled (..., F), float32."""
         low, high = np.asarray(self.low), np.asarray(self.high)
-        return ((values - low) / (high - low)).astype(np.float32)
+        return np.asarray(((values - low) / (high - low)).astype(np.float32))
 
     def inverse(self, scaled: np.ndarray) -> np.ndarray:
         """Scaled (..., F) -> physical (..., F), float64."""
         low, high = np.asarray(self.low), np.asarray(self.high)
-        return np.asarray(scaled, dtype=float) * (high - low) + low
+        return np.asarray(np.asarray(scaled, dtype=float) * (high - low) + low)
 
     def to_json(self) -> dict[str, Any]:
         return {"names": list(self.names), "low": list(self.low), "high": list(self.high)}

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 
 from subsidence.studyarea import StudyArea
+
+if TYPE_CHECKING:  # types only: the figures take what these modules produce
+    from subsidence.models.base import TrainingProgress
+    from subsidence.results import ModelResults
+    from subsidence.scenarios import Forecast
+    from subsidence.series import SeriesData
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f")
 
@@ -50,14 +57,14 @@ def insar_series_figure(area: StudyArea, ps_ids: Sequence[str]) -> go.Figure:
     return fig
 
 
-def loss_figure(reports: Sequence[object]) -> go.Figure:
+def loss_figure(reports: Sequence[TrainingProgress]) -> go.Figure:
     """Training and validation loss against epoch, from ``TrainingProgress`` reports."""
-    epochs = [r.epoch for r in reports]  # type: ignore[attr-defined]
+    epochs = [r.epoch for r in reports]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(x=epochs, y=[r.train_loss for r in reports], mode="lines+markers", name="training")
-    )  # type: ignore[attr-defined]
-    val = [r.val_loss for r in reports]  # type: ignore[attr-defined]
+    )
+    val = [r.val_loss for r in reports]
     if any(v is not None for v in val):
         fig.add_trace(go.Scatter(x=epochs, y=val, mode="lines+markers", name="validation"))
     fig.update_layout(
@@ -71,7 +78,9 @@ def loss_figure(reports: Sequence[object]) -> go.Figure:
     return fig
 
 
-def model_curves_figure(data: object, ps_ids: Sequence[str], modelled: dict[str, np.ndarray]) -> go.Figure:
+def model_curves_figure(
+    data: SeriesData, ps_ids: Sequence[str], modelled: dict[str, np.ndarray]
+) -> go.Figure:
     """Modelled against InSAR subsidence at picked points (the paper's Fig. 5), dates on x.
 
     Top: change per acquisition interval (mm); bottom: cumulative subsidence (mm, down
@@ -82,9 +91,9 @@ def model_curves_figure(data: object, ps_ids: Sequence[str], modelled: dict[str,
 
     from subsidence.evaluation import modelled_cumulative
 
-    index = {str(p): i for i, p in enumerate(data.ps_ids)}  # type: ignore[attr-defined]
-    dates = data.dates  # type: ignore[attr-defined]
-    cumulative = {name: modelled_cumulative(data, changes) for name, changes in modelled.items()}  # type: ignore[arg-type]
+    index = {str(p): i for i, p in enumerate(data.ps_ids)}
+    dates = data.dates
+    cumulative = {name: modelled_cumulative(data, changes) for name, changes in modelled.items()}
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -95,9 +104,11 @@ def model_curves_figure(data: object, ps_ids: Sequence[str], modelled: dict[str,
     for k, pid in enumerate(p for p in ps_ids if str(p) in index):
         i, colour = index[str(pid)], PALETTE[k % len(PALETTE)]
         group = f"PS {html.escape(str(pid))}"
-        series = [("InSAR", data.change_mm[i], data.subsidence_mm[i], {"color": colour}, "lines+markers")]  # type: ignore[attr-defined]
+        series: list[tuple[str, np.ndarray, np.ndarray, dict[str, object], str]] = [
+            ("InSAR", data.change_mm[i], data.subsidence_mm[i], {"color": colour}, "lines+markers")
+        ]
         for j, (name, changes) in enumerate(modelled.items()):
-            line = (
+            line: dict[str, object] = (
                 {"color": colour, "dash": "dash"} if j == 0 else {"color": colour, "dash": "dot", "width": 1}
             )
             series.append((name, changes[i], cumulative[name][i], line, "lines"))
@@ -139,14 +150,14 @@ def model_curves_figure(data: object, ps_ids: Sequence[str], modelled: dict[str,
     return fig
 
 
-def severity_figure(results: object, mode: str = "one-step") -> go.Figure:
+def severity_figure(results: ModelResults, mode: str = "one-step") -> go.Figure:
     """Deviation of modelled cumulative subsidence at the last epoch against InSAR (Fig. 6).
 
     Test points only; the line is the median per 50 mm bin and the band its 10th-90th
     percentiles.
     """
-    data = results.data  # type: ignore[attr-defined]
-    table = results.tables[mode]  # type: ignore[attr-defined]
+    data = results.data
+    table = results.tables[mode]
     test = table[table["set"] == "test"]
     x, dev = test["insar_cumulative_mm"].to_numpy(), test["cumulative_deviation_mm"].to_numpy()
     fig = go.Figure(
@@ -167,7 +178,9 @@ def severity_figure(results: object, mode: str = "one-step") -> go.Figure:
         if m.sum() >= 5:
             centre.append((a + b) / 2)
             q = np.nanpercentile(dev[m], [10, 50, 90])
-            lo.append(q[0]), med.append(q[1]), hi.append(q[2])
+            lo.append(q[0])
+            med.append(q[1])
+            hi.append(q[2])
     fig.add_trace(
         go.Scatter(
             x=centre + centre[::-1],
@@ -240,7 +253,7 @@ def pick_scatter(area: StudyArea, values: np.ndarray, label: str, picked: Sequen
 
 
 def forecast_figure(
-    data: object, forecasts: Sequence[object], ps_ids: Sequence[str], most: int = 4
+    data: SeriesData, forecasts: Sequence[Forecast], ps_ids: Sequence[str], most: int = 4
 ) -> go.Figure:
     """Observed and forecast cumulative subsidence (top) and scenario heads (bottom) at picked points.
 
@@ -249,7 +262,7 @@ def forecast_figure(
     """
     from plotly.subplots import make_subplots
 
-    index = {str(p): i for i, p in enumerate(data.ps_ids)}  # type: ignore[attr-defined]
+    index = {str(p): i for i, p in enumerate(data.ps_ids)}
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -270,7 +283,7 @@ def forecast_figure(
                 x=data.dates,
                 y=data.subsidence_mm[i],
                 mode="lines+markers",
-                name=f"{group} · InSAR",  # type: ignore[attr-defined]
+                name=f"{group} · InSAR",
                 legendgroup=group,
                 line={"color": "black", "width": 1},
                 marker={"size": 4},
@@ -283,7 +296,7 @@ def forecast_figure(
                 x=data.dates,
                 y=data.head_m[i],
                 mode="lines",
-                name=f"{group} · kriged head",  # type: ignore[attr-defined]
+                name=f"{group} · kriged head",
                 legendgroup=group,
                 showlegend=False,
                 line={"color": "black", "width": 1},
@@ -293,9 +306,9 @@ def forecast_figure(
         )
         for k, f in enumerate(forecasts):
             colour = PALETTE[k % len(PALETTE)]
-            name = f"{group} · {f.scenario.name}"  # type: ignore[attr-defined]
-            x = list(f.dates) + list(f.dates[::-1])  # type: ignore[attr-defined]
-            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])  # type: ignore[attr-defined]
+            name = f"{group} · {f.scenario.name}"
+            x = list(f.dates) + list(f.dates[::-1])
+            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])
             fig.add_trace(
                 go.Scatter(
                     x=x,
@@ -317,7 +330,7 @@ def forecast_figure(
                     y=f.median_mm[i],
                     mode="lines",
                     name=name,
-                    legendgroup=group,  # type: ignore[attr-defined]
+                    legendgroup=group,
                     line={"color": colour, "dash": "dash"},
                     hovertemplate=name + "<br>%{x|%Y-%m-%d}: %{y:.0f} mm<extra></extra>",
                 ),
@@ -331,7 +344,7 @@ def forecast_figure(
                     mode="lines",
                     name=name,
                     legendgroup=group,
-                    showlegend=False,  # type: ignore[attr-defined]
+                    showlegend=False,
                     line={"color": colour, "dash": "dash"},
                 ),
                 row=2,

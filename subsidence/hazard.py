@@ -99,7 +99,7 @@ def paths_from(forecast: Any, data: SeriesData) -> Paths:
         return Paths(
             forecast.scenario.name,
             np.asarray(forecast.ps_ids).astype(str),
-            pd.DatetimeIndex([data.dates[-1]]).append(forecast.dates),
+            pd.DatetimeIndex(pd.DatetimeIndex([data.dates[-1]]).append(forecast.dates)),
             grow(forecast.forecast_mm),
             grow(forecast.low_mm),
             grow(forecast.high_mm),
@@ -187,7 +187,8 @@ def crossing_table(ttt: pd.DataFrame, xy_m: np.ndarray | None = None) -> pd.Data
     frame = frame[frame["within_horizon"]].sort_values(["date", "ps_id"])
 
     def fmt(col: str) -> pd.Series:
-        return frame[col].dt.strftime("%Y-%m-%d").fillna("—")
+        text: pd.Series = frame[col].dt.strftime("%Y-%m-%d").fillna("—")
+        return text
 
     out = pd.DataFrame(
         {
@@ -263,7 +264,7 @@ def bjerrum_class(beta: np.ndarray) -> np.ndarray:
     idx = np.searchsorted(np.asarray(BJERRUM_LIMITS), np.nan_to_num(beta, nan=0.0), side="right")
     labels = np.asarray(BJERRUM_CLASSES, dtype=object)[idx]
     labels[~np.isfinite(beta)] = NO_NEIGHBOUR
-    return labels
+    return np.asarray(labels)
 
 
 def one_in(beta: np.ndarray) -> np.ndarray:

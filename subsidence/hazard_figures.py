@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from subsidence.confidence import CARE, DO_NOT_USE, GOOD
 from subsidence.hazard import BJERRUM_CLASSES, NO_NEIGHBOUR
 from subsidence.series import SeriesData
 from subsidence.thinning import thin as thin  # pack.py reads hazard_figures.thin
+
+if TYPE_CHECKING:  # a type only: the scenarios module is not needed to draw
+    from subsidence.scenarios import Forecast
 
 BJERRUM_COLOURS = dict(
     zip(
@@ -218,7 +222,7 @@ def confidence_map(
 
 
 def picks_figure(
-    data: SeriesData, modelled: np.ndarray, forecasts: Sequence[object], picks: Sequence[str]
+    data: SeriesData, modelled: np.ndarray, forecasts: Sequence[Forecast], picks: Sequence[str]
 ) -> go.Figure:
     """One small panel per picked point: InSAR, the model, and each scenario's forecast and band."""
     from plotly.subplots import make_subplots
@@ -266,9 +270,9 @@ def picks_figure(
             col=c,
         )
         for s, f in enumerate(forecasts):
-            colour, name = colours[s % len(colours)], html.escape(f.scenario.name)  # type: ignore[attr-defined]
-            x = list(f.dates) + list(f.dates[::-1])  # type: ignore[attr-defined]
-            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])  # type: ignore[attr-defined]
+            colour, name = colours[s % len(colours)], html.escape(f.scenario.name)
+            x = list(f.dates) + list(f.dates[::-1])
+            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])
             fig.add_trace(
                 go.Scatter(
                     x=x,
@@ -289,7 +293,7 @@ def picks_figure(
                     x=f.dates,
                     y=f.median_mm[i],
                     mode="lines",
-                    line={"color": colour},  # type: ignore[attr-defined]
+                    line={"color": colour},
                     name=name,
                     legendgroup=name,
                     showlegend=first,

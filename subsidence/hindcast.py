@@ -137,7 +137,7 @@ def run_forward(model: Any, data: SeriesData, k: int, stop: StopFlag | None = No
         sub = current.subsidence_mm.copy()
         sub[:, j + 1 :] = (sub[:, j] + change)[:, None]
         current = replace(current, subsidence_mm=sub)
-    return current.subsidence_mm[:, k + 1 :] - current.subsidence_mm[:, k : k + 1]
+    return np.asarray(current.subsidence_mm[:, k + 1 :] - current.subsidence_mm[:, k : k + 1])
 
 
 def velocity_forecast(data: SeriesData, k: int) -> np.ndarray:
@@ -147,12 +147,12 @@ def velocity_forecast(data: SeriesData, k: int) -> np.ndarray:
     design = np.column_stack([np.ones_like(days), days, np.cos(w), np.sin(w)])
     coef, *_ = np.linalg.lstsq(design[: k + 1], data.subsidence_mm[:, : k + 1].T, rcond=None)
     fitted = (design @ coef).T
-    return fitted[:, k + 1 :] - fitted[:, k : k + 1]
+    return np.asarray(fitted[:, k + 1 :] - fitted[:, k : k + 1])
 
 
 def observed_since(data: SeriesData, k: int) -> np.ndarray:
     """What InSAR saw after epoch ``k``: cumulative since ``k``, (n, E - 1 - k), mm."""
-    return data.subsidence_mm[:, k + 1 :] - data.subsidence_mm[:, k : k + 1]
+    return np.asarray(data.subsidence_mm[:, k + 1 :] - data.subsidence_mm[:, k : k + 1])
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,7 @@ def _rmse(err: np.ndarray) -> float:
 
 def severity_classes(data: SeriesData) -> np.ndarray:
     """Class label of each point by its InSAR cumulative subsidence at the last acquisition."""
-    return np.array(severity_labels())[np.digitize(data.subsidence_mm[:, -1], SEVERITY_EDGES_MM)]
+    return np.asarray(np.array(severity_labels())[np.digitize(data.subsidence_mm[:, -1], SEVERITY_EDGES_MM)])
 
 
 def hindcast(

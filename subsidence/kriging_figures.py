@@ -61,7 +61,7 @@ def _map(
     values: np.ndarray,
     title: str,
     colour_title: str,
-    colorscale: str,
+    colorscale: str | list[list[object]],
     max_cells: int,
     contours: bool = True,
     zmid: float | None = None,

@@ -151,6 +151,8 @@ class _HeadKriging:
         n_e = len(self.dates)
         shape = (n_e, len(targets)) if epochs_first else (len(targets), n_e)
         batches = self._batches()
+        est: np.ndarray
+        var: np.ndarray
         if len(batches) > 1:
             est, var = np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype)
         for k, (variogram, cols) in enumerate(batches):

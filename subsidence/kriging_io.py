@@ -66,11 +66,12 @@ def write_kriging(result: KrigingResult, area: StudyArea, out_dir: str | Path) -
         table["permeability_m_per_day"] = f.permeability_m_per_day
     heads = pd.DataFrame(f.head_m, columns=[f"head_m_{s}" for s in stamps])
     table = pd.concat([table, heads], axis=1)
+    per_epoch = result.head_cv.per_epoch
+    if per_epoch is None:  # heads are kriged epoch by epoch, so their cross-validation has epochs
+        per_epoch = pd.DataFrame(columns=["date", "n_wells", "rmse", "mae", "bias"])
     written = [
         atomic_write_via(out / "kriged_ps.csv", lambda p: table.to_csv(p, index=False, float_format="%.4f")),
-        atomic_write_via(
-            out / "head_cv_per_epoch.csv", lambda p: result.head_cv.per_epoch.to_csv(p, index=False)
-        ),  # type: ignore[union-attr]
+        atomic_write_via(out / "head_cv_per_epoch.csv", lambda p: per_epoch.to_csv(p, index=False)),
         atomic_write_via(
             out / "head_cv_per_well.csv", lambda p: result.head_cv.per_site.to_csv(p, index=False)
         ),

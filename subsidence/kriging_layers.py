@@ -29,7 +29,7 @@ PERMEABILITY_FLOOR_M_PER_DAY = 1e-6
 
 
 def _floor(name: str, v: np.ndarray) -> np.ndarray:
-    return np.maximum(v, 0.0) if name == THICKNESS else np.maximum(v, PERMEABILITY_FLOOR_M_PER_DAY)
+    return np.asarray(np.maximum(v, 0.0 if name == THICKNESS else PERMEABILITY_FLOOR_M_PER_DAY))
 
 
 def _layer_samples(layer: Layer, most: int) -> tuple[np.ndarray, np.ndarray]:

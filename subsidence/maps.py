@@ -352,7 +352,7 @@ def ps_deck(
         else map_view(np.array([view[0], view[2]]), np.array([view[1], view[3]])),
         map_provider="carto" if basemap else None,
         map_style="light" if basemap else None,
-        tooltip=tooltip if n_pickable <= TOOLTIP_MAX_POINTS else False,  # type: ignore[arg-type]
+        tooltip=tooltip if n_pickable <= TOOLTIP_MAX_POINTS else False,
     )
 
 

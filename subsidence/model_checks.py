@@ -74,12 +74,12 @@ def _read_files(path: Path) -> tuple[str, bytes]:
         raise ModelFileError(
             f"{shorten(path.name, 80)}: {len(metas)} {META} files in one archive; upload one model per archive"
         )
-    weights = str(Path(metas[0]).with_name(WEIGHTS)).replace("\\", "/")
-    if weights not in members:
+    weights_name = str(Path(metas[0]).with_name(WEIGHTS)).replace("\\", "/")
+    if weights_name not in members:
         raise ModelFileError(
             f"{shorten(path.name, 80)}: {shorten(metas[0], 80)} found but no {WEIGHTS} beside it"
         )
-    return _decode(members[metas[0]], label), members[weights]
+    return _decode(members[metas[0]], label), members[weights_name]
 
 
 def _decode(raw: bytes, label: str) -> str:

@@ -316,9 +316,10 @@ def list_models(folder: str | Path) -> pd.DataFrame:
             row["error"] = str(exc)
             rows.append(row)
             continue
-        metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+        found_metrics, found_state = meta.get("metrics"), meta.get("state")
+        metrics: dict[str, Any] = found_metrics if isinstance(found_metrics, dict) else {}
         split = meta.get("split") or {}
-        state = meta.get("state") if isinstance(meta.get("state"), dict) else {}
+        state: dict[str, Any] = found_state if isinstance(found_state, dict) else {}
         row.update(
             model=_text(meta.get("model")),
             created=_text(meta.get("created")),

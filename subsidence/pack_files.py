@@ -55,7 +55,7 @@ def pack_layers(
         return results_geodataframe(area, frame.assign(ps_id=ids))
 
     def day(s: pd.Series) -> np.ndarray:
-        return s.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
+        return np.asarray(s.dt.strftime("%Y-%m-%d").fillna("").to_numpy())
 
     scen = {f"horizon_mm_{k + 1}": f.median_mm[:, -1] for k, f in enumerate(forecasts)}  # type: ignore[attr-defined]
     wells = gpd.GeoDataFrame(

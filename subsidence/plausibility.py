@@ -46,7 +46,7 @@ def check_wells(ids: pd.Series, nums: np.ndarray, file: str) -> None:
         )
     frame = pd.DataFrame({"id": ids.to_numpy(), "x": nums[:, 0], "y": nums[:, 1], "row": np.arange(len(ids))})
     spread = frame.groupby("id").agg(x0=("x", "min"), x1=("x", "max"), y0=("y", "min"), y1=("y", "max"))
-    moved = np.hypot(spread["x1"] - spread["x0"], spread["y1"] - spread["y0"])
+    moved = pd.Series(np.hypot(spread["x1"] - spread["x0"], spread["y1"] - spread["y0"]), index=spread.index)
     if (moved > MAX_WELL_MOVE_M).any():
         well = moved[moved > MAX_WELL_MOVE_M].index[0]
         rows = frame.loc[frame["id"] == well]

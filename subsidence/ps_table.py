@@ -37,7 +37,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         return _read_csv(path)
     try:
         if suffix == ".gpkg":
-            frame = _quiet(gpd.read_file, path)
+            frame: pd.DataFrame = _quiet(gpd.read_file, path)
         elif suffix in (".parquet", ".geoparquet"):
             try:
                 frame = gpd.read_parquet(path)

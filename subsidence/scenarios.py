@@ -84,7 +84,7 @@ class Forecast:
     @property
     def added_mm(self) -> np.ndarray:
         """Median subsidence added between the last acquisition and the horizon, shape (n,)."""
-        return self.median_mm[:, -1] - self.median_mm[:, 0]
+        return np.asarray(self.median_mm[:, -1] - self.median_mm[:, 0])
 
 
 def _design(days: np.ndarray) -> np.ndarray:
@@ -123,7 +123,7 @@ def future_heads(data: SeriesData, scenario: Scenario, future_days: np.ndarray) 
 
         change, weight = spread(scenario.wells, np.array(scenario.all_wells_xy), data.xy_m, future_days)
         trend = trend * (1.0 - weight)[None, :] + change.T
-    return (at_last + offset + trend + seasonal).T
+    return np.asarray((at_last + offset + trend + seasonal).T)
 
 
 def extend(data: SeriesData, future_dates: pd.DatetimeIndex, head_m: np.ndarray) -> SeriesData:

@@ -59,7 +59,8 @@ class SeriesData:
     @property
     def days(self) -> np.ndarray:
         """Days since the first acquisition, shape (E,)."""
-        return (self.dates.values - self.dates.values[0]).astype("timedelta64[s]").astype(float) / 86400.0
+        since: np.ndarray = (self.dates.values - self.dates.values[0]).astype("timedelta64[s]")
+        return since.astype(float) / 86400.0
 
     @property
     def change_mm(self) -> np.ndarray:
@@ -78,10 +79,10 @@ class SeriesData:
         A mask whose shape no longer matches (a caller extended the epochs with ``replace``
         without it) counts the epochs it does not cover as observed.
         """
-        full = np.ones(self.subsidence_mm.shape, dtype=bool)
+        full: np.ndarray = np.ones(self.subsidence_mm.shape, dtype=bool)
         if self.observed is None:
             return full
-        obs = np.asarray(self.observed, dtype=bool)
+        obs: np.ndarray = np.asarray(self.observed, dtype=bool)
         rows, cols = min(obs.shape[0], full.shape[0]), min(obs.shape[1], full.shape[1])
         if obs.shape[0] != full.shape[0]:
             return full
@@ -92,7 +93,7 @@ class SeriesData:
     def change_observed(self) -> np.ndarray:
         """True where both ends of a change were observed, shape (n, E - 1)."""
         obs = self.observed_mask
-        return obs[:, 1:] & obs[:, :-1]
+        return np.asarray(obs[:, 1:] & obs[:, :-1])
 
     def subset(self, idx: np.ndarray) -> SeriesData:
         """The same data for the points ``idx`` (integer positions)."""

@@ -70,7 +70,7 @@ def block_ids(xy_m: np.ndarray, block_size_m: float) -> np.ndarray:
         Block id of each point (``column * n_rows + row``); equal ids share a block.
     """
     ix, iy, _ = _block_index(xy_m, block_size_m)
-    return ix * (int(iy.max()) + 1) + iy
+    return np.asarray(ix * (int(iy.max()) + 1) + iy)
 
 
 def spatial_block_split(

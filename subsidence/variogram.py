@@ -94,11 +94,11 @@ class Variogram:
         p, r, n = self.psill, self.range_m, self.nugget
         if self.model == SPHERICAL:  # PyKrige's formula, with s = min(h, r) giving the sill beyond r
             s = np.minimum(h, r)
-            return p * ((3.0 * s) / (2.0 * r) - (s * s * s) / (2.0 * r**3.0)) + n
+            return np.asarray(p * ((3.0 * s) / (2.0 * r) - (s * s * s) / (2.0 * r**3.0)) + n)
         if self.model == EXPONENTIAL:
             return p * (1.0 - np.exp(-h / (r / 3.0))) + n
         if self.model == GAUSSIAN:
-            return p * (1.0 - np.exp(-(h * h) / (r * 4.0 / 7.0) ** 2.0)) + n
+            return np.asarray(p * (1.0 - np.exp(-(h * h) / (r * 4.0 / 7.0) ** 2.0)) + n)
         return (p / r) * h + n
 
     def describe(self) -> str:
@@ -263,7 +263,7 @@ def fit_variogram(experimental: ExperimentalVariogram, model: str, nugget: float
     has_range = model != LINEAR  # the linear model's range only scales its slope: held at the last lag
 
     def unpack(p: np.ndarray) -> Variogram:
-        nug = float(nugget) if fixed else float(p[-1])
+        nug = float(nugget) if nugget is not None else float(p[-1])
         range_m = float(p[1]) if has_range else float(lag[-1])
         return Variogram(model, float(p[0]), range_m, nug)
 

@@ -217,5 +217,5 @@ def _read_raster_layer(
     x, y = Transformer.from_crs(raster_crs, work_crs, always_xy=True).transform(rx, ry)
     x, y = np.asarray(x), np.asarray(y)
     _check_overlap(x, y, extent, path.name, f"{layer} cells")
-    raster = Raster(band, transform, raster_crs.to_string())  # type: ignore[arg-type]
+    raster = Raster(band, transform, raster_crs.to_string())
     return Layer(layer, LAYER_UNITS[layer], "raster", x, y, band[rows, cols], raster=raster)

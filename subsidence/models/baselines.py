@@ -88,7 +88,7 @@ def linear_velocity_mm_per_day(cum_mm: np.ndarray, days: np.ndarray) -> np.ndarr
         Velocity, mm/day (positive = subsiding).
     """
     t = days - days.mean()
-    return (cum_mm - cum_mm.mean(axis=1, keepdims=True)) @ t / float(t @ t)
+    return np.asarray((cum_mm - cum_mm.mean(axis=1, keepdims=True)) @ t / float(t @ t))
 
 
 def gm11_fit(x0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -237,7 +237,7 @@ def seasonal_trend_fit(cum_mm: np.ndarray, days: np.ndarray, period_days: float 
     w = 2 * np.pi / period_days
     design = np.column_stack([np.ones_like(days), days, np.sin(w * days), np.cos(w * days)])
     coef, *_ = np.linalg.lstsq(design, np.asarray(cum_mm, float).T, rcond=None)
-    return coef.T
+    return np.asarray(coef.T)
 
 
 class _Extrapolator:
@@ -295,8 +295,8 @@ class Persistence(_Extrapolator):
     def _next_change(self, cum_mm: np.ndarray, days: np.ndarray, dt_next: float) -> np.ndarray:
         last = cum_mm[:, -1] - cum_mm[:, -2]
         if not self.config.per_day:
-            return last
-        return last / (days[-1] - days[-2]) * dt_next
+            return np.asarray(last)
+        return np.asarray(last / (days[-1] - days[-2]) * dt_next)
 
 
 class LinearTrend(_Extrapolator):
@@ -335,7 +335,7 @@ class SeasonalTrend(_Extrapolator):
         coef = seasonal_trend_fit(cum_mm, days, cfg.period_days)
         w = 2 * np.pi / cfg.period_days
         t0, t1 = days[-1], days[-1] + dt_next
-        return (
+        return np.asarray(
             coef[:, 1] * dt_next
             + coef[:, 2] * (np.sin(w * t1) - np.sin(w * t0))
             + coef[:, 3] * (np.cos(w * t1) - np.cos(w * t0))

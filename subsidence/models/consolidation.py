@@ -348,7 +348,7 @@ class Consolidation:
         key = ("physics", self._causes_key(data))
         cached = getattr(self, "_cache", None)
         if cached is not None and cached[0] == key:
-            return cached[1].copy()
+            return np.asarray(cached[1].copy())
         out = self._physics_mm(data, chunk)
         self._cache = (key, out.copy())
         return out
@@ -494,7 +494,7 @@ class Consolidation:
         gain = ((obs * p).sum(axis=1) * w + prior) / ((p * p).sum(axis=1) * w + prior)
         if not cfg.assimilate:
             gain = np.ones_like(gain)
-        return gain[:, None] * (physics[:, k + 1 :] - physics[:, k : k + 1])
+        return np.asarray(gain[:, None] * (physics[:, k + 1 :] - physics[:, k : k + 1]))
 
     def _extrapolated_head_correction(self, data: SeriesData) -> np.ndarray:
         """(n, E - 1) mm: swap interval ``k``'s own response to the observed head at ``k + 1``
@@ -540,7 +540,7 @@ class Consolidation:
         det = spp * stt - spt**2
         g = (syp * stt - syt * spt) / det
         v = (spp * syt - spt * syp) / det
-        return g[:, :-1] * change + v[:, :-1] * dt[None, :]
+        return np.asarray(g[:, :-1] * change + v[:, :-1] * dt[None, :])
 
     def _require_fitted(self) -> dict[str, Any]:
         if self.params is None:

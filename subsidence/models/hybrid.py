@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import torch
@@ -109,8 +109,12 @@ class SpatialLSTM(PaperLSTM):
 
     name: ClassVar[str] = "spatial-lstm"
     config_class: ClassVar[type[LSTMConfig]] = HybridConfig
+    config: HybridConfig
 
     def __init__(self, config: LSTMConfig | None = None) -> None:
+        # a plain LSTMConfig gets the hybrid's neighbour count (it has none: n_neighbours failed mid-fit)
+        if config is not None and not isinstance(config, HybridConfig):
+            config = HybridConfig.from_json(config.to_json())
         super().__init__(config)
         self.train_ps_ids: np.ndarray = np.empty(0, dtype=str)
 
@@ -157,7 +161,7 @@ class SpatialLSTM(PaperLSTM):
         seed: int = 0,
         progress: ProgressCallback | None = None,
         stop: StopFlag | None = None,
-    ) -> SpatialLSTM:
+    ) -> Self:
         """Fit on ``train_idx``; those points become the neighbour pool. Returns a new model."""
         model = copy.copy(self)
         idx = np.asarray(train_idx, dtype=np.int64)
@@ -171,7 +175,7 @@ class SpatialLSTM(PaperLSTM):
         return arrays, {**meta, "train_ps_ids": [str(p) for p in self.train_ps_ids]}
 
     @classmethod
-    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> SpatialLSTM:
+    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Self:
         model = super().from_state(arrays, meta)
         try:
             model.train_ps_ids = np.asarray(meta["train_ps_ids"], dtype=str)
@@ -231,7 +235,7 @@ class PhysicsLSTM(PaperLSTM):
     def targets(self, data: SeriesData) -> np.ndarray:
         """Observed minus physics change, columns 1 .. E - 2, in ``change_unit``."""
         physics = to_unit(self._physics(data)[:, 1:], data.interval_days[1:], self.config.change_unit)
-        return (super().targets(data) - physics).astype(np.float32)
+        return np.asarray((super().targets(data) - physics).astype(np.float32))
 
     def fit(
         self,
@@ -241,7 +245,7 @@ class PhysicsLSTM(PaperLSTM):
         seed: int = 0,
         progress: ProgressCallback | None = None,
         stop: StopFlag | None = None,
-    ) -> PhysicsLSTM:
+    ) -> Self:
         """Fit the physics on ``train_idx``, then the LSTM on its residual. Returns a new model."""
         model = copy.copy(self)
         model.physics = Consolidation(self.physics_config).fit(data, train_idx, seed=seed, stop=stop)
@@ -261,13 +265,13 @@ class PhysicsLSTM(PaperLSTM):
         model._physics_change = model._require_physics().predict(data, mode)
         model._interval_days = data.interval_days
         residual = PaperLSTM.predict(model, data, mode)
-        return residual + model._physics_change
+        return np.asarray(residual + model._physics_change)
 
     def _free_run(self, net: _LSTMNet, x: torch.Tensor, xs: Scaler, ys: Scaler) -> np.ndarray:
         j = feature_index(self.feature_names, subsidence_feature(self.config.change_unit))
         assert self._physics_change is not None
         physics = to_unit(self._physics_change[:, 1:], self._interval_days[1:], self.config.change_unit)
-        state, outputs = None, []
+        state, outputs = None, list[torch.Tensor]()
         for t in range(x.shape[1]):
             step = x[:, t : t + 1, :].clone()
             if t > 0:
@@ -285,7 +289,7 @@ class PhysicsLSTM(PaperLSTM):
         return arrays, {**meta, "physics": physics_meta}
 
     @classmethod
-    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> PhysicsLSTM:
+    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Self:
         model = super().from_state(arrays, meta)
         try:
             model.physics = Consolidation.from_state({}, meta["physics"])

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import torch
@@ -111,7 +111,7 @@ class PaperLSTM:
         seed: int = 0,
         progress: ProgressCallback | None = None,
         stop: StopFlag | None = None,
-    ) -> PaperLSTM:
+    ) -> Self:
         """Fit on the points ``train_idx``; returns a new fitted model (``self`` is unchanged).
 
         Scalers are fitted on the training points only; unobserved target changes
@@ -173,7 +173,7 @@ class PaperLSTM:
     def _free_run(self, net: _LSTMNet, x: torch.Tensor, xs: Scaler, ys: Scaler) -> np.ndarray:
         j = feature_index(self.feature_names, subsidence_feature(self.config.change_unit))
         state = None
-        outputs = []
+        outputs: list[torch.Tensor] = []
         step = x[:, :1, :]
         for t in range(x.shape[1]):
             if t > 0:
@@ -207,7 +207,7 @@ class PaperLSTM:
         return arrays, meta
 
     @classmethod
-    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> PaperLSTM:
+    def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Self:
         """Rebuild a fitted model from :meth:`to_state`'s output.
 
         Raises

@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import torch
@@ -112,7 +113,7 @@ class LSTMConfig:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> LSTMConfig:
+    def from_json(cls, obj: dict[str, Any]) -> Self:
         """Rebuild from :meth:`to_json`; unknown keys are refused (a newer file)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(obj) - known)
@@ -234,7 +235,7 @@ def train_sequence_model(
     opt_class = torch.optim.SGD if config.optimizer == "sgd" else torch.optim.Adam
     optimizer = opt_class(net.parameters(), lr=config.learning_rate)
     generator = torch.Generator().manual_seed(seed)
-    reduce = {
+    reduce: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = {
         "sse": lambda r, m: (r.sum(dim=1) / m.sum(dim=1).clamp(min=1)).sum(),
         "mse": lambda r, m: r.sum() / m.sum().clamp(min=1),
         "sse-steps": lambda r, m: r.sum(),
@@ -246,7 +247,7 @@ def train_sequence_model(
     for epoch in range(1, config.max_epochs + 1):
         net.train()
         total, count = 0.0, 0
-        for batch in torch.randperm(len(fit), generator=generator).split(config.batch_size):
+        for batch in torch.split(torch.randperm(len(fit), generator=generator), config.batch_size):
             if stop is not None and stop():
                 stopped = True
                 break
@@ -254,7 +255,7 @@ def train_sequence_model(
             residual = (net(x_fit[batch])[0] - y_fit[batch]) * weight
             loss = reduce(residual**2, weight)
             optimizer.zero_grad()
-            loss.backward()
+            torch.autograd.backward(loss)
             optimizer.step()
             total += float((residual.detach() ** 2).sum())
             count += int(weight.sum())

@@ -25,6 +25,17 @@ def test_neighbours_are_training_points_and_never_the_point_itself() -> None:
     np.testing.assert_allclose(w.sum(axis=1), 1.0)
 
 
+def test_spatial_lstm_takes_a_plain_lstm_config() -> None:
+    """A paper-lstm config gets the hybrid's neighbour count (it used to fail mid-fit on n_neighbours)."""
+    from subsidence.models.lstm import LSTMConfig
+
+    plain = LSTMConfig(max_epochs=1, validation_fraction=0.0, batch_size=64)
+    model = SpatialLSTM(plain)
+    assert model.config.n_neighbours == HybridConfig().n_neighbours and model.config.max_epochs == 1
+    fitted = model.fit(synthetic(30), np.arange(20), seed=0)
+    assert np.isfinite(fitted.predict(synthetic(30))[:, 1:]).all()
+
+
 def test_spatial_lstm_never_reads_test_point_values() -> None:
     data = synthetic(60)
     rng = np.random.default_rng(0)
