@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +27,9 @@ from subsidence.pack_files import file_hashes, fingerprint, gpkg_bytes, pack_lay
 from subsidence.series import SeriesData
 from subsidence.studyarea import StudyArea
 from subsidence.text import escape_html as esc
+
+if TYPE_CHECKING:  # a type only: the scenarios are computed before the pack
+    from subsidence.scenarios import Forecast
 
 SECTIONS = (
     "Study area and inputs",
@@ -79,7 +83,7 @@ class PackInputs:
     points_scored: str
     modelled_mm: np.ndarray  # cumulative, (n, E)
     test_mask: np.ndarray
-    forecasts: Sequence[object]
+    forecasts: Sequence[Forecast]
     picks: Sequence[str]
     files: Sequence[tuple[str, int, str]]
     demo: bool = False
@@ -157,7 +161,7 @@ def build_pack(inp: PackInputs) -> Pack:
             crs=crs,
             idx=idx,
             gl=False,
-        ),  # type: ignore[attr-defined]
+        ),
         hf.distortion_map(xy, dist, "today", crs=crs, idx=idx, gl=False),
         hf.distortion_map(xy, dist, "horizon", crs=crs, idx=idx, gl=False),
     ]
@@ -180,7 +184,7 @@ def build_pack(inp: PackInputs) -> Pack:
         + divs[2],
         SECTIONS[
             4
-        ]: f"<p>Scenario: <b>{esc(main.scenario.name)}</b>; threshold {inp.threshold_mm:g} mm {what}; "  # type: ignore[attr-defined]
+        ]: f"<p>Scenario: <b>{esc(main.scenario.name)}</b>; threshold {inp.threshold_mm:g} mm {what}; "
         f"horizon {horizon}. {int(ttt['within_horizon'].sum()):,} of {len(ttt):,} points reach it by the horizon "
         "(earliest and latest dates from the band's edges).</p>"
         + divs[3]
@@ -258,7 +262,7 @@ def _model_html(inp: PackInputs) -> str:
     )
 
 
-def _scenarios_html(forecasts: Sequence[object]) -> str:
+def _scenarios_html(forecasts: Sequence[Forecast]) -> str:
     from subsidence.scenarios import scenario_table
 
     t = scenario_table(forecasts).rename(

@@ -17,12 +17,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from subsidence.errors import SubsidenceError
 from subsidence.series import SeriesData
+
+if TYPE_CHECKING:  # types only (bands and well_scenarios are imported where they are used)
+    from pathlib import Path
+
+    from subsidence.bands import Band
+    from subsidence.models.consolidation import Consolidation
+    from subsidence.studyarea import StudyArea
+    from subsidence.well_scenarios import WellChange
 
 DAYS_PER_YEAR = 365.25
 TREND_WINDOW_DAYS = 730.0
@@ -47,8 +56,10 @@ class Scenario:
 
     name: str
     rate_m_per_yr: float | None = None
-    wells: tuple = ()  # WellChange per scenario well (subsidence.well_scenarios); () = every point
-    all_wells_xy: tuple = ()  # (x, y) of every well of the bundle, for the weights
+    wells: tuple[
+        WellChange, ...
+    ] = ()  # WellChange per scenario well (subsidence.well_scenarios); () = every point
+    all_wells_xy: tuple[tuple[float, float], ...] = ()  # (x, y) of every well of the bundle, for the weights
 
 
 PRESETS = (
@@ -131,7 +142,7 @@ def extend(data: SeriesData, future_dates: pd.DatetimeIndex, head_m: np.ndarray)
     held = np.repeat(data.subsidence_mm[:, -1:], len(future_dates), axis=1)
     return replace(
         data,
-        dates=data.dates.append(future_dates),
+        dates=pd.DatetimeIndex(data.dates.append(future_dates)),
         subsidence_mm=np.hstack([data.subsidence_mm, held]),
         head_m=np.hstack([data.head_m, head_m]),
     )
@@ -139,7 +150,7 @@ def extend(data: SeriesData, future_dates: pd.DatetimeIndex, head_m: np.ndarray)
 
 def fit_ensemble(
     data: SeriesData, folds: int = 3, seed: int = 0, progress: Callable[[float, str], None] | None = None
-) -> list:  # type: ignore[type-arg]
+) -> list[Consolidation]:
     """The ``consolidation`` model refitted on the training points of each spatial-block fold.
 
     A study area too small to hold ``folds`` spatial blocks gets one model fitted on every
@@ -160,7 +171,7 @@ def fit_ensemble(
     return models
 
 
-def physics_band(data: SeriesData, seed: int = 0) -> object:
+def physics_band(data: SeriesData, seed: int = 0) -> Band:
     """The calibrated band of the consolidation physics on this record (:mod:`subsidence.bands`).
 
     The physics is refitted at cuts inside the record and run forward to its end; the errors
@@ -179,12 +190,12 @@ def physics_band(data: SeriesData, seed: int = 0) -> object:
 
 
 def forecast(
-    models: Sequence,  # type: ignore[type-arg]
+    models: Sequence[Consolidation],
     data: SeriesData,
     scenario: Scenario,
     horizon_years: float = 5.0,
     calibrated: bool = True,
-    band: object | None = None,
+    band: Band | None = None,
 ) -> Forecast:
     """Forecast cumulative subsidence at every point under ``scenario`` to ``horizon_years``.
 
@@ -213,14 +224,12 @@ def forecast(
 
         band = band if band is not None else physics_band(data)
         horizon = np.r_[0.0, future_days - data.days[-1]]  # column 0 is the last acquisition
-        c_low, c_high = band.interval(  # type: ignore[attr-defined]
-            median, horizon, *point_scale(data, data.n_epochs - 1)
-        )
+        c_low, c_high = band.interval(median, horizon, *point_scale(data, data.n_epochs - 1))
         c_low[:, 0] = c_high[:, 0] = median[:, 0]
         low, high = np.minimum(low, c_low), np.maximum(high, c_high)
     return Forecast(
         scenario=scenario,
-        dates=pd.DatetimeIndex([last]).append(future_dates),
+        dates=pd.DatetimeIndex(pd.DatetimeIndex([last]).append(future_dates)),
         head_m=np.hstack([data.head_m[:, -1:], heads]),
         median_mm=base + median,
         low_mm=base + low,
@@ -272,21 +281,23 @@ def forecast_table(f: Forecast, data: SeriesData) -> pd.DataFrame:
 # --- forecasts with any model and the calibrated band (CLI ``forecast``) ----------------------
 
 
-def zone_scenario(area: object, data: SeriesData, well_ids: list[str], rate_m_per_yr: float) -> Scenario:
+def zone_scenario(area: StudyArea, data: SeriesData, well_ids: list[str], rate_m_per_yr: float) -> Scenario:
     """The chosen wells' heads change at ``rate_m_per_yr`` (+ = recovery); elsewhere the trend goes on."""
     from subsidence.well_scenarios import zone_changes
 
-    changes = zone_changes(area, data, list(well_ids), float(rate_m_per_yr))  # type: ignore[arg-type]
-    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))  # type: ignore[attr-defined]
+    changes = zone_changes(area, data, list(well_ids), float(rate_m_per_yr))
+    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))
     return Scenario(f"zone of {len(changes)} wells {rate_m_per_yr:+g} m/yr", None, changes, xy)
 
 
-def csv_scenario(area: object, data: SeriesData, source: object, name: str = "heads from CSV") -> Scenario:
+def csv_scenario(
+    area: StudyArea, data: SeriesData, source: str | Path | bytes, name: str = "heads from CSV"
+) -> Scenario:
     """Future heads per well read from a CSV (``docs/forecasts.md``); elsewhere the trend goes on."""
     from subsidence.well_scenarios import read_heads_csv
 
-    changes = read_heads_csv(source, area, data)  # type: ignore[arg-type]
-    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))  # type: ignore[attr-defined]
+    changes = read_heads_csv(source, area, data)
+    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))
     return Scenario(name, None, changes, xy)
 
 
@@ -324,7 +335,7 @@ class ModelForecast:
     forecast_mm: np.ndarray
     low_mm: np.ndarray
     high_mm: np.ndarray
-    band: dict
+    band: dict[str, Any]
 
     def relative_to(self, ps_id: str) -> ModelForecast:
         """The same forecast relative to the point ``ps_id`` (its forecast subtracted everywhere)."""

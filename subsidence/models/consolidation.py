@@ -322,7 +322,7 @@ class Consolidation:
         b, k = self._layers(data)
         return _tau_days(params, b, k if params["uses_permeability"] else None)
 
-    def _causes_key(self, data: SeriesData) -> tuple:  # type: ignore[type-arg]
+    def _causes_key(self, data: SeriesData) -> tuple[object, ...]:
         """What the physics depends on (heads, layers, dates, parameters), for a one-entry cache.
 
         A hindcast steps a model forward one acquisition at a time on the same heads: the
@@ -520,7 +520,9 @@ class Consolidation:
         delay = tau[:, None] * consolidation_integral(dt[None, :] / tau[:, None]) / dt[None, :]
         inelastic = (drop_guess - hist.inelastic_rate_m_per_day * dt[None, :]) * delay
         elastic = elastic_guess - elastic_actual
-        return 1000.0 * b[:, None] * (params["sskv_per_m"] * inelastic + params["sske_per_m"] * elastic)
+        return np.asarray(
+            1000.0 * b[:, None] * (params["sskv_per_m"] * inelastic + params["sske_per_m"] * elastic)
+        )
 
     def _assimilate(self, data: SeriesData, physics: np.ndarray, change: np.ndarray) -> np.ndarray:
         """One-step changes from physics corrected by each point's past (Bayesian ridge on g, v)."""
