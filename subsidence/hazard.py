@@ -304,7 +304,7 @@ def distortion_table(
     return out
 
 
-def class_counts(labels: np.ndarray) -> pd.DataFrame:
+def class_counts(labels: np.ndarray | pd.Series) -> pd.DataFrame:
     """Points per Bjerrum class, in class order (every class listed, zeros included)."""
     order = [*BJERRUM_CLASSES, NO_NEIGHBOUR]
     counts = pd.Series(labels).value_counts()

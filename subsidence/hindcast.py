@@ -33,7 +33,7 @@ from subsidence.bands import MIN_FIT_DAYS as MIN_FIT_DAYS  # the shortest fit, s
 from subsidence.bands import MIN_FIT_EPOCHS as MIN_FIT_EPOCHS
 from subsidence.errors import SubsidenceError
 from subsidence.evaluation import SEVERITY_EDGES_MM, severity_labels
-from subsidence.models.base import ONE_STEP, StopFlag, TrainingProgress
+from subsidence.models.base import ONE_STEP, Model, StopFlag, TrainingProgress
 from subsidence.series import SeriesData
 
 DAYS_PER_YEAR = 365.25
@@ -104,7 +104,7 @@ def fit_model(
     max_epochs: int | None = None,
     config: Any = None,
     stop: StopFlag | None = None,
-) -> Any:
+) -> Model:
     """Model ``name`` fitted on every point's acquisitions ``0..k``."""
     from subsidence.pipeline import make_model
 

@@ -293,9 +293,9 @@ def krige_study_area(
         head_experimental=experimental,
         head_model_scores=scores,
         head_cv=head_cv,
-        layer_variograms={k: v.variogram for k, v in kriged.items()},  # type: ignore[misc]
-        layer_experimental={k: v.experimental for k, v in kriged.items()},  # type: ignore[misc]
-        layer_cv={k: v.cv for k, v in kriged.items()},  # type: ignore[misc]
+        layer_variograms={k: v.variogram for k, v in kriged.items() if v.variogram is not None},
+        layer_experimental={k: v.experimental for k, v in kriged.items() if v.experimental is not None},
+        layer_cv={k: v.cv for k, v in kriged.items() if v.cv is not None},
         grid=grid,
         seconds=time.perf_counter() - start,
         notes=tuple(notes),

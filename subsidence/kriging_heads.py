@@ -173,7 +173,7 @@ class _HeadKriging:
                 dtype=dtype,
             )
             if len(batches) == 1:
-                return e_part, v_part  # type: ignore[return-value]
+                return e_part, v_part  # type: ignore[return-value]  # variance=True: v_part is an array
             if epochs_first:
                 est[cols], var[cols] = e_part, v_part
             else:

@@ -63,12 +63,13 @@ def _krige_layer(
 ) -> _LayerOut:
     """A layer at the PS points and on the grid: raster sampled, samples kriged."""
     name = layer.name
-    if layer.raster is not None:
+    raster = layer.raster
+    if raster is not None:
         tree_xy = np.column_stack([layer.x, layer.y])
         tree = cKDTree(tree_xy) if len(tree_xy) else None
 
         def sample(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-            v = sample_raster(layer.raster, x, y, work_crs)  # type: ignore[arg-type]
+            v = sample_raster(raster, x, y, work_crs)
             gap = ~np.isfinite(v)
             if gap.any() and tree is not None:  # outside the raster: nearest valid sample
                 v[gap] = layer.values[tree.query(np.column_stack([x[gap], y[gap]]))[1]]

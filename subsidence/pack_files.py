@@ -18,6 +18,7 @@ from subsidence.studyarea import StudyArea
 
 if TYPE_CHECKING:
     from subsidence.pack import Pack
+    from subsidence.scenarios import Forecast
 
 
 def file_hashes(paths: Sequence[str | Path]) -> list[tuple[str, int, str]]:
@@ -45,7 +46,7 @@ def pack_layers(
     dist: pd.DataFrame,
     confid: pd.DataFrame,
     deviation: np.ndarray,
-    forecasts: Sequence[object],
+    forecasts: Sequence[Forecast],
 ) -> dict[str, gpd.GeoDataFrame]:
     from subsidence.exports import results_geodataframe
 
@@ -57,7 +58,7 @@ def pack_layers(
     def day(s: pd.Series) -> np.ndarray:
         return np.asarray(s.dt.strftime("%Y-%m-%d").fillna("").to_numpy())
 
-    scen = {f"horizon_mm_{k + 1}": f.median_mm[:, -1] for k, f in enumerate(forecasts)}  # type: ignore[attr-defined]
+    scen = {f"horizon_mm_{k + 1}": f.median_mm[:, -1] for k, f in enumerate(forecasts)}
     wells = gpd.GeoDataFrame(
         {"well_id": [str(w) for w in area.wells.ids]},
         geometry=gpd.points_from_xy(area.wells.x, area.wells.y),

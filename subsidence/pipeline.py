@@ -20,7 +20,7 @@ from subsidence.errors import SubsidenceError
 from subsidence.features import series_data
 from subsidence.modelio import ids_digest, load_model, save_model
 from subsidence.models import model_class
-from subsidence.models.base import FREE_RUNNING, ONE_STEP, ProgressCallback, StopFlag
+from subsidence.models.base import FREE_RUNNING, ONE_STEP, Model, ProgressCallback, StopFlag
 from subsidence.series import SeriesData
 from subsidence.splits import random_split, spatial_block_split
 from subsidence.studyarea import StudyArea
@@ -149,7 +149,7 @@ class TrainedModel:
     epochs_trained: int | None
 
 
-def make_model(name: str, config: Any = None, *, max_epochs: int | None = None) -> Any:
+def make_model(name: str, config: Any = None, *, max_epochs: int | None = None) -> Model:
     """An unfitted model of the registry; ``max_epochs`` overrides the config's when it has one.
 
     Model classes take an optional config as their only argument and expose it as ``.config``.

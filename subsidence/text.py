@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
 
 import pandas as pd
 
@@ -74,7 +73,7 @@ def escape_html(s: object) -> str:
     return html.escape(s if isinstance(s, str) else str(s), quote=True)
 
 
-def safe_csv_cell(v: Any) -> Any:
+def safe_csv_cell(v: object) -> object:
     """One CSV cell, neutralised: text starting with ``= + - @``, tab or CR gets a leading ``'``.
 
     Numbers (int, float, numpy numbers, bool) and missing values are returned unchanged, so

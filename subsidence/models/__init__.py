@@ -7,9 +7,12 @@ a neural model is used).
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 from subsidence.errors import SubsidenceError
+
+if TYPE_CHECKING:  # the protocol only; importing it here would load numpy for nothing
+    from subsidence.models.base import Model
 
 # name -> (module, class). The order is the order shown to users.
 _REGISTRY: dict[str, tuple[str, str]] = {
@@ -29,7 +32,7 @@ def model_names() -> list[str]:
     return list(_REGISTRY)
 
 
-def model_class(name: str) -> Any:
+def model_class(name: str) -> type[Model]:
     """The class registered under ``name``.
 
     Raises
@@ -40,4 +43,5 @@ def model_class(name: str) -> Any:
     if name not in _REGISTRY:
         raise SubsidenceError(f"unknown model {name!r}: expected one of {', '.join(_REGISTRY)}")
     module, cls = _REGISTRY[name]
-    return getattr(importlib.import_module(module), cls)
+    found: type[Model] = getattr(importlib.import_module(module), cls)
+    return found

@@ -54,6 +54,8 @@ class Model(Protocol):
 
     name: ClassVar[str]
 
+    def __init__(self, config: Any = None) -> None: ...
+
     def fit(
         self,
         data: SeriesData,

@@ -28,13 +28,15 @@ per-interval repeat is better on both the change and the cumulative RMSE (``docs
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
 from subsidence.errors import ModelFileError, SubsidenceError
 from subsidence.models.base import FREE_RUNNING, MODES, ONE_STEP, ProgressCallback, StopFlag
 from subsidence.series import SeriesData
+
+C = TypeVar("C")  # a saved model's config class
 
 
 def check_mode(mode: str) -> None:
@@ -62,7 +64,7 @@ def check_fit_input(data: SeriesData, train_idx: np.ndarray, min_epochs: int = 3
     return idx
 
 
-def meta_config(meta: dict[str, Any], cls: type, name: str) -> Any:
+def meta_config(meta: dict[str, Any], cls: type[C], name: str) -> C:
     """Rebuild a frozen config dataclass ``cls`` from ``meta["config"]`` of a saved model."""
     if meta.get("model") not in (None, name):
         raise ModelFileError(f"saved model is {meta.get('model')!r}, expected {name!r}")
