@@ -16,8 +16,9 @@ Three ways to split (``kind``):
 ``leave-one-out``
     Each point is the test set once (tiny networks such as ~20 levelling benchmarks).
 
-Which one fits a study area, with which blocks and buffer, is decided by
-:func:`subsidence.protocols.default_protocol` (rules in ``docs/protocols.md``).
+The folds themselves are made in :mod:`subsidence.splits`; which kind fits a study area, with
+which blocks and buffer, is decided by :func:`subsidence.protocols.default_protocol` (rules in
+``docs/protocols.md``).
 
 Out-of-fold predictions are pooled and scored with :mod:`subsidence.evaluation` (the paper's
 metrics, by severity class). :func:`noise_floor` gives the scatter of epoch-to-epoch changes at

@@ -1,6 +1,6 @@
 """Scores of modelled subsidence changes against InSAR, for any model (the paper's metrics).
 
-Every function takes the observed :class:`~subsidence.models.base.SeriesData`, modelled
+Every function takes the observed :class:`~subsidence.series.SeriesData`, modelled
 changes of shape (n, E - 1) in mm per acquisition interval (column ``k`` = epoch ``k`` ->
 ``k + 1``, positive = down; NaN where the model makes no prediction, at least column 0) and
 row positions of the points to score. How each figure is computed is written out in
