@@ -32,7 +32,8 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]  # no fcntl module on Windows: no lock
 
-_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-[0-9a-f]{8}(?:\.part)?$")
+# a trailing suffix (".gpkg", ".part") lets writers that judge a file by its name accept the temporary one
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-[0-9a-f]{8}(?:\.[A-Za-z0-9]{1,10})?$")
 
 
 def _step(name: str) -> None:
@@ -89,11 +90,12 @@ def atomic_write(path: str | Path, data: bytes | str) -> Path:
 def atomic_write_via(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Let ``write(tmp)`` fill a hidden temporary file beside ``path``, then rename it over ``path``.
 
-    For writers that need a file name (``rasterio``, ``DataFrame.to_csv``); the temporary file
-    has no suffix, so name the format explicitly (``driver=``). Errors as :func:`atomic_write`.
+    For writers that need a file name (``rasterio``, ``DataFrame.to_csv``, GeoPackages); the
+    temporary file ends in ``path``'s suffix. Errors as :func:`atomic_write`.
     """
     path = Path(path)
     tmp = temp_sibling(path)
+    tmp = tmp.with_name(tmp.name + path.suffix)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)

@@ -32,3 +32,16 @@ def test_a_writer_that_wants_a_path_replaces_the_file(tmp_path: Path) -> None:
 
     assert atomic_write_via(target, write) == target
     assert target.read_text() == '{"new": 1}' and is_leftover(seen[0])
+
+
+def test_the_temporary_file_keeps_the_suffix_for_writers_that_read_it(tmp_path: Path) -> None:
+    """GeoPackage writers warn (an error here) on a file not ending in .gpkg."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    frame = gpd.GeoDataFrame({"v": [1.0]}, geometry=[Point(0.0, 0.0)], crs="EPSG:32650")
+    target = atomic_write_via(
+        tmp_path / "f.gpkg", lambda tmp: frame.to_file(tmp, layer="forecast", driver="GPKG")
+    )
+    assert gpd.read_file(target, layer="forecast")["v"].tolist() == [1.0]
+    assert [p.name for p in tmp_path.iterdir()] == ["f.gpkg"]
