@@ -136,13 +136,15 @@ def _write_table(frame: Any, out: str, area: Any = None) -> str:
     kinds = (".csv", ".parquet", ".gpkg") if area is not None else (".csv", ".parquet")
     if path.suffix.lower() not in kinds:
         raise SubsidenceError(f"--out {out}: expected a file ending in {', '.join(kinds)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from subsidence.atomic import atomic_write_via
+
     if path.suffix.lower() == ".csv":
-        frame.to_csv(path, index=False)
+        atomic_write_via(path, lambda tmp: frame.to_csv(tmp, index=False))
     elif path.suffix.lower() == ".parquet":
-        frame.to_parquet(path, index=False)
+        atomic_write_via(path, lambda tmp: frame.to_parquet(tmp, index=False))
     else:
-        results_geodataframe(area, frame).to_file(path, layer="forecast", driver="GPKG")
+        geo = results_geodataframe(area, frame)
+        atomic_write_via(path, lambda tmp: geo.to_file(tmp, layer="forecast", driver="GPKG"))
     return str(path)
 
 
