@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -54,9 +56,8 @@ def loss_figure(reports: Sequence[object]) -> go.Figure:
     """Training and validation loss against epoch, from ``TrainingProgress`` reports."""
     epochs = [r.epoch for r in reports]  # type: ignore[attr-defined]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(x=epochs, y=[r.train_loss for r in reports], mode="lines+markers", name="training")
-    )  # type: ignore[attr-defined]
+    train = [r.train_loss for r in reports]  # type: ignore[attr-defined]
+    fig.add_trace(go.Scatter(x=epochs, y=train, mode="lines+markers", name="training"))
     val = [r.val_loss for r in reports]  # type: ignore[attr-defined]
     if any(v is not None for v in val):
         fig.add_trace(go.Scatter(x=epochs, y=val, mode="lines+markers", name="validation"))
@@ -71,71 +72,95 @@ def loss_figure(reports: Sequence[object]) -> go.Figure:
     return fig
 
 
-def model_curves_figure(data: object, ps_ids: Sequence[str], modelled: dict[str, np.ndarray]) -> go.Figure:
-    """Modelled against InSAR subsidence at picked points (the paper's Fig. 5), dates on x.
+MAX_PANELS = 12  # small multiples drawn at most (the figure's title says how many of how many)
 
-    Top: change per acquisition interval (mm); bottom: cumulative subsidence (mm, down
-    positive). InSAR is drawn solid with markers in one colour per point; ``modelled`` maps a
-    model's name to its changes (n, E - 1): the first dashed, the others dotted.
-    """
+
+def grid_shape(n: int, cols: int = 3) -> tuple[int, int]:
+    """(rows, cols) of a small-multiples grid for ``n`` panels (at most ``cols`` across)."""
+    cols = min(cols, max(n, 1))
+    return max(math.ceil(n / cols), 1), cols
+
+
+def _small_multiples(titles: list[str], title: str) -> go.Figure:
     from plotly.subplots import make_subplots
 
+    rows, cols = grid_shape(len(titles))
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_xaxes="all",
+        shared_yaxes="all",
+        subplot_titles=titles or ["no point picked"],
+        vertical_spacing=min(0.12, 0.5 / rows),
+        horizontal_spacing=0.04,
+    )
+    fig.update_annotations(font_size=11)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(title_text="mm (down positive)", col=1)
+    fig.update_xaxes(title_text="date", row=rows)
+    fig.update_layout(
+        title=title,
+        height=90 + 230 * rows,
+        margin={"l": 60, "r": 20, "t": 110, "b": 50},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+    )
+    return fig
+
+
+def _heading(what: str, shown: int, picked: int) -> str:
+    return what + (f" (showing {shown} of {picked} picked points)" if shown < picked else "")
+
+
+def model_curves_figure(
+    data: Any, ps_ids: Sequence[str], modelled: dict[str, np.ndarray], most: int = MAX_PANELS
+) -> go.Figure:
+    """Modelled against InSAR cumulative subsidence, one small panel per picked point (the paper's Fig. 5).
+
+    Panels share their axes; each title names the point, the first model's RMSE of the change
+    per interval and the InSAR total (mm). InSAR is black with markers; ``modelled`` maps a
+    model's name to its changes (n, E - 1), one colour each. At most ``most`` panels.
+    """
     from subsidence.evaluation import modelled_cumulative
 
-    index = {str(p): i for i, p in enumerate(data.ps_ids)}  # type: ignore[attr-defined]
-    dates = data.dates  # type: ignore[attr-defined]
-    cumulative = {name: modelled_cumulative(data, changes) for name, changes in modelled.items()}  # type: ignore[arg-type]
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=("change per acquisition interval", "cumulative subsidence"),
+    index = {str(p): i for i, p in enumerate(data.ps_ids)}
+    known = [str(p) for p in ps_ids if str(p) in index]
+    shown = known[:most]
+    cumulative = {name: modelled_cumulative(data, changes) for name, changes in modelled.items()}
+    first = next(iter(modelled.values()), None)
+    titles = []
+    for p in shown:
+        i = index[p]
+        rmse = (
+            float(np.sqrt(np.nanmean((first[i] - data.change_mm[i]) ** 2))) if first is not None else np.nan
+        )
+        total = float(data.subsidence_mm[i, -1] - data.subsidence_mm[i, 0])
+        titles.append(f"PS {html.escape(p)}<br>RMSE {rmse:.1f} mm · total {total:.0f} mm")
+    fig = _small_multiples(
+        titles, _heading("Modelled against InSAR cumulative subsidence", len(shown), len(known))
     )
-    for k, pid in enumerate(p for p in ps_ids if str(p) in index):
-        i, colour = index[str(pid)], PALETTE[k % len(PALETTE)]
-        group = f"PS {html.escape(str(pid))}"
-        series = [("InSAR", data.change_mm[i], data.subsidence_mm[i], {"color": colour}, "lines+markers")]  # type: ignore[attr-defined]
-        for j, (name, changes) in enumerate(modelled.items()):
-            line = (
-                {"color": colour, "dash": "dash"} if j == 0 else {"color": colour, "dash": "dot", "width": 1}
-            )
-            series.append((name, changes[i], cumulative[name][i], line, "lines"))
-        for what, change, cum, line, style in series:
-            hover = f"{group} · {what}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}} mm<extra></extra>"
+    _, cols = grid_shape(len(shown))
+    for k, p in enumerate(shown):
+        i, (r, c) = index[p], divmod(k, cols)
+        hover = f"PS {html.escape(p)} · %{{fullData.name}}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}} mm<extra></extra>"
+        series = [("InSAR", data.subsidence_mm[i], {"color": "black", "width": 1}, "lines+markers")]
+        for j, (name, cum) in enumerate(cumulative.items()):
+            series.append((name, cum[i], {"color": PALETTE[j % len(PALETTE)], "dash": "dash"}, "lines"))
+        for name, y, line, mode in series:
             fig.add_trace(
                 go.Scatter(
-                    x=dates[1:],
-                    y=change,
-                    mode=style,
+                    x=data.dates,
+                    y=y,
+                    mode=mode,
                     line=line,
-                    name=f"{group} · {what}",
-                    legendgroup=group,
+                    marker={"size": 3},
+                    name=name,
+                    legendgroup=name,
+                    showlegend=k == 0,
                     hovertemplate=hover,
                 ),
-                row=1,
-                col=1,
+                row=r + 1,
+                col=c + 1,
             )
-            fig.add_trace(
-                go.Scatter(
-                    x=dates,
-                    y=cum,
-                    mode=style,
-                    line=line,
-                    name=f"{group} · {what}",
-                    legendgroup=group,
-                    showlegend=False,
-                    hovertemplate=hover,
-                ),
-                row=2,
-                col=1,
-            )
-    fig.update_yaxes(title_text="mm per interval", row=1, col=1)
-    fig.update_yaxes(title_text="mm (down positive)", autorange="reversed", row=2, col=1)
-    fig.update_xaxes(title_text="acquisition date", row=2, col=1)
-    fig.update_layout(
-        title="Modelled against InSAR subsidence", height=620, margin={"l": 60, "r": 20, "t": 70, "b": 50}
-    )
     return fig
 
 
@@ -167,7 +192,9 @@ def severity_figure(results: object, mode: str = "one-step") -> go.Figure:
         if m.sum() >= 5:
             centre.append((a + b) / 2)
             q = np.nanpercentile(dev[m], [10, 50, 90])
-            lo.append(q[0]), med.append(q[1]), hi.append(q[2])
+            lo.append(q[0])
+            med.append(q[1])
+            hi.append(q[2])
     fig.add_trace(
         go.Scatter(
             x=centre + centre[::-1],
@@ -240,62 +267,48 @@ def pick_scatter(area: StudyArea, values: np.ndarray, label: str, picked: Sequen
 
 
 def forecast_figure(
-    data: object, forecasts: Sequence[object], ps_ids: Sequence[str], most: int = 4
+    data: Any, forecasts: Sequence[Any], ps_ids: Sequence[str], most: int = MAX_PANELS
 ) -> go.Figure:
-    """Observed and forecast cumulative subsidence (top) and scenario heads (bottom) at picked points.
+    """Observed and forecast cumulative subsidence, one small panel per picked point.
 
-    One colour per scenario; the shaded band is the range of the refitted physics models.
-    At most ``most`` points are drawn, each as its own legend group.
+    One colour per scenario, its shaded band the forecast's low-high range; each title names
+    the point, today's InSAR total and what the first scenario adds by the horizon (mm).
+    At most ``most`` panels (the title says how many of how many).
     """
-    from plotly.subplots import make_subplots
-
-    index = {str(p): i for i, p in enumerate(data.ps_ids)}  # type: ignore[attr-defined]
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        row_heights=[0.65, 0.35],
-        subplot_titles=(
-            "cumulative subsidence: InSAR, then forecast",
-            "groundwater level: kriged, then scenario",
-        ),
-    )
-    shown = [p for p in ps_ids if str(p) in index][:most]
+    index = {str(p): i for i, p in enumerate(data.ps_ids)}
+    known = [str(p) for p in ps_ids if str(p) in index]
+    shown = known[:most]
+    first = forecasts[0] if forecasts else None
+    titles = []
     for p in shown:
-        i = index[str(p)]
-        group = f"PS {html.escape(str(p))}"
+        i = index[p]
+        text = f"PS {html.escape(p)}<br>now {float(data.subsidence_mm[i, -1]):.0f} mm"
+        if first is not None:
+            text += f" · +{float(first.added_mm[i]):.0f} mm by {first.dates[-1].date()}"
+        titles.append(text)
+    fig = _small_multiples(titles, _heading("Forecast under groundwater scenarios", len(shown), len(known)))
+    _, cols = grid_shape(len(shown))
+    for k, p in enumerate(shown):
+        i, (r, c) = index[p], divmod(k, cols)
+        at = {"row": r + 1, "col": c + 1}
         fig.add_trace(
             go.Scatter(
                 x=data.dates,
                 y=data.subsidence_mm[i],
                 mode="lines+markers",
-                name=f"{group} · InSAR",  # type: ignore[attr-defined]
-                legendgroup=group,
+                name="InSAR",
+                legendgroup="InSAR",
+                showlegend=k == 0,
                 line={"color": "black", "width": 1},
-                marker={"size": 4},
+                marker={"size": 3},
+                hovertemplate=f"PS {html.escape(p)} · InSAR<br>%{{x|%Y-%m-%d}}: %{{y:.0f}} mm<extra></extra>",
             ),
-            row=1,
-            col=1,
+            **at,
         )
-        fig.add_trace(
-            go.Scatter(
-                x=data.dates,
-                y=data.head_m[i],
-                mode="lines",
-                name=f"{group} · kriged head",  # type: ignore[attr-defined]
-                legendgroup=group,
-                showlegend=False,
-                line={"color": "black", "width": 1},
-            ),
-            row=2,
-            col=1,
-        )
-        for k, f in enumerate(forecasts):
-            colour = PALETTE[k % len(PALETTE)]
-            name = f"{group} · {f.scenario.name}"  # type: ignore[attr-defined]
-            x = list(f.dates) + list(f.dates[::-1])  # type: ignore[attr-defined]
-            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])  # type: ignore[attr-defined]
+        for j, f in enumerate(forecasts):
+            colour, name = PALETTE[j % len(PALETTE)], str(f.scenario.name)
+            x = list(f.dates) + list(f.dates[::-1])
+            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])
             fig.add_trace(
                 go.Scatter(
                     x=x,
@@ -304,12 +317,11 @@ def forecast_figure(
                     line={"width": 0},
                     fillcolor=colour,
                     opacity=0.2,
-                    legendgroup=group,
+                    legendgroup=name,
                     showlegend=False,
                     hoverinfo="skip",
                 ),
-                row=1,
-                col=1,
+                **at,
             )
             fig.add_trace(
                 go.Scatter(
@@ -317,30 +329,11 @@ def forecast_figure(
                     y=f.median_mm[i],
                     mode="lines",
                     name=name,
-                    legendgroup=group,  # type: ignore[attr-defined]
+                    legendgroup=name,
+                    showlegend=k == 0,
                     line={"color": colour, "dash": "dash"},
-                    hovertemplate=name + "<br>%{x|%Y-%m-%d}: %{y:.0f} mm<extra></extra>",
+                    hovertemplate=f"PS {html.escape(p)} · {html.escape(name)}<br>%{{x|%Y-%m-%d}}: %{{y:.0f}} mm<extra></extra>",
                 ),
-                row=1,
-                col=1,
+                **at,
             )
-            fig.add_trace(
-                go.Scatter(
-                    x=f.dates,
-                    y=f.head_m[i],
-                    mode="lines",
-                    name=name,
-                    legendgroup=group,
-                    showlegend=False,  # type: ignore[attr-defined]
-                    line={"color": colour, "dash": "dash"},
-                ),
-                row=2,
-                col=1,
-            )
-    fig.update_yaxes(title_text="mm (down positive)", autorange="reversed", row=1, col=1)
-    fig.update_yaxes(title_text="head (m above datum)", row=2, col=1)
-    fig.update_xaxes(title_text="date", row=2, col=1)
-    fig.update_layout(
-        title="Forecast under groundwater scenarios", height=680, margin={"l": 60, "r": 20, "t": 70, "b": 50}
-    )
     return fig
