@@ -15,7 +15,7 @@ from subsidence.kriging_figures import (
     well_series_figure,
 )
 from subsidence.variogram import MODELS
-from ui import cache, keys
+from ui import cache, keys, tables
 from ui.area import study_area_sidebar
 from ui.text import escape_markdown
 
@@ -113,9 +113,11 @@ for col, (name, model) in zip(cols[1:], result.layer_variograms.items(), strict=
     )
 
 st.subheader("Leave-one-out cross-validation")
-st.dataframe(cv_table(result).round(3), hide_index=True)
+tables.show(cv_table(result), decimals=3)
 left, right = st.columns(2)
 left.markdown("**Per acquisition date**")
-left.dataframe(result.head_cv.per_epoch.round({"rmse": 3, "mae": 3, "bias": 3}), hide_index=True, height=260)
+with left:
+    tables.show(result.head_cv.per_epoch, decimals=3, height=260)
 right.markdown("**Worst wells**")
-right.dataframe(result.head_cv.worst(8).round(3), hide_index=True)
+with right:
+    tables.show(result.head_cv.worst(8), decimals=3)

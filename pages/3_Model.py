@@ -9,7 +9,7 @@ from subsidence.figures import loss_figure
 from subsidence.modelio import list_models
 from subsidence.models import model_names
 from subsidence.pipeline import SPLIT_KINDS
-from ui import cache, keys
+from ui import cache, keys, tables
 from ui.area import study_area_sidebar
 from ui.cache import area_key, series_for
 from ui.models import MODELS_DIR, SHIPPED, load_saved, load_uploaded, set_current
@@ -88,7 +88,7 @@ else:
     if saved.empty:
         st.info("No saved models yet: train one and save it, or open a model archive above.")
         st.stop()
-    st.dataframe(saved, hide_index=True, key="saved_models")
+    tables.show(saved, key="saved_models")
     choice = st.selectbox("Saved model", list(saved["name"]), key=keys.SAVED_CHOICE)
     left, middle, right = st.columns(3)
     if left.button("Load", type="primary", key="load_model"):
@@ -103,7 +103,7 @@ else:
             st.success(
                 f"Loaded {escape_markdown(shorten(current.name, 80))} from {escape_markdown(choice)}; the Results page now shows it."
             )
-            st.dataframe(scores_table(current.metrics, area), hide_index=True)
+            tables.show(scores_table(current.metrics, area))
     if middle.toggle("Prepare a download", key="prepare_model_zip"):
         middle.download_button(
             f"Download {choice} (.zip)",

@@ -10,7 +10,7 @@ from subsidence.maps import category_colours, ps_deck
 from subsidence.models import model_names
 from subsidence.protocols import KINDS, SPATIAL
 from subsidence.synthetic_bundle import DEMO_NAME
-from ui import cache, jobs, keys, picks
+from ui import cache, jobs, keys, picks, tables
 from ui import compare as compare_ui
 from ui.area import study_area_sidebar
 
@@ -114,7 +114,7 @@ show_paper = st.checkbox(
     help="The paper's numbers come from another basin and another split: they compare only with the demo.",
 )
 table = result.table if show_paper else result.table[result.table["model"] != PAPER_ROW]
-st.dataframe(table.round(2), hide_index=True, key="leaderboard")
+tables.show(table, key="leaderboard")
 
 st.subheader("Which model is best where")
 best = result.best.set_index("ps_id").reindex(data.ps_ids.astype(str))

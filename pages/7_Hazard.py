@@ -13,7 +13,7 @@ from subsidence.confidence import EXPLANATION, class_counts, confidence
 from subsidence.errors import SubsidenceError
 from subsidence.pack import PackInputs, build_pack, file_hashes, gpkg_bytes
 from subsidence.scenarios import PRESETS
-from ui import cache, picks
+from ui import cache, picks, tables
 from ui.area import is_demo, study_area_sidebar
 from ui.errors import shown_errors
 from ui.models import current_model
@@ -65,7 +65,7 @@ st.plotly_chart(
     hf.time_to_threshold_map(xy, ttt, title=f"Years until {threshold:g} mm ({scenario.name})", crs=crs),
     key="hazard_ttt_map",
 )
-st.dataframe(hazard.crossing_table(ttt, xy), hide_index=True, key="hazard_ttt_table")
+tables.show(hazard.crossing_table(ttt, xy), key="hazard_ttt_table")
 
 st.header("Uneven settlement between neighbours")
 st.markdown(
@@ -78,7 +78,7 @@ when = st.radio("When", ["today", "horizon"], horizontal=True, key="hazard_when"
 st.plotly_chart(hf.distortion_map(xy, dist, when, crs=crs), key="hazard_distortion_map")
 counts = hazard.class_counts(dist["class_today"]).rename(columns={"class": "class", "points": "points today"})
 counts[f"points on {horizon}"] = hazard.class_counts(dist["class_horizon"])["points"]
-st.dataframe(counts, hide_index=True, key="hazard_distortion_counts")
+tables.show(counts, key="hazard_distortion_counts")
 
 st.header("Where can the numbers be trusted?")
 st.markdown(EXPLANATION)
@@ -92,7 +92,7 @@ band = paths.high_mm[:, -1] - paths.low_mm[:, -1]
 head_sd = cache.kriged(area).factors.head_sd_m
 conf = confidence(xy, head_sd, np.column_stack([area.wells.x, area.wells.y]), cv, band)
 st.plotly_chart(hf.confidence_map(xy, data.ps_ids, conf, crs=crs), key="hazard_confidence_map")
-st.dataframe(class_counts(conf["confidence"]), hide_index=True, key="hazard_confidence_counts")
+tables.show(class_counts(conf["confidence"]), key="hazard_confidence_counts")
 if model is None:
     st.caption("No model yet: the model-error check is left out. Train one on the Model page.")
 

@@ -28,7 +28,14 @@ def insar_series_figure(area: StudyArea, ps_ids: Sequence[str]) -> go.Figure:
     reversed so that the ground goes down on the screen as it does in the field.
     """
     fig = go.Figure()
-    for k, i in enumerate(point_positions(area, ps_ids)):
+    rows = point_positions(area, ps_ids)
+    named = [str(area.points["ps_id"].iloc[i]) for i in rows]
+    where = (
+        f"PS {html.escape(named[0])}"
+        if len(named) == 1
+        else f"{len(named)} points ({html.escape(', '.join(named[:4]))}{'…' if len(named) > 4 else ''})"
+    )
+    for k, i in enumerate(rows):
         pid = str(area.points["ps_id"].iloc[i])
         fig.add_trace(
             go.Scatter(
@@ -41,7 +48,7 @@ def insar_series_figure(area: StudyArea, ps_ids: Sequence[str]) -> go.Figure:
             )
         )
     fig.update_layout(
-        title="InSAR cumulative subsidence",
+        title=f"InSAR cumulative subsidence at {where}",
         xaxis_title="acquisition date",
         yaxis_title="cumulative subsidence (mm, down positive)",
         yaxis_autorange="reversed",

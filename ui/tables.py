@@ -69,7 +69,7 @@ def plain(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     return out
 
 
-def show(frame: pd.DataFrame, key: str, decimals: int = 2, **kwargs: object) -> None:
+def show(frame: pd.DataFrame, key: str | None = None, decimals: int = 2, **kwargs: object) -> None:
     """``st.dataframe`` of :func:`plain` (hide_index unless told)."""
     kwargs.setdefault("hide_index", True)
     st.dataframe(plain(frame, decimals), key=key, **kwargs)  # type: ignore[arg-type]

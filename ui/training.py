@@ -11,7 +11,7 @@ import streamlit as st
 from subsidence.errors import SubsidenceError
 from subsidence.models.base import SeriesData
 from subsidence.studyarea import StudyArea
-from ui import jobs, keys
+from ui import jobs, keys, tables
 from ui.cache import area_key
 from ui.models import MODELS_DIR, SHIPPED, CurrentModel, set_current
 from ui.text import escape_markdown, shorten
@@ -263,7 +263,7 @@ def result_panel(job: jobs.Job, area: StudyArea, data: SeriesData) -> None:
     st.success(
         f"Trained {trained.name} in {trained.seconds:.1f} s, {trained.epochs_trained or '-'} epochs{note}."
     )
-    st.dataframe(scores_table(trained.metrics, area), hide_index=True)
+    tables.show(scores_table(trained.metrics, area))
     if job.stopped:  # a half-trained model never replaces the current one by itself
         if not job.meta.get("made_current") and st.button("Use the stopped model", key="use_stopped"):
             job.meta["made_current"] = True
