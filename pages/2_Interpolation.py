@@ -121,3 +121,4 @@ with left:
 right.markdown("**Worst wells**")
 with right:
     tables.show(result.head_cv.worst(8), decimals=3)
+tables.next_step("3 · Model — train or load the LSTM on these groundwater levels.")

@@ -137,3 +137,4 @@ if chosen:
     st.plotly_chart(model_curves_figure(data, chosen, result.cv.predictions), key="compare_curves")
 else:
     st.caption("Pick points on this map or on the Results page to see every model's curves there.")
+tables.next_step(compare_ui.NEXT)

@@ -99,6 +99,7 @@ if model is None:
 st.header("The decision pack")
 if model is None:
     st.info("Train or load a model on the Model page first: the pack reports how it was validated.")
+    tables.next_step("3 · Model — train or load a model, then come back for the decision pack.")
     st.stop()
 st.markdown(
     "One HTML file that opens offline in any browser, with the maps, the picked points, the scenarios and the "
@@ -146,3 +147,4 @@ if st.toggle("Prepare the decision pack", key="hazard_pack"):
             key="dl_pack_gpkg",
         )
         st.caption(f"Data fingerprint (SHA-256 of the bundle and model files): {pack.fingerprint}")
+tables.next_step("hand the decision pack on, or go back to 6 · Scenarios to try another groundwater future.")

@@ -29,7 +29,7 @@ UNITS = (
     ("_km", " (km)"),
     ("_m", " (m)"),
 )
-WORDS = {"insar": "InSAR", "rmse": "RMSE", "mae": "MAE", "cv": "cross-validated", "sd": "standard deviation"}
+WORDS = {"insar": "InSAR", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "pct": "%", "cv": "cross-validated", "sd": "standard deviation"}
 
 
 def plain_name(name: object) -> str:
@@ -45,6 +45,8 @@ def plain_name(name: object) -> str:
             text, unit = text[: -len(suffix)], shown
             break
     words = [WORDS.get(w, w) for w in re.split(r"_+", text) if w]
+    if len(words) > 1 and words[0] == "n":  # n_test_points -> test points
+        words = words[1:]
     return " ".join(words) + unit
 
 

@@ -23,7 +23,10 @@ def test_maps_slider_variograms_and_cross_validation() -> None:
     assert not at.exception
     assert at.get("plotly_chart")[0].proto.spec != first  # the map moved to another date
     cv = at.dataframe[0].value
-    assert list(cv["quantity"])[:1] == ["groundwater level"] and (cv["rmse"] > 0).all()
+    assert list(cv["quantity"])[:1] == ["groundwater level"] and (cv["RMSE"] > 0).all()
+    for frame in at.dataframe:
+        assert not [c for c in frame.value.columns if "_" in str(c)]
+    assert any(c.value.startswith("**Next:**") for c in at.caption)
     for choice in at.radio(key=keys.INTERP_LAYER).options:
         at.radio(key=keys.INTERP_LAYER).set_value(choice).run()
         assert not at.exception, choice
