@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -225,7 +226,7 @@ def confidence_map(
 
 
 def picks_figure(
-    data: SeriesData, modelled: np.ndarray, forecasts: Sequence[object], picks: Sequence[str]
+    data: SeriesData, modelled: np.ndarray, forecasts: Sequence[Any], picks: Sequence[str]
 ) -> go.Figure:
     """One small panel per picked point: InSAR, the model, and each scenario's forecast and band."""
     from plotly.subplots import make_subplots
@@ -273,9 +274,9 @@ def picks_figure(
             col=c,
         )
         for s, f in enumerate(forecasts):
-            colour, name = colours[s % len(colours)], html.escape(f.scenario.name)  # type: ignore[attr-defined]
-            x = list(f.dates) + list(f.dates[::-1])  # type: ignore[attr-defined]
-            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])  # type: ignore[attr-defined]
+            colour, name = colours[s % len(colours)], html.escape(f.scenario.name)
+            x = list(f.dates) + list(f.dates[::-1])
+            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])
             fig.add_trace(
                 go.Scatter(
                     x=x,
@@ -296,7 +297,7 @@ def picks_figure(
                     x=f.dates,
                     y=f.median_mm[i],
                     mode="lines",
-                    line={"color": colour},  # type: ignore[attr-defined]
+                    line={"color": colour},
                     name=name,
                     legendgroup=name,
                     showlegend=first,

@@ -39,7 +39,7 @@ COLOUR_LAYER = "ps-colours"  # every point, drawn only, when only some points ca
 TILE_LAYER = "pick-tiles"  # rectangles a click zooms to, on areas too large to pick at once
 
 
-def velocity_mm_yr(dates: Sequence[Any], series_mm: np.ndarray) -> np.ndarray:
+def velocity_mm_yr(dates: Sequence[Any] | pd.DatetimeIndex, series_mm: np.ndarray) -> np.ndarray:
     """Per-point linear rate (mm/yr): the least-squares slope of each row of ``series_mm`` over time."""
     stamps = pd.DatetimeIndex(list(dates))
     t = (stamps - stamps[0]).days.to_numpy(float) / 365.25
