@@ -75,9 +75,11 @@ layers = [
 layers += [f"{name.capitalize()} layer" for name in area.layers]
 shown = st.radio("Map", layers, key=keys.INTERP_LAYER, horizontal=True)
 dates = [d.date() for d in area.dates]
-epoch = dates.index(
-    st.select_slider("Acquisition date", options=dates, value=dates[-1], key=keys.INTERP_EPOCH)
-)
+epoch = len(dates) - 1
+if shown in layers[:3]:  # the geology layers do not change with time: no acquisition slider for them
+    epoch = dates.index(
+        st.select_slider("Acquisition date", options=dates, value=dates[-1], key=keys.INTERP_EPOCH)
+    )
 if shown == layers[0]:
     fig = head_map_figure(result, area, epoch)
 elif shown == layers[1]:

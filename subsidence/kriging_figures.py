@@ -372,8 +372,12 @@ def head_animation_figure(result: KrigingResult, area: StudyArea, max_cells: int
             {
                 "type": "buttons",
                 "showactive": False,
-                "x": 0.0,
-                "y": -0.12,
+                "direction": "left",
+                "x": 0.1,
+                "y": 0,
+                "xanchor": "right",
+                "yanchor": "top",
+                "pad": {"t": 60, "r": 10},
                 "buttons": [
                     {"label": "Play", "method": "animate", "args": [None, {**step, "fromcurrent": True}]},
                     {"label": "Pause", "method": "animate", "args": [[None], {**step, "mode": "immediate"}]},
@@ -383,7 +387,12 @@ def head_animation_figure(result: KrigingResult, area: StudyArea, max_cells: int
         sliders=[
             {
                 "currentvalue": {"prefix": "date: "},
-                "pad": {"t": 40},
+                "x": 0.1,
+                "len": 0.9,
+                "y": 0,
+                "xanchor": "left",
+                "yanchor": "top",
+                "pad": {"t": 50, "b": 10},
                 "steps": [
                     {"label": lab, "method": "animate", "args": [[lab], {**step, "mode": "immediate"}]}
                     for lab in labels

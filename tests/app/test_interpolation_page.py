@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -30,8 +31,14 @@ def test_maps_slider_variograms_and_cross_validation() -> None:
     for choice in at.radio(key=keys.INTERP_LAYER).options:
         at.radio(key=keys.INTERP_LAYER).set_value(choice).run()
         assert not at.exception, choice
+        timed = not choice.endswith(" layer")  # geology layers are static: no acquisition slider
+        assert bool([s for s in at.select_slider if s.key == keys.INTERP_EPOCH]) == timed, choice
     at.toggle(key=keys.INTERP_PLAY).set_value(True).run()
     assert not at.exception
+    layouts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
+    anim = next(lay for lay in layouts if "updatemenus" in lay)
+    buttons, bar = anim["updatemenus"][0], anim["sliders"][0]
+    assert buttons["xanchor"] == "right" and buttons["x"] <= bar["x"]  # the buttons sit left of the slider
     at.selectbox(key=keys.INTERP_CELL).set_value(1000.0)
     at.button[0].click().run()  # the form's Apply
     assert not at.exception
