@@ -10,7 +10,7 @@ from subsidence.maps import category_colours, ps_deck
 from subsidence.models import model_names
 from subsidence.protocols import KINDS, SPATIAL
 from subsidence.synthetic_bundle import DEMO_NAME
-from ui import cache, jobs, keys, picks, tables
+from ui import cache, jobs, keys, mapbits, picks, tables
 from ui import compare as compare_ui
 from ui.area import study_area_sidebar
 
@@ -126,10 +126,11 @@ deck = ps_deck(
     rgba=rgba,
     picked=picks.picked(),
     extra={"best": best["best_model"].fillna("-").to_numpy()},
-    basemap=s.get(keys.BASEMAP, False),
+    basemap=mapbits.basemap_on(),
     **picks.pick_layers(area, keys.COMPARE_MAP),
 )
 picks.picking_map(deck, keys.COMPARE_MAP, height=480)
+mapbits.scale_bar(area, height_px=480)
 st.markdown(legend, unsafe_allow_html=True)
 
 chosen = picks.known_only(picks.picked(), data.ps_ids)

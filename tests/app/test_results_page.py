@@ -83,3 +83,13 @@ def test_confidence_greys_out_and_velocity_hides_the_epoch_slider() -> None:
     assert not [s for s in at.select_slider if s.key == keys.RESULTS_EPOCH]  # static layer: no epoch slider
     assert "mm/yr" in at.get("deck_gl_json_chart")[0].proto.tooltip
     assert any("▲ N" in m.value and "km" in m.value for m in at.markdown)  # north arrow and scale bar
+
+
+def test_the_web_basemap_says_it_needs_the_internet() -> None:
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    assert not any("needs" in c.value and "internet" in c.value for c in at.caption)  # off: no note
+    at.session_state[keys.BASEMAP_ON] = True
+    at.run()
+    assert not at.exception
+    assert any("loaded from the internet" in c.value and "points" in c.value for c in at.caption)
+    assert "carto" in at.get("deck_gl_json_chart")[0].proto.json  # and the basemap is asked for
