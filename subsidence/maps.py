@@ -59,7 +59,7 @@ def map_view(
     """A view fitted to the points' extent with a 10 % margin (lon/lat in degrees, WGS 84).
 
     The zoom is the largest at which the extent plus its margin fits a map of about
-    ``width_px`` by ``height_px`` (Web Mercator: 256 px per 360° at zoom 0).
+    ``width_px`` by ``height_px`` (deck.gl's Web Mercator: 512 px per 360° at zoom 0).
     """
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     west, east, south, north = np.nanmin(lon), np.nanmax(lon), np.nanmin(lat), np.nanmax(lat)
@@ -69,7 +69,7 @@ def map_view(
     span_y = max(float(np.degrees(merc[1] - merc[0])), 1e-4) * 1.2
     zoom = float(
         np.clip(
-            min(np.log2(width_px * 360 / (256 * span_x)), np.log2(height_px * 360 / (256 * span_y))), 1, 18
+            min(np.log2(width_px * 360 / (512 * span_x)), np.log2(height_px * 360 / (512 * span_y))), 1, 18
         )
     )
     return pdk.ViewState(longitude=float((west + east) / 2), latitude=mid, zoom=zoom)
@@ -86,7 +86,7 @@ def scale_bar_html(lon: np.ndarray, lat: np.ndarray, width_px: float = 900, heig
         float(v) for v in (np.nanmin(lon), np.nanmax(lon), np.nanmin(lat), np.nanmax(lat))
     )
     view = map_view(lon, lat, width_px, height_px)
-    map_width_m = width_px * 156_543.03 * np.cos(np.radians(view.latitude)) / 2**view.zoom
+    map_width_m = width_px * 78_271.52 * np.cos(np.radians(view.latitude)) / 2**view.zoom  # 512-px tiles
     target = map_width_m / 5
     nice = 10 ** np.floor(np.log10(target))
     length = float(max((m * nice for m in (1, 2, 5) if m * nice <= target), default=nice))

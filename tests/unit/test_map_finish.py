@@ -21,7 +21,7 @@ from subsidence.maps import (
 
 
 def _visible_deg(zoom: float, px: float) -> float:
-    return px * 360.0 / (256 * 2**zoom)
+    return px * 360.0 / (512 * 2**zoom)  # deck.gl: 512 px per 360° at zoom 0
 
 
 def test_the_view_fits_the_points_with_a_margin_not_a_tiny_cluster() -> None:
