@@ -130,7 +130,7 @@ deck = ps_deck(
     **picks.pick_layers(area, keys.COMPARE_MAP),
 )
 picks.picking_map(deck, keys.COMPARE_MAP, height=480)
-mapbits.scale_bar(area, height_px=480)
+mapbits.scale_bar(area)
 st.markdown(legend, unsafe_allow_html=True)
 
 chosen = picks.known_only(picks.picked(), data.ps_ids)

@@ -112,7 +112,7 @@ deck = ps_deck(
     **picks.pick_layers(area, keys.SCENARIO_MAP),
 )
 picks.picking_map(deck, keys.SCENARIO_MAP, height=480)
-mapbits.scale_bar(area, height_px=480)
+mapbits.scale_bar(area)
 st.markdown(
     conf_legend or legend_html(vmin, vmax, "subsidence added after the last acquisition (mm)", "magnitude"),
     unsafe_allow_html=True,

@@ -54,7 +54,7 @@ def velocity_mm_yr(dates: Sequence[Any] | pd.DatetimeIndex, series_mm: np.ndarra
 
 
 def map_view(
-    lon: np.ndarray, lat: np.ndarray, width_px: float = 900, height_px: float = 520
+    lon: np.ndarray, lat: np.ndarray, width_px: float = 700, height_px: float = 480
 ) -> pdk.ViewState:
     """A view fitted to the points' extent with a 10 % margin (lon/lat in degrees, WGS 84).
 
@@ -75,27 +75,27 @@ def map_view(
     return pdk.ViewState(longitude=float((west + east) / 2), latitude=mid, zoom=zoom)
 
 
-def scale_bar_html(lon: np.ndarray, lat: np.ndarray, width_px: float = 900, height_px: float = 520) -> str:
-    """A north arrow, a scale bar (as long as about a fifth of the points' east-west extent) and the extent.
+def scale_bar_html(lon: np.ndarray, lat: np.ndarray) -> str:
+    """A north arrow, a scale bar and the extent's coordinates, for a deck framed by :func:`map_view`.
 
-    Drawn as HTML beside the legend (offline; pydeck has no scale-bar widget). The bar is sized
-    for the first view, which is fitted to the same extent (:func:`map_view`).
+    Drawn as HTML under the map (offline; pydeck has no scale-bar widget). The bar's length in
+    pixels is exact at the map's first view (same zoom and latitude), whatever the map's width.
     """
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     west, east, south, north = (
         float(v) for v in (np.nanmin(lon), np.nanmax(lon), np.nanmin(lat), np.nanmax(lat))
     )
-    view = map_view(lon, lat, width_px, height_px)
-    map_width_m = width_px * 78_271.52 * np.cos(np.radians(view.latitude)) / 2**view.zoom  # 512-px tiles
-    target = map_width_m / 5
+    view = map_view(lon, lat)
+    metres_per_px = 78_271.52 * np.cos(np.radians(view.latitude)) / 2**view.zoom  # deck.gl: 512-px tiles
+    target = 150 * metres_per_px  # about 150 px
     nice = 10 ** np.floor(np.log10(target))
     length = float(max((m * nice for m in (1, 2, 5) if m * nice <= target), default=nice))
-    frac = 100 * length / map_width_m
+    bar_px = length / metres_per_px
     words = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
     return (
         '<div style="font-size:0.8rem;display:flex;align-items:center;gap:1em;margin-top:2px">'
         '<span title="north is up" style="font-weight:bold">▲ N</span>'
-        f'<span style="display:inline-block;width:{frac:.1f}%;max-width:40%;border:2px solid #333;border-top:none;'
+        f'<span style="display:inline-block;width:{bar_px:.0f}px;flex-shrink:0;border:2px solid #333;border-top:none;'
         f'height:6px"></span><span>{words} (at the first view)</span>'
         f"<span>extent {west:.4f}° to {east:.4f}° E, {south:.4f}° to {north:.4f}° N (centre {(west + east) / 2:.4f}°, "
         f"{(south + north) / 2:.4f}°)</span></div>"

@@ -23,10 +23,10 @@ def basemap_on() -> bool:
     return on
 
 
-def scale_bar(area: Any, height_px: float = 520) -> None:
+def scale_bar(area: Any) -> None:
     """North arrow, scale bar and the extent's coordinates under a point map (offline HTML)."""
     pts = area.points
     st.markdown(
-        scale_bar_html(pts["lon"].to_numpy(float), pts["lat"].to_numpy(float), height_px=height_px),
+        scale_bar_html(pts["lon"].to_numpy(float), pts["lat"].to_numpy(float)),
         unsafe_allow_html=True,
     )

@@ -29,7 +29,15 @@ UNITS = (
     ("_km", " (km)"),
     ("_m", " (m)"),
 )
-WORDS = {"insar": "InSAR", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "pct": "%", "cv": "cross-validated", "sd": "standard deviation"}
+WORDS = {
+    "insar": "InSAR",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "r2": "R²",
+    "pct": "%",
+    "cv": "cross-validated",
+    "sd": "standard deviation",
+}
 
 
 def plain_name(name: object) -> str:
