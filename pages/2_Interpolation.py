@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from subsidence.kriging_animation import head_animation_figure
 from subsidence.kriging_figures import (
     cv_table,
-    head_animation_figure,
     head_change_figure,
     head_map_figure,
     head_variance_figure,

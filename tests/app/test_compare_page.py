@@ -93,6 +93,4 @@ def test_a_levelling_network_gets_leave_one_out_and_runs() -> None:
     assert not at.exception and not at.error
     board = next(d.value for d in at.dataframe if "model" in d.value.columns)
     assert PAPER_ROW not in set(board["model"])  # another basin: no row from the paper unless asked
-    assert (board["split"].iloc[:2] == "leave-one-out").all() and (
-        board["test points"].iloc[:2] == 20
-    ).all()
+    assert (board["split"].iloc[:2] == "leave-one-out").all() and (board["test points"].iloc[:2] == 20).all()

@@ -85,7 +85,9 @@ def test_zone_scenario_difference_map_and_threshold_table() -> None:
     assert not at.exception and not at.error
     table = next(d.value for d in at.dataframe if "> 50 mm" in d.value.columns)
     assert list(table["scenario"]) == ["current trend continues", "zone of 3 wells +4 m/yr"]
-    trend, zone = (next(d.value for d in at.dataframe if "mean added (mm)" in d.value.columns))["mean added (mm)"]
+    trend, zone = (next(d.value for d in at.dataframe if "mean added (mm)" in d.value.columns))[
+        "mean added (mm)"
+    ]
     assert zone < trend  # the zone recovers: less added subsidence on average
     assert any("Difference between two scenarios" in h.value for h in at.subheader)
     decks = at.get("deck_gl_json_chart")

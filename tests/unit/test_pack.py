@@ -113,7 +113,9 @@ def test_interactive_map_escapes_ids_shows_numbers_wells_picks_and_needs_interne
     assert "picked: PS P01" in m
     assert "streets (needs internet)" in m and "needs internet" not in pack.html.split("<h2>")[0]
     tiles = re.search(r"var (tile_layer_\w+) = L\.tileLayer\(", m)
-    assert tiles is not None and f"{tiles.group(1)}.addTo(" not in m  # streets start off: ticked on by the user
+    assert (
+        tiles is not None and f"{tiles.group(1)}.addTo(" not in m
+    )  # streets start off: ticked on by the user
     assert "Its web basemap needs the internet" in pack.html  # the pack says so
 
 
