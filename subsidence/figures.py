@@ -98,20 +98,27 @@ def _small_multiples(titles: list[str], title: str) -> go.Figure:
         shared_xaxes="all",
         shared_yaxes="all",
         subplot_titles=titles or ["no point picked"],
-        vertical_spacing=min(0.12, 0.5 / rows),
+        vertical_spacing=min(0.3, 70 / (230 * rows)),  # room for the two-line panel titles
         horizontal_spacing=0.04,
     )
     fig.update_annotations(font_size=11)
+    height = 110 + 230 * rows
     fig.update_yaxes(autorange="reversed")
     fig.update_yaxes(title_text="mm (down positive)", col=1)
     fig.update_xaxes(title_text="date", row=rows)
     fig.update_layout(
         title=title,
-        height=90 + 230 * rows,
+        height=height,
         margin={"l": 60, "r": 20, "t": 110, "b": 50},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        legend={"orientation": "h", "yref": "container", "y": 1 - 48 / height, "yanchor": "top", "x": 0},
     )
     return fig
+
+
+def _whole(value: float, sign: bool = False) -> str:
+    """A number rounded to whole mm, never "-0"."""
+    v = float(np.round(value)) + 0.0
+    return f"{v:+.0f}" if sign else f"{v:.0f}"
 
 
 def _heading(what: str, shown: int, picked: int) -> str:
@@ -141,7 +148,7 @@ def model_curves_figure(
             float(np.sqrt(np.nanmean((first[i] - data.change_mm[i]) ** 2))) if first is not None else np.nan
         )
         total = float(data.subsidence_mm[i, -1] - data.subsidence_mm[i, 0])
-        titles.append(f"PS {html.escape(p)}<br>RMSE {rmse:.1f} mm · total {total:.0f} mm")
+        titles.append(f"PS {html.escape(p)}<br>RMSE {rmse:.1f} mm · total {_whole(total)} mm")
     fig = _small_multiples(
         titles, _heading("Modelled against InSAR cumulative subsidence", len(shown), len(known))
     )
@@ -289,9 +296,9 @@ def forecast_figure(
     titles = []
     for p in shown:
         i = index[p]
-        text = f"PS {html.escape(p)}<br>now {float(data.subsidence_mm[i, -1]):.0f} mm"
+        text = f"PS {html.escape(p)}<br>now {_whole(data.subsidence_mm[i, -1])} mm"
         if first is not None:
-            text += f" · +{float(first.added_mm[i]):.0f} mm by {first.dates[-1].date()}"
+            text += f" · {_whole(first.added_mm[i], sign=True)} mm by {first.dates[-1].date()}"
         titles.append(text)
     fig = _small_multiples(titles, _heading("Forecast under groundwater scenarios", len(shown), len(known)))
     _, cols = grid_shape(len(shown))

@@ -93,7 +93,7 @@ def scale_bar_html(lon: np.ndarray, lat: np.ndarray) -> str:
     bar_px = length / metres_per_px
     words = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
     return (
-        '<div style="font-size:0.8rem;display:flex;align-items:center;gap:1em;margin-top:2px">'
+        '<div style="font-size:0.8rem;display:flex;flex-wrap:wrap;align-items:center;gap:0.3em 1em;margin-top:2px;white-space:nowrap">'
         '<span title="north is up" style="font-weight:bold">▲ N</span>'
         f'<span style="display:inline-block;width:{bar_px:.0f}px;flex-shrink:0;border:2px solid #333;border-top:none;'
         f'height:6px"></span><span>{words} (at the first view)</span>'
