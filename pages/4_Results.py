@@ -118,6 +118,10 @@ if chosen:
     modelled |= {name: cache.baseline_changes(name, data, current.test_idx, run_key) for name in others}
     curves = model_curves_figure(res.data, chosen, modelled)
     st.plotly_chart(curves, key="results_curves")
+    st.caption(
+        "One panel per picked point (at most 12), same axes: its RMSE of the change per acquisition interval "
+        "(model against InSAR) and InSAR's total subsidence over the record."
+    )
     table = picked_table(res, chosen, mode)
     st.caption(picks.picks_caption(chosen))
     tables.show(table, key="picked_table")
