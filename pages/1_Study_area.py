@@ -7,9 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from subsidence.figures import insar_series_figure
-from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck
+from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck, velocity_mm_yr
 from subsidence.report import area_summary, quality_table
-from ui import keys, picks
+from ui import keys, mapbits, picks, tables
 from ui.area import study_area_sidebar
 from ui.text import escape_markdown, shorten
 
@@ -28,32 +28,33 @@ cols[3].metric("Extent", f"{facts['extent_km'][0]} × {facts['extent_km'][1]} km
 cols[4].metric("Max cumulative", f"{facts['max_cumulative_mm']:.0f} mm")
 
 dates = [d.date() for d in area.dates]
-when = st.select_slider("Cumulative subsidence at", options=dates, value=dates[-1], key=keys.STUDY_EPOCH)
-k = dates.index(when)
-values = area.subsidence_mm[:, k]
-vmin, vmax = colour_range(area.subsidence_mm[:, -1])
+layer = st.radio(
+    "Colour by", ["cumulative subsidence (mm)", "velocity (mm/yr)"], horizontal=True, key="study_layer"
+)
+if layer.startswith("velocity"):  # a static layer: no acquisition slider
+    values, unit, label = velocity_mm_yr(area.dates, area.subsidence_mm), "mm/yr", "velocity (linear rate)"
+    vmin, vmax = colour_range(values)
+    title = f"Velocity {dates[0]} to {dates[-1]}, down positive · black dots: wells"
+else:
+    when = st.select_slider("Cumulative subsidence at", options=dates, value=dates[-1], key=keys.STUDY_EPOCH)
+    values, unit, label = area.subsidence_mm[:, dates.index(when)], "mm", f"cumulative subsidence on {when}"
+    vmin, vmax = colour_range(area.subsidence_mm[:, -1])
+    title = f"Cumulative subsidence since {dates[0]}, down positive · black dots: wells"
 flat = is_degenerate(vmin, vmax)
 deck = ps_deck(
     area,
     values,
-    label=f"cumulative subsidence on {when}",
+    label=label,
+    unit=unit,
     value_range=(vmin, vmax),
     picked=picks.picked(keys.STUDY_PICKED),
-    basemap=st.session_state.get(keys.BASEMAP, False),
+    basemap=mapbits.basemap_on(),
     degenerate=flat,
     **picks.pick_layers(area, keys.STUDY_MAP),
 )
 picks.picking_map(deck, keys.STUDY_MAP, store=keys.STUDY_PICKED)
-st.markdown(
-    legend_html(
-        vmin,
-        vmax,
-        f"Cumulative subsidence since {dates[0]}, down positive · black dots: wells",
-        unit="mm",
-        degenerate=flat,
-    ),
-    unsafe_allow_html=True,
-)
+mapbits.scale_bar(area)
+st.markdown(legend_html(vmin, vmax, title, unit=unit, degenerate=flat), unsafe_allow_html=True)
 
 shown = [p for p in picks.picked(keys.STUDY_PICKED) if p in set(area.points["ps_id"].astype(str))]
 if shown:
@@ -66,7 +67,7 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Data quality")
-    st.dataframe(quality_table(area), hide_index=True, width="stretch")
+    tables.show(quality_table(area), width="stretch")
 with right:
     st.subheader("Notes from loading")
     for note in facts["notes"] or ["No remarks."]:
@@ -75,3 +76,6 @@ with right:
         f"Source: {escape_markdown(shorten(Path(str(area.source)).name, 120))} · CRS {area.crs} "
         f"(distances in {area.work_crs})"
     )
+tables.next_step(
+    "2 · Interpolation — check how the wells' groundwater levels are interpolated to every point."
+)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from subsidence.kriging_animation import head_animation_figure
 from subsidence.kriging_figures import (
     cv_table,
-    head_animation_figure,
     head_change_figure,
     head_map_figure,
     head_variance_figure,
@@ -15,7 +15,7 @@ from subsidence.kriging_figures import (
     well_series_figure,
 )
 from subsidence.variogram import MODELS
-from ui import cache, keys
+from ui import cache, keys, tables
 from ui.area import study_area_sidebar
 from ui.text import escape_markdown
 
@@ -75,9 +75,11 @@ layers = [
 layers += [f"{name.capitalize()} layer" for name in area.layers]
 shown = st.radio("Map", layers, key=keys.INTERP_LAYER, horizontal=True)
 dates = [d.date() for d in area.dates]
-epoch = dates.index(
-    st.select_slider("Acquisition date", options=dates, value=dates[-1], key=keys.INTERP_EPOCH)
-)
+epoch = len(dates) - 1
+if shown in layers[:3]:  # the geology layers do not change with time: no acquisition slider for them
+    epoch = dates.index(
+        st.select_slider("Acquisition date", options=dates, value=dates[-1], key=keys.INTERP_EPOCH)
+    )
 if shown == layers[0]:
     fig = head_map_figure(result, area, epoch)
 elif shown == layers[1]:
@@ -113,9 +115,12 @@ for col, (name, model) in zip(cols[1:], result.layer_variograms.items(), strict=
     )
 
 st.subheader("Leave-one-out cross-validation")
-st.dataframe(cv_table(result).round(3), hide_index=True)
+tables.show(cv_table(result), decimals=3)
 left, right = st.columns(2)
 left.markdown("**Per acquisition date**")
-left.dataframe(result.head_cv.per_epoch.round({"rmse": 3, "mae": 3, "bias": 3}), hide_index=True, height=260)
+with left:
+    tables.show(result.head_cv.per_epoch, decimals=3, height=260)
 right.markdown("**Worst wells**")
-right.dataframe(result.head_cv.worst(8).round(3), hide_index=True)
+with right:
+    tables.show(result.head_cv.worst(8), decimals=3)
+tables.next_step("3 · Model — train or load the LSTM on these groundwater levels.")

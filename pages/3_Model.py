@@ -9,7 +9,7 @@ from subsidence.figures import loss_figure
 from subsidence.modelio import list_models
 from subsidence.models import model_names
 from subsidence.pipeline import SPLIT_KINDS
-from ui import cache, keys
+from ui import cache, keys, tables
 from ui.area import study_area_sidebar
 from ui.cache import area_key, series_for
 from ui.models import MODELS_DIR, SHIPPED, load_saved, load_uploaded, set_current
@@ -17,6 +17,7 @@ from ui.text import escape_markdown, shorten
 from ui.training import (
     delete_saved,
     model_zip,
+    progress_text,
     reset_to_paper,
     result_panel,
     scores_table,
@@ -58,7 +59,9 @@ if mode == "Train a new model":
         done = 0.0 if last is None else last.epoch / max(last.max_epochs, 1)
         st.progress(
             1.0 if job.finished else done,
-            text=f"{job.label}: {'finished' if job.finished else 'training'} · {job.seconds:.0f} s",
+            text=progress_text(
+                job.label, last and last.epoch, last and last.max_epochs, job.seconds, bool(job.finished)
+            ),
         )
         if job.reports:
             st.plotly_chart(loss_figure(job.reports), key="loss_curve")
@@ -88,7 +91,7 @@ else:
     if saved.empty:
         st.info("No saved models yet: train one and save it, or open a model archive above.")
         st.stop()
-    st.dataframe(saved, hide_index=True, key="saved_models")
+    tables.show(saved, key="saved_models")
     choice = st.selectbox("Saved model", list(saved["name"]), key=keys.SAVED_CHOICE)
     left, middle, right = st.columns(3)
     if left.button("Load", type="primary", key="load_model"):
@@ -103,7 +106,7 @@ else:
             st.success(
                 f"Loaded {escape_markdown(shorten(current.name, 80))} from {escape_markdown(choice)}; the Results page now shows it."
             )
-            st.dataframe(scores_table(current.metrics, area), hide_index=True)
+            tables.show(scores_table(current.metrics, area), decimals=3)
     if middle.toggle("Prepare a download", key="prepare_model_zip"):
         middle.download_button(
             f"Download {choice} (.zip)",
@@ -122,3 +125,4 @@ else:
         key="delete_model",
         help="The shipped demo model cannot be deleted here." if shipped else None,
     )
+tables.next_step("4 · Results — pick points and see how the model follows InSAR.")

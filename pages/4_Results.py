@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from subsidence.evaluation import PAPER_METRICS
-from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
-from subsidence.figures import model_curves_figure, severity_figure
+from subsidence.exports import csv_bytes, figure_html
+from subsidence.figures import model_curves_figure
 from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck
 from subsidence.report import METRIC_LABELS
-from subsidence.results import MEASURE_LABELS, export_table, map_values, picked_table, plain_summary
-from ui import cache, keys, picks
+from subsidence.results import export_table, picked_table, plain_summary
+from ui import cache, keys, mapbits, picks, results_view, tables, trust
 from ui.area import is_demo, study_area_sidebar
 from ui.models import current_model
 from ui.nav import page_link
@@ -66,38 +66,44 @@ st.markdown(
 left, right = st.columns([3, 1])
 dates = [d.date() for d in area.dates]
 with right:
-    measure = st.radio(
-        "Colour the map by", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get, key=keys.RESULTS_MEASURE
-    )
-    when = st.select_slider("Epoch", options=dates, value=dates[-1], key=keys.RESULTS_EPOCH)
+    measure = results_view.measure_radio(keys.RESULTS_MEASURE)
+    if measure in ("deviation", "insar"):  # the epoch slider only for layers that change with time
+        when = st.select_slider("Epoch", options=dates, value=dates[-1], key=keys.RESULTS_EPOCH)
+    else:
+        when = dates[-1]
+    shown_conf = trust.control("results_confidence")
     picks.pick_controls(data.ps_ids, data.ps_ids[res.test_mask], current.source)
-values, ramp, label = map_values(res, measure, dates.index(when), mode)
+values, ramp, label, unit = results_view.values_for(res, measure, dates.index(when), mode)
+conf = (
+    trust.point_confidence(area, data, trust.cv_errors(res), tag=run_key) if shown_conf != trust.OFF else None
+)
 with left:
     vmin, vmax = colour_range(values, symmetric=ramp == "diverging")
     flat = is_degenerate(vmin, vmax) if ramp != "diverging" else max(abs(vmin), abs(vmax)) < 1e-6
+    rgba, conf_legend = trust.map_colours(shown_conf, conf, values, ramp, (vmin, vmax))
+    extra = {"set": res.tables[mode]["set"].to_numpy()}
+    if conf is not None:
+        extra["confidence"] = conf["confidence"].to_numpy()
     deck = ps_deck(
         area,
         values,
         label=label,
+        unit=unit,
         ramp=ramp,
         value_range=(vmin, vmax),
         picked=picks.picked(),
         dim=~res.test_mask,
-        extra={"set": res.tables[mode]["set"].to_numpy()},
-        basemap=st.session_state.get(keys.BASEMAP, False),
+        extra=extra,
+        rgba=rgba,
+        basemap=mapbits.basemap_on(),
         degenerate=flat,
         **picks.pick_layers(area, keys.RESULTS_MAP),
     )
     picks.picking_map(deck, keys.RESULTS_MAP)
+    mapbits.scale_bar(area)
+    title = f"{label[0].upper()}{label[1:]} · faint: training points · rings: picked"
     st.markdown(
-        legend_html(
-            vmin,
-            vmax,
-            f"{label[0].upper()}{label[1:]} · faint: training points · rings: picked",
-            ramp=ramp,
-            unit="mm",
-            degenerate=flat,
-        ),
+        conf_legend or legend_html(vmin, vmax, title, ramp=ramp, unit=unit, degenerate=flat),
         unsafe_allow_html=True,
     )
     st.caption("Click a point to pick it, click again to drop it.")
@@ -112,9 +118,13 @@ if chosen:
     modelled |= {name: cache.baseline_changes(name, data, current.test_idx, run_key) for name in others}
     curves = model_curves_figure(res.data, chosen, modelled)
     st.plotly_chart(curves, key="results_curves")
+    st.caption(
+        "One panel per picked point (at most 12), same axes: its RMSE of the change per acquisition interval "
+        "(model against InSAR) and InSAR's total subsidence over the record."
+    )
     table = picked_table(res, chosen, mode)
     st.caption(picks.picks_caption(chosen))
-    st.dataframe(table, hide_index=True, key="picked_table")
+    tables.show(table, key="picked_table")
     st.download_button(
         "Picked points (CSV)", csv_bytes(table), "picked_points.csv", "text/csv", key="dl_picked"
     )
@@ -124,24 +134,8 @@ else:
         "Pick points on the map, by id, or take the paper's 12 random test points to see their curves and errors."
     )
 
-st.subheader("Error against severity")
-sev_left, sev_right = st.columns([3, 2])
-severity = severity_figure(res, mode)
-sev_left.plotly_chart(severity, key="severity_figure")
-sev_right.dataframe(res.severity[mode].round(2), hide_index=True, key="severity_table")
-sev_right.download_button(
-    "Severity figure (HTML)", figure_html(severity), "severity.html", "text/html", key="dl_severity"
-)
-
+results_view.severity_section(res, mode)
 st.subheader("Export every point")
 if st.toggle("Prepare the per-point files (CSV, GeoPackage)", key="make_gpkg"):
-    export = export_table(res)
-    a, b = st.columns(2)
-    a.download_button("Per-point results (CSV)", csv_bytes(export), "results.csv", "text/csv", key="dl_csv")
-    b.download_button(
-        "Per-point results (GeoPackage)",
-        geopackage_bytes(results_geodataframe(area, export)),
-        "results.gpkg",
-        "application/geopackage+sqlite3",
-        key="dl_gpkg",
-    )
+    results_view.export_section(area, export_table(res))
+tables.next_step("5 · Compare — score this model against the physics and the baselines, or 6 · Scenarios.")

@@ -10,7 +10,7 @@ from subsidence.maps import category_colours, ps_deck
 from subsidence.models import model_names
 from subsidence.protocols import KINDS, SPATIAL
 from subsidence.synthetic_bundle import DEMO_NAME
-from ui import cache, jobs, keys, picks
+from ui import cache, jobs, keys, mapbits, picks, tables
 from ui import compare as compare_ui
 from ui.area import study_area_sidebar
 
@@ -114,7 +114,7 @@ show_paper = st.checkbox(
     help="The paper's numbers come from another basin and another split: they compare only with the demo.",
 )
 table = result.table if show_paper else result.table[result.table["model"] != PAPER_ROW]
-st.dataframe(table.round(2), hide_index=True, key="leaderboard")
+tables.show(table, key="leaderboard")
 
 st.subheader("Which model is best where")
 best = result.best.set_index("ps_id").reindex(data.ps_ids.astype(str))
@@ -126,10 +126,11 @@ deck = ps_deck(
     rgba=rgba,
     picked=picks.picked(),
     extra={"best": best["best_model"].fillna("-").to_numpy()},
-    basemap=s.get(keys.BASEMAP, False),
+    basemap=mapbits.basemap_on(),
     **picks.pick_layers(area, keys.COMPARE_MAP),
 )
 picks.picking_map(deck, keys.COMPARE_MAP, height=480)
+mapbits.scale_bar(area)
 st.markdown(legend, unsafe_allow_html=True)
 
 chosen = picks.known_only(picks.picked(), data.ps_ids)
@@ -137,3 +138,4 @@ if chosen:
     st.plotly_chart(model_curves_figure(data, chosen, result.cv.predictions), key="compare_curves")
 else:
     st.caption("Pick points on this map or on the Results page to see every model's curves there.")
+tables.next_step(compare_ui.NEXT)

@@ -5,26 +5,21 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
+from subsidence.exports import figure_html
 from subsidence.figures import forecast_figure
 from subsidence.maps import colour_range, legend_html, ps_deck
 from subsidence.scenarios import (
     PRESETS,
-    Scenario,
     forecast_table,
     heads_outside_training,
     scenario_table,
     threshold_table,
 )
-from ui import cache, keys, picks
+from ui import cache, keys, mapbits, picks, tables, trust
+from ui import forecasts as forecast_parts
 from ui.area import study_area_sidebar
-from ui.forecasts import (
-    check_the_forecast,
-    difference_section,
-    neutral_rgba,
-    per_well_inputs,
-    per_well_scenarios,
-)
+from ui.forecasts import check_the_forecast, difference_section, neutral_rgba, per_well_inputs
+from ui.models import current_model
 
 st.set_page_config(page_title="Scenarios", page_icon="🔮", layout="wide")
 area = study_area_sidebar()
@@ -63,24 +58,16 @@ with st.form("scenario_form"):
     per_well_inputs(area)
     st.form_submit_button("Forecast", type="primary")
 
-chosen = [s for s in PRESETS if s.name in st.session_state[keys.SCENARIOS]]
-if "custom rate" in st.session_state[keys.SCENARIOS]:
-    chosen.append(
-        Scenario(
-            f"head {st.session_state[keys.SCENARIO_RATE]:+g} m/yr",
-            float(st.session_state[keys.SCENARIO_RATE]),
-        )
-    )
-chosen += per_well_scenarios(area, data, st.session_state[keys.SCENARIOS])
+chosen = forecast_parts.chosen_scenarios(area, data)
 if not chosen:
     st.info("Choose at least one scenario.")
     st.stop()
 forecasts = [cache.forecast(area, data, s, float(st.session_state[keys.HORIZON])) for s in chosen]
 
 st.subheader("What each scenario adds by the horizon")
-st.dataframe(scenario_table(forecasts).round(3), hide_index=True, key="scenario_table")
+tables.show(scenario_table(forecasts), key="scenario_table", decimals=3)
 st.caption("Share of points adding more than each amount by the horizon (points sample the built-up area):")
-st.dataframe(threshold_table(forecasts), hide_index=True, key="threshold_table")
+tables.show(threshold_table(forecasts), key="threshold_table")
 for fc in forecasts:
     outside = heads_outside_training(fc, data)
     if outside is not None:
@@ -101,6 +88,17 @@ if neutral is not None:
         f"{f.dates[-1].date()}, band {float(np.median(f.high_mm[:, -1] - f.low_mm[:, -1])):.0f} mm): the map "
         "cannot tell places apart, so it is drawn in one neutral colour. Treat this as one number for the area."
     )
+shown_conf = trust.control("scenario_confidence")
+conf = None
+if shown_conf != trust.OFF:
+    model = current_model(area, data)
+    cv = trust.cv_errors(cache.results(model.model, data, model.test_idx, model.token)) if model else None
+    band = f.high_mm[:, -1] - f.low_mm[:, -1]
+    conf = trust.point_confidence(area, data, cv, band, tag=f"{model and model.token}|{shown}|{f.dates[-1]}")
+rgba, conf_legend = trust.map_colours(shown_conf, conf, f.added_mm, "magnitude", (vmin, vmax))
+extra = {"low_mm": f.low_mm[:, -1] - f.low_mm[:, 0], "high_mm": f.high_mm[:, -1] - f.high_mm[:, 0]}
+if conf is not None:
+    extra["confidence"] = conf["confidence"].to_numpy()
 deck = ps_deck(
     area,
     f.added_mm,
@@ -108,14 +106,15 @@ deck = ps_deck(
     ramp="magnitude",
     value_range=(vmin, vmax),
     picked=picks.picked(),
-    basemap=st.session_state.get(keys.BASEMAP, False),
-    extra={"low_mm": f.low_mm[:, -1] - f.low_mm[:, 0], "high_mm": f.high_mm[:, -1] - f.high_mm[:, 0]},
-    rgba=neutral,
+    basemap=mapbits.basemap_on(),
+    extra=extra,
+    rgba=rgba if rgba is not None else neutral,
     **picks.pick_layers(area, keys.SCENARIO_MAP),
 )
 picks.picking_map(deck, keys.SCENARIO_MAP, height=480)
+mapbits.scale_bar(area)
 st.markdown(
-    legend_html(vmin, vmax, "subsidence added after the last acquisition (mm)", "magnitude"),
+    conf_legend or legend_html(vmin, vmax, "subsidence added after the last acquisition (mm)", "magnitude"),
     unsafe_allow_html=True,
 )
 
@@ -130,21 +129,12 @@ if picked:
     )
 else:
     st.caption(
-        "Pick points on the map (or on the Results page) to see their forecast curves and scenario heads."
+        "Pick points on the map (or on the Results page) to see their forecast curves, one panel each."
     )
 
-table = forecast_table(f, data)
-left, right = st.columns(2)
-left.download_button(
-    f"Forecast per point, {shown} (CSV)", csv_bytes(table), "forecast.csv", "text/csv", key="dl_forecast_csv"
-)
-if right.toggle("Prepare a GeoPackage", key="forecast_gpkg"):
-    right.download_button(
-        "Forecast per point (GeoPackage)",
-        geopackage_bytes(results_geodataframe(area, table)),
-        "forecast.gpkg",
-        "application/geopackage+sqlite3",
-        key="dl_forecast_gpkg",
-    )
+forecast_parts.export_section(area, forecast_table(f, data), shown)
 
 check_the_forecast(area, data, picked)
+tables.next_step(
+    "7 · Hazard — set a settlement threshold, see when it is reached, and download the decision pack."
+)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 
@@ -11,11 +9,9 @@ from subsidence import hazard
 from subsidence import hazard_figures as hf
 from subsidence.confidence import EXPLANATION, class_counts, confidence
 from subsidence.errors import SubsidenceError
-from subsidence.pack import PackInputs, build_pack, file_hashes, gpkg_bytes
 from subsidence.scenarios import PRESETS
-from ui import cache, picks
-from ui.area import is_demo, study_area_sidebar
-from ui.errors import shown_errors
+from ui import cache, pack_ui, tables
+from ui.area import study_area_sidebar
 from ui.models import current_model
 
 st.set_page_config(page_title="Hazard", page_icon="⚠️", layout="wide")
@@ -65,7 +61,7 @@ st.plotly_chart(
     hf.time_to_threshold_map(xy, ttt, title=f"Years until {threshold:g} mm ({scenario.name})", crs=crs),
     key="hazard_ttt_map",
 )
-st.dataframe(hazard.crossing_table(ttt, xy), hide_index=True, key="hazard_ttt_table")
+tables.show(hazard.crossing_table(ttt, xy), key="hazard_ttt_table")
 
 st.header("Uneven settlement between neighbours")
 st.markdown(
@@ -78,7 +74,7 @@ when = st.radio("When", ["today", "horizon"], horizontal=True, key="hazard_when"
 st.plotly_chart(hf.distortion_map(xy, dist, when, crs=crs), key="hazard_distortion_map")
 counts = hazard.class_counts(dist["class_today"]).rename(columns={"class": "class", "points": "points today"})
 counts[f"points on {horizon}"] = hazard.class_counts(dist["class_horizon"])["points"]
-st.dataframe(counts, hide_index=True, key="hazard_distortion_counts")
+tables.show(counts, key="hazard_distortion_counts")
 
 st.header("Where can the numbers be trusted?")
 st.markdown(EXPLANATION)
@@ -92,57 +88,27 @@ band = paths.high_mm[:, -1] - paths.low_mm[:, -1]
 head_sd = cache.kriged(area).factors.head_sd_m
 conf = confidence(xy, head_sd, np.column_stack([area.wells.x, area.wells.y]), cv, band)
 st.plotly_chart(hf.confidence_map(xy, data.ps_ids, conf, crs=crs), key="hazard_confidence_map")
-st.dataframe(class_counts(conf["confidence"]), hide_index=True, key="hazard_confidence_counts")
+tables.show(class_counts(conf["confidence"]), key="hazard_confidence_counts")
 if model is None:
     st.caption("No model yet: the model-error check is left out. Train one on the Model page.")
 
 st.header("The decision pack")
 if model is None:
     st.info("Train or load a model on the Model page first: the pack reports how it was validated.")
+    tables.next_step("3 · Model — train or load a model, then come back for the decision pack.")
     st.stop()
-st.markdown(
-    "One HTML file that opens offline in any browser, with the maps, the picked points, the scenarios and the "
-    "caveats, and a GeoPackage with every layer for GIS."
+pack_ui.pack_panel(
+    area,
+    data,
+    model,
+    results,
+    forecast,
+    {
+        "horizon": st.session_state["hazard_horizon"],
+        "head_sd": head_sd,
+        "threshold": threshold,
+        "kind": kind,
+        "distance": st.session_state["hazard_dist"],
+    },
 )
-if st.toggle("Prepare the decision pack", key="hazard_pack"):
-    source, pack = Path(model.source), None
-    with st.spinner("Writing the decision pack…"), shown_errors("decision pack"):
-        extra = [cache.forecast(area, data, s, float(st.session_state["hazard_horizon"])) for s in PRESETS]
-        pack = build_pack(
-            PackInputs(
-                area=area,
-                data=data,
-                head_sd_m=head_sd,
-                model_name=model.name,
-                model_source=model.shown_source,
-                metrics={k: v for k, v in results.metrics["one-step"].items() if isinstance(v, (int, float))},
-                points_scored=model.points,
-                modelled_mm=modelled,
-                test_mask=results.test_mask,
-                forecasts=[forecast, *[f for f in extra if f.scenario != scenario]],
-                picks=picks.picked(),
-                files=file_hashes([p for p in (Path(area.source), source) if p.exists()]),
-                demo=is_demo(area),
-                threshold_mm=threshold,
-                threshold_kind=kind,
-                max_distance_m=float(st.session_state["hazard_dist"]),
-            )
-        )
-    if pack is not None:
-        left, right = st.columns(2)
-        left.download_button(
-            "Download the decision pack",
-            pack.html.encode("utf-8"),
-            "decision-pack.html",
-            "text/html",
-            key="dl_pack_html",
-            type="primary",
-        )
-        right.download_button(
-            "Every layer (GeoPackage)",
-            gpkg_bytes(pack.layers),
-            "decision-pack.gpkg",
-            "application/geopackage+sqlite3",
-            key="dl_pack_gpkg",
-        )
-        st.caption(f"Data fingerprint (SHA-256 of the bundle and model files): {pack.fingerprint}")
+tables.next_step("hand the decision pack on, or go back to 6 · Scenarios to try another groundwater future.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,14 @@ def insar_series_figure(area: StudyArea, ps_ids: Sequence[str]) -> go.Figure:
     reversed so that the ground goes down on the screen as it does in the field.
     """
     fig = go.Figure()
-    for k, i in enumerate(point_positions(area, ps_ids)):
+    rows = point_positions(area, ps_ids)
+    named = [str(area.points["ps_id"].iloc[i]) for i in rows]
+    where = (
+        f"PS {html.escape(named[0])}"
+        if len(named) == 1
+        else f"{len(named)} points ({html.escape(', '.join(named[:4]))}{'…' if len(named) > 4 else ''})"
+    )
+    for k, i in enumerate(rows):
         pid = str(area.points["ps_id"].iloc[i])
         fig.add_trace(
             go.Scatter(
@@ -46,7 +54,7 @@ def insar_series_figure(area: StudyArea, ps_ids: Sequence[str]) -> go.Figure:
             )
         )
     fig.update_layout(
-        title="InSAR cumulative subsidence",
+        title=f"InSAR cumulative subsidence at {where}",
         xaxis_title="acquisition date",
         yaxis_title="cumulative subsidence (mm, down positive)",
         yaxis_autorange="reversed",
@@ -61,9 +69,8 @@ def loss_figure(reports: Sequence[TrainingProgress]) -> go.Figure:
     """Training and validation loss against epoch, from ``TrainingProgress`` reports."""
     epochs = [r.epoch for r in reports]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(x=epochs, y=[r.train_loss for r in reports], mode="lines+markers", name="training")
-    )
+    train = [r.train_loss for r in reports]
+    fig.add_trace(go.Scatter(x=epochs, y=train, mode="lines+markers", name="training"))
     val = [r.val_loss for r in reports]
     if any(v is not None for v in val):
         fig.add_trace(go.Scatter(x=epochs, y=val, mode="lines+markers", name="validation"))
@@ -78,75 +85,102 @@ def loss_figure(reports: Sequence[TrainingProgress]) -> go.Figure:
     return fig
 
 
-def model_curves_figure(
-    data: SeriesData, ps_ids: Sequence[str], modelled: dict[str, np.ndarray]
-) -> go.Figure:
-    """Modelled against InSAR subsidence at picked points (the paper's Fig. 5), dates on x.
+MAX_PANELS = 12  # small multiples drawn at most (the figure's title says how many of how many)
 
-    Top: change per acquisition interval (mm); bottom: cumulative subsidence (mm, down
-    positive). InSAR is drawn solid with markers in one colour per point; ``modelled`` maps a
-    model's name to its changes (n, E - 1): the first dashed, the others dotted.
-    """
+
+def grid_shape(n: int, cols: int = 3) -> tuple[int, int]:
+    """(rows, cols) of a small-multiples grid for ``n`` panels (at most ``cols`` across)."""
+    cols = min(cols, max(n, 1))
+    return max(math.ceil(n / cols), 1), cols
+
+
+def _small_multiples(titles: list[str], title: str) -> go.Figure:
     from plotly.subplots import make_subplots
 
+    rows, cols = grid_shape(len(titles))
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_xaxes="all",
+        shared_yaxes="all",
+        subplot_titles=titles or ["no point picked"],
+        vertical_spacing=min(0.3, 70 / (230 * rows)),  # room for the two-line panel titles
+        horizontal_spacing=0.04,
+    )
+    fig.update_annotations(font_size=11)
+    height = 110 + 230 * rows
+    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(title_text="mm (down positive)", col=1)
+    fig.update_xaxes(title_text="date", row=rows)
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin={"l": 60, "r": 20, "t": 110, "b": 50},
+        legend={"orientation": "h", "yref": "container", "y": 1 - 48 / height, "yanchor": "top", "x": 0},
+    )
+    return fig
+
+
+def _whole(value: float, sign: bool = False) -> str:
+    """A number rounded to whole mm, never "-0"."""
+    v = float(np.round(value)) + 0.0
+    return f"{v:+.0f}" if sign else f"{v:.0f}"
+
+
+def _heading(what: str, shown: int, picked: int) -> str:
+    return what + (f" (showing {shown} of {picked} picked points)" if shown < picked else "")
+
+
+def model_curves_figure(
+    data: SeriesData, ps_ids: Sequence[str], modelled: dict[str, np.ndarray], most: int = MAX_PANELS
+) -> go.Figure:
+    """Modelled against InSAR cumulative subsidence, one small panel per picked point (the paper's Fig. 5).
+
+    Panels share their axes; each title names the point, the first model's RMSE of the change
+    per interval and the InSAR total (mm). InSAR is black with markers; ``modelled`` maps a
+    model's name to its changes (n, E - 1), one colour each. At most ``most`` panels.
+    """
     from subsidence.evaluation import modelled_cumulative
 
     index = {str(p): i for i, p in enumerate(data.ps_ids)}
-    dates = data.dates
+    known = [str(p) for p in ps_ids if str(p) in index]
+    shown = known[:most]
     cumulative = {name: modelled_cumulative(data, changes) for name, changes in modelled.items()}
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=("change per acquisition interval", "cumulative subsidence"),
+    first = next(iter(modelled.values()), None)
+    titles = []
+    for p in shown:
+        i = index[p]
+        rmse = (
+            float(np.sqrt(np.nanmean((first[i] - data.change_mm[i]) ** 2))) if first is not None else np.nan
+        )
+        total = float(data.subsidence_mm[i, -1] - data.subsidence_mm[i, 0])
+        titles.append(f"PS {html.escape(p)}<br>RMSE {rmse:.1f} mm · total {_whole(total)} mm")
+    fig = _small_multiples(
+        titles, _heading("Modelled against InSAR cumulative subsidence", len(shown), len(known))
     )
-    for k, pid in enumerate(p for p in ps_ids if str(p) in index):
-        i, colour = index[str(pid)], PALETTE[k % len(PALETTE)]
-        group = f"PS {html.escape(str(pid))}"
-        series: list[tuple[str, np.ndarray, np.ndarray, dict[str, object], str]] = [
-            ("InSAR", data.change_mm[i], data.subsidence_mm[i], {"color": colour}, "lines+markers")
-        ]
-        for j, (name, changes) in enumerate(modelled.items()):
-            line: dict[str, object] = (
-                {"color": colour, "dash": "dash"} if j == 0 else {"color": colour, "dash": "dot", "width": 1}
-            )
-            series.append((name, changes[i], cumulative[name][i], line, "lines"))
-        for what, change, cum, line, style in series:
-            hover = f"{group} · {what}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}} mm<extra></extra>"
+    _, cols = grid_shape(len(shown))
+    for k, p in enumerate(shown):
+        i, (r, c) = index[p], divmod(k, cols)
+        hover = f"PS {html.escape(p)} · %{{fullData.name}}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}} mm<extra></extra>"
+        series = [("InSAR", data.subsidence_mm[i], {"color": "black", "width": 1}, "lines+markers")]
+        for j, (name, cum) in enumerate(cumulative.items()):
+            series.append((name, cum[i], {"color": PALETTE[j % len(PALETTE)], "dash": "dash"}, "lines"))
+        for name, y, line, mode in series:
             fig.add_trace(
                 go.Scatter(
-                    x=dates[1:],
-                    y=change,
-                    mode=style,
+                    x=data.dates,
+                    y=y,
+                    mode=mode,
                     line=line,
-                    name=f"{group} · {what}",
-                    legendgroup=group,
+                    marker={"size": 3},
+                    name=name,
+                    legendgroup=name,
+                    showlegend=k == 0,
                     hovertemplate=hover,
                 ),
-                row=1,
-                col=1,
+                row=r + 1,
+                col=c + 1,
             )
-            fig.add_trace(
-                go.Scatter(
-                    x=dates,
-                    y=cum,
-                    mode=style,
-                    line=line,
-                    name=f"{group} · {what}",
-                    legendgroup=group,
-                    showlegend=False,
-                    hovertemplate=hover,
-                ),
-                row=2,
-                col=1,
-            )
-    fig.update_yaxes(title_text="mm per interval", row=1, col=1)
-    fig.update_yaxes(title_text="mm (down positive)", autorange="reversed", row=2, col=1)
-    fig.update_xaxes(title_text="acquisition date", row=2, col=1)
-    fig.update_layout(
-        title="Modelled against InSAR subsidence", height=620, margin={"l": 60, "r": 20, "t": 70, "b": 50}
-    )
     return fig
 
 
@@ -253,60 +287,46 @@ def pick_scatter(area: StudyArea, values: np.ndarray, label: str, picked: Sequen
 
 
 def forecast_figure(
-    data: SeriesData, forecasts: Sequence[Forecast], ps_ids: Sequence[str], most: int = 4
+    data: SeriesData, forecasts: Sequence[Forecast], ps_ids: Sequence[str], most: int = MAX_PANELS
 ) -> go.Figure:
-    """Observed and forecast cumulative subsidence (top) and scenario heads (bottom) at picked points.
+    """Observed and forecast cumulative subsidence, one small panel per picked point.
 
-    One colour per scenario; the shaded band is the range of the refitted physics models.
-    At most ``most`` points are drawn, each as its own legend group.
+    One colour per scenario, its shaded band the forecast's low-high range; each title names
+    the point, today's InSAR total and what the first scenario adds by the horizon (mm).
+    At most ``most`` panels (the title says how many of how many).
     """
-    from plotly.subplots import make_subplots
-
     index = {str(p): i for i, p in enumerate(data.ps_ids)}
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        row_heights=[0.65, 0.35],
-        subplot_titles=(
-            "cumulative subsidence: InSAR, then forecast",
-            "groundwater level: kriged, then scenario",
-        ),
-    )
-    shown = [p for p in ps_ids if str(p) in index][:most]
+    known = [str(p) for p in ps_ids if str(p) in index]
+    shown = known[:most]
+    first = forecasts[0] if forecasts else None
+    titles = []
     for p in shown:
-        i = index[str(p)]
-        group = f"PS {html.escape(str(p))}"
+        i = index[p]
+        text = f"PS {html.escape(p)}<br>now {_whole(data.subsidence_mm[i, -1])} mm"
+        if first is not None:
+            text += f" · {_whole(first.added_mm[i], sign=True)} mm by {first.dates[-1].date()}"
+        titles.append(text)
+    fig = _small_multiples(titles, _heading("Forecast under groundwater scenarios", len(shown), len(known)))
+    _, cols = grid_shape(len(shown))
+    for k, p in enumerate(shown):
+        i, (r, c) = index[p], divmod(k, cols)
+        at = {"row": r + 1, "col": c + 1}
         fig.add_trace(
             go.Scatter(
                 x=data.dates,
                 y=data.subsidence_mm[i],
                 mode="lines+markers",
-                name=f"{group} · InSAR",
-                legendgroup=group,
+                name="InSAR",
+                legendgroup="InSAR",
+                showlegend=k == 0,
                 line={"color": "black", "width": 1},
-                marker={"size": 4},
+                marker={"size": 3},
+                hovertemplate=f"PS {html.escape(p)} · InSAR<br>%{{x|%Y-%m-%d}}: %{{y:.0f}} mm<extra></extra>",
             ),
-            row=1,
-            col=1,
+            **at,
         )
-        fig.add_trace(
-            go.Scatter(
-                x=data.dates,
-                y=data.head_m[i],
-                mode="lines",
-                name=f"{group} · kriged head",
-                legendgroup=group,
-                showlegend=False,
-                line={"color": "black", "width": 1},
-            ),
-            row=2,
-            col=1,
-        )
-        for k, f in enumerate(forecasts):
-            colour = PALETTE[k % len(PALETTE)]
-            name = f"{group} · {f.scenario.name}"
+        for j, f in enumerate(forecasts):
+            colour, name = PALETTE[j % len(PALETTE)], str(f.scenario.name)
             x = list(f.dates) + list(f.dates[::-1])
             band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])
             fig.add_trace(
@@ -317,12 +337,11 @@ def forecast_figure(
                     line={"width": 0},
                     fillcolor=colour,
                     opacity=0.2,
-                    legendgroup=group,
+                    legendgroup=name,
                     showlegend=False,
                     hoverinfo="skip",
                 ),
-                row=1,
-                col=1,
+                **at,
             )
             fig.add_trace(
                 go.Scatter(
@@ -330,30 +349,11 @@ def forecast_figure(
                     y=f.median_mm[i],
                     mode="lines",
                     name=name,
-                    legendgroup=group,
+                    legendgroup=name,
+                    showlegend=k == 0,
                     line={"color": colour, "dash": "dash"},
-                    hovertemplate=name + "<br>%{x|%Y-%m-%d}: %{y:.0f} mm<extra></extra>",
+                    hovertemplate=f"PS {html.escape(p)} · {html.escape(name)}<br>%{{x|%Y-%m-%d}}: %{{y:.0f}} mm<extra></extra>",
                 ),
-                row=1,
-                col=1,
+                **at,
             )
-            fig.add_trace(
-                go.Scatter(
-                    x=f.dates,
-                    y=f.head_m[i],
-                    mode="lines",
-                    name=name,
-                    legendgroup=group,
-                    showlegend=False,
-                    line={"color": colour, "dash": "dash"},
-                ),
-                row=2,
-                col=1,
-            )
-    fig.update_yaxes(title_text="mm (down positive)", autorange="reversed", row=1, col=1)
-    fig.update_yaxes(title_text="head (m above datum)", row=2, col=1)
-    fig.update_xaxes(title_text="date", row=2, col=1)
-    fig.update_layout(
-        title="Forecast under groundwater scenarios", height=680, margin={"l": 60, "r": 20, "t": 70, "b": 50}
-    )
     return fig

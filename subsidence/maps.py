@@ -15,6 +15,19 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
+from subsidence.map_colours import (
+    CATEGORY_COLOURS,
+    GREYED,
+    NEUTRAL,
+    RAMPS,
+    category_colours,
+    colour_range,
+    colours,
+    grey_out,
+    is_degenerate,
+    legend_html,
+    palette_colours,
+)
 from subsidence.studyarea import StudyArea
 
 PS_LAYER = "ps-points"
@@ -25,138 +38,68 @@ PICKED_LAYER = "picked"
 COLOUR_LAYER = "ps-colours"  # every point, drawn only, when only some points can be clicked
 TILE_LAYER = "pick-tiles"  # rectangles a click zooms to, on areas too large to pick at once
 
-# Colour ramps as RGB stops (low -> high): subsidence goes from pale (stable) to deep red.
-RAMPS: dict[str, np.ndarray] = {
-    "subsidence": np.array(
-        [[49, 54, 149], [116, 173, 209], [224, 243, 248], [254, 224, 144], [244, 109, 67], [165, 0, 38]],
-        float,
-    ),
-    "magnitude": np.array(
-        [[255, 255, 204], [254, 217, 118], [253, 141, 60], [227, 26, 28], [128, 0, 38]], float
-    ),
-    "diverging": np.array(
-        [[33, 102, 172], [146, 197, 222], [247, 247, 247], [244, 165, 130], [178, 24, 43]], float
-    ),
-}
+
+def velocity_mm_yr(dates: Sequence[Any] | pd.DatetimeIndex, series_mm: np.ndarray) -> np.ndarray:
+    """Per-point linear rate (mm/yr): the least-squares slope of each row of ``series_mm`` over time."""
+    stamps = pd.DatetimeIndex(list(dates))
+    t = (stamps - stamps[0]).days.to_numpy(float) / 365.25
+    y = np.asarray(series_mm, float)
+    if len(t) < 2 or np.ptp(t) == 0:
+        return np.full(len(y), np.nan)
+    tc = t - t.mean()
+    ok = np.isfinite(y)
+    yc = np.where(ok, y - np.nanmean(np.where(ok, y, np.nan), axis=1, keepdims=True), 0.0)
+    rate: np.ndarray = (yc @ tc) / np.maximum((ok * tc**2).sum(axis=1), 1e-12)
+    return rate
 
 
-def colour_range(values: np.ndarray, symmetric: bool = False) -> tuple[float, float]:
-    """A robust colour range: the 2nd and 98th percentiles of the finite values.
+def map_view(
+    lon: np.ndarray, lat: np.ndarray, width_px: float = 700, height_px: float = 480
+) -> pdk.ViewState:
+    """A view fitted to the points' extent with a 10 % margin (lon/lat in degrees, WGS 84).
 
-    With ``symmetric`` the range is centred on zero (for deviations).
+    The zoom is the largest at which the extent plus its margin fits a map of about
+    ``width_px`` by ``height_px`` (deck.gl's Web Mercator: 512 px per 360° at zoom 0).
     """
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return 0.0, 1.0
-    lo, hi = np.percentile(finite, [2, 98])
-    if symmetric:
-        m = max(abs(lo), abs(hi), 1e-9)
-        return -float(m), float(m)
-    if hi <= lo:
-        hi = lo + 1.0
-    return float(lo), float(hi)
-
-
-def colours(values: np.ndarray, vmin: float, vmax: float, ramp: str = "subsidence") -> np.ndarray:
-    """Map values to RGBA colours, shape (n, 4) uint8; NaN is transparent grey."""
-    stops = RAMPS[ramp]
-    t = np.clip((np.asarray(values, float) - vmin) / max(vmax - vmin, 1e-12), 0, 1)
-    pos = t * (len(stops) - 1)
-    i = np.minimum(np.floor(np.nan_to_num(pos)).astype(int), len(stops) - 2)
-    f = (np.nan_to_num(pos) - i)[:, None]
-    rgb = stops[i] * (1 - f) + stops[i + 1] * f
-    alpha = np.where(np.isfinite(values), 230, 60)[:, None]
-    out = np.hstack([rgb, alpha]).round().astype(np.uint8)
-    out[~np.isfinite(values), :3] = 150
-    return out
-
-
-CATEGORY_COLOURS = (
-    (31, 119, 180),
-    (214, 39, 40),
-    (44, 160, 44),
-    (148, 103, 189),
-    (255, 127, 14),
-    (23, 190, 207),
-    (140, 86, 75),
-    (227, 119, 194),
-)
-
-
-def category_colours(labels: np.ndarray) -> tuple[np.ndarray, str]:
-    """RGBA colours (n, 4) for categorical ``labels`` and an HTML legend of them (escaped)."""
-    names = list(dict.fromkeys(map(str, labels)))
-    lookup = {n: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, n in enumerate(names)}
-    rgba = np.array([[*lookup[str(v)], 230] for v in labels], dtype=np.uint8).reshape(-1, 4)
-    items = "".join(
-        f'<span style="margin-right:1em"><span style="display:inline-block;width:10px;height:10px;border-radius:5px;'
-        f'background:rgb{lookup[n]}"></span> {html.escape(n)}</span>'
-        for n in names
-    )
-    return rgba, f'<div style="font-size:0.85rem">{items}</div>'
-
-
-NEUTRAL = (170, 170, 170)  # one colour for a map whose values are all (nearly) the same
-
-
-def is_degenerate(vmin: float, vmax: float, floor: float = 0.0) -> bool:
-    """True when a colour range carries no information.
-
-    The range is degenerate when its width is below ``floor`` (e.g. the data's noise, in the
-    values' unit) or below a thousandth of the values' magnitude (e.g. kriged heads of
-    51.032–51.033 m): colours would then show differences that are not real.
-    """
-    if not (np.isfinite(vmin) and np.isfinite(vmax)):
-        return True
-    width = vmax - vmin
-    return bool(width <= max(floor, 1e-3 * max(abs(vmin), abs(vmax)), 1e-9))
-
-
-def _fmt(v: float) -> str:
-    return f"{v:,.3g}" if abs(v) < 10 else f"{v:,.1f}"
-
-
-def legend_html(
-    vmin: float,
-    vmax: float,
-    label: str,
-    ramp: str = "subsidence",
-    unit: str = "",
-    degenerate: bool = False,
-) -> str:
-    """A colour bar drawn from the same stops as :func:`colours` (the map's own scale).
-
-    The title (``label``, with ``unit``) sits above the bar and the minimum and maximum under
-    its two ends, so no text overlaps the bar. With ``degenerate`` the legend is one neutral
-    swatch stating the single value. All text is escaped.
-    """
-    title = html.escape(f"{label} ({unit})" if unit else label)
-    head = f'<div style="font-size:0.85rem"><div style="margin-bottom:2px">{title}</div>'
-    if degenerate:
-        value = (vmin + vmax) / 2
-        swatch = f"rgb{NEUTRAL}"
-        return (
-            head
-            + f'<div style="display:flex;align-items:center;gap:0.5em"><span style="display:inline-block;'
-            f'width:40px;height:12px;border-radius:3px;background:{swatch}"></span>'
-            f"<span>every point ≈ {html.escape(_fmt(value))} {html.escape(unit)} (one colour: the values do not "
-            f"differ enough to map)</span></div></div>"
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    west, east, south, north = np.nanmin(lon), np.nanmax(lon), np.nanmin(lat), np.nanmax(lat)
+    mid = float((south + north) / 2)
+    span_x = max(float(east - west), 1e-4) * 1.2
+    merc = np.log(np.tan(np.pi / 4 + np.radians([south, north]) / 2))
+    span_y = max(float(np.degrees(merc[1] - merc[0])), 1e-4) * 1.2
+    zoom = float(
+        np.clip(
+            min(np.log2(width_px * 360 / (512 * span_x)), np.log2(height_px * 360 / (512 * span_y))), 1, 18
         )
-    stops = ", ".join(f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in RAMPS[ramp])
-    return (
-        head
-        + f'<div style="height:12px;border-radius:3px;background:linear-gradient(to right, {stops})"></div>'
-        f'<div style="display:flex;justify-content:space-between;gap:1em"><span>{html.escape(_fmt(vmin))}</span>'
-        + ("<span>0</span>" if ramp == "diverging" and vmin < 0 < vmax else "")
-        + f"<span>{html.escape(_fmt(vmax))}</span></div></div>"
     )
+    return pdk.ViewState(longitude=float((west + east) / 2), latitude=mid, zoom=zoom)
 
 
-def map_view(lon: np.ndarray, lat: np.ndarray) -> pdk.ViewState:
-    """A view that frames all the points (lon/lat in degrees, WGS 84)."""
-    span = max(float(np.ptp(lon)), float(np.ptp(lat)) * 1.3, 1e-3)
-    zoom = float(np.clip(np.log2(360.0 / span) + 0.1, 1, 16))
-    return pdk.ViewState(longitude=float(np.mean(lon)), latitude=float(np.mean(lat)), zoom=zoom)
+def scale_bar_html(lon: np.ndarray, lat: np.ndarray) -> str:
+    """A north arrow, a scale bar and the extent's coordinates, for a deck framed by :func:`map_view`.
+
+    Drawn as HTML under the map (offline; pydeck has no scale-bar widget). The bar's length in
+    pixels is exact at the map's first view (same zoom and latitude), whatever the map's width.
+    """
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    west, east, south, north = (
+        float(v) for v in (np.nanmin(lon), np.nanmax(lon), np.nanmin(lat), np.nanmax(lat))
+    )
+    view = map_view(lon, lat)
+    metres_per_px = 78_271.52 * np.cos(np.radians(view.latitude)) / 2**view.zoom  # deck.gl: 512-px tiles
+    target = 150 * metres_per_px  # about 150 px
+    nice = 10 ** np.floor(np.log10(target))
+    length = float(max((m * nice for m in (1, 2, 5) if m * nice <= target), default=nice))
+    bar_px = length / metres_per_px
+    words = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    return (
+        '<div style="font-size:0.8rem;display:flex;flex-wrap:wrap;align-items:center;gap:0.3em 1em;margin-top:2px;white-space:nowrap">'
+        '<span title="north is up" style="font-weight:bold">▲ N</span>'
+        f'<span style="display:inline-block;width:{bar_px:.0f}px;flex-shrink:0;border:2px solid #333;border-top:none;'
+        f'height:6px"></span><span>{words} (at the first view)</span>'
+        f"<span>extent {west:.4f}° to {east:.4f}° E, {south:.4f}° to {north:.4f}° N (centre {(west + east) / 2:.4f}°, "
+        f"{(south + north) / 2:.4f}°)</span></div>"
+    )
 
 
 def ps_deck(
@@ -318,8 +261,9 @@ def ps_deck(
                 get_line_color=[255, 255, 255, 255],
                 line_width_min_pixels=1.5,
                 stroked=True,
-                get_radius=radius_m * 4,
+                get_radius=well_radius_m(area.extent_m),
                 radius_min_pixels=5,
+                radius_max_pixels=14,
                 pickable=False,
             )
         )
@@ -356,6 +300,12 @@ def ps_deck(
     )
 
 
+def well_radius_m(extent_m: tuple[float, float, float, float]) -> float:
+    """Well marker radius (m): 0.8 % of the map's diagonal, so wells read the same on any extent."""
+    xmin, ymin, xmax, ymax = extent_m
+    return float(max(0.008 * np.hypot(xmax - xmin, ymax - ymin), 5.0))
+
+
 def selected_tile(event: Any) -> int | None:
     """The tile chosen by a click on a deck's ``pick-tiles`` layer, if any."""
     try:
@@ -374,3 +324,30 @@ def selected_ids(event: Any, layer: str = PS_LAYER) -> list[str]:
     except (KeyError, TypeError, AttributeError):
         return []
     return [str(o["ps_id"]) for o in objects if isinstance(o, dict) and "ps_id" in o]
+
+
+__all__ = [
+    "CATEGORY_COLOURS",
+    "COLOUR_LAYER",
+    "GREYED",
+    "NEUTRAL",
+    "PICKED_LAYER",
+    "PS_LAYER",
+    "RAMPS",
+    "TILE_LAYER",
+    "WELL_LAYER",
+    "category_colours",
+    "colour_range",
+    "colours",
+    "grey_out",
+    "is_degenerate",
+    "legend_html",
+    "map_view",
+    "palette_colours",
+    "ps_deck",
+    "scale_bar_html",
+    "selected_ids",
+    "selected_tile",
+    "velocity_mm_yr",
+    "well_radius_m",
+]

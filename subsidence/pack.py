@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,17 +24,27 @@ from subsidence import confidence as conf
 from subsidence import hazard_figures as hf
 from subsidence.errors import SubsidenceError
 from subsidence.pack_files import file_hashes, fingerprint, gpkg_bytes, pack_layers, write_pack
-from subsidence.series import SeriesData
+from subsidence.pack_map import MAP_SUFFIX, MAX_MAP_POINTS, results_map
+from subsidence.pack_sections import (
+    inputs_html,
+    model_html,
+    page,
+    picks_table,
+    scenarios_html,
+    symmetric,
+    table_html,
+)
 from subsidence.studyarea import StudyArea
 from subsidence.text import escape_html as esc
 
 if TYPE_CHECKING:  # a type only: the scenarios are computed before the pack
-    from subsidence.scenarios import Forecast
+    from subsidence.series import SeriesData
 
 SECTIONS = (
     "Study area and inputs",
     "Model and validation",
     "Subsidence and deviation maps",
+    "Interactive map (separate file)",
     "Confidence",
     "Hazard: time to threshold",
     "Hazard: differential settlement",
@@ -68,6 +78,7 @@ class Pack:
     sections: tuple[str, ...]
     fingerprint: str
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    map_html: str = ""  # the folium map, written beside the pack (see subsidence.pack_map)
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,7 @@ class PackInputs:
     points_scored: str
     modelled_mm: np.ndarray  # cumulative, (n, E)
     test_mask: np.ndarray
-    forecasts: Sequence[Forecast]
+    forecasts: Sequence[Any]
     picks: Sequence[str]
     files: Sequence[tuple[str, int, str]]
     demo: bool = False
@@ -91,10 +102,7 @@ class PackInputs:
     threshold_kind: str = hazard.ADDED
     max_distance_m: float = hazard.DEFAULT_MAX_DISTANCE_M
     max_points: int = MAX_POINTS
-
-
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, border=0, classes="t", na_rep="—")
+    hindcast: object | None = None  # a subsidence.hindcast.Hindcast, when one was run
 
 
 def _figures(figs: list[go.Figure]) -> list[str]:
@@ -148,7 +156,7 @@ def build_pack(inp: PackInputs) -> Pack:
             title=f"Deviation: model minus InSAR on {last}",
             unit="mm",
             colorscale="RdBu_r",
-            value_range=_symmetric(deviation),
+            value_range=symmetric(deviation),
             crs=crs,
             idx=idx,
             gl=False,
@@ -176,156 +184,89 @@ def build_pack(inp: PackInputs) -> Pack:
         else ""
     )
     body = {
-        SECTIONS[0]: _inputs_html(inp, fp),
-        SECTIONS[1]: _model_html(inp),
+        SECTIONS[0]: inputs_html(inp, fp),
+        SECTIONS[1]: model_html(inp),
         SECTIONS[2]: note + divs[0] + divs[1],
-        SECTIONS[3]: f"<p>{esc(conf.EXPLANATION)}</p>"
-        + _table(conf.class_counts(confid["confidence"]))
+        SECTIONS[3]: MAP_SECTION,
+        SECTIONS[4]: f"<p>{esc(conf.EXPLANATION)}</p>"
+        + table_html(conf.class_counts(confid["confidence"]))
         + divs[2],
         SECTIONS[
-            4
+            5
         ]: f"<p>Scenario: <b>{esc(main.scenario.name)}</b>; threshold {inp.threshold_mm:g} mm {what}; "
         f"horizon {horizon}. {int(ttt['within_horizon'].sum()):,} of {len(ttt):,} points reach it by the horizon "
         "(earliest and latest dates from the band's edges).</p>"
         + divs[3]
-        + _table(hazard.crossing_table(ttt, xy).head(50))
+        + table_html(hazard.crossing_table(ttt, xy).head(50))
         + (
             "<p class='note'>The 50 soonest are listed; the GeoPackage lists all.</p>"
             if ttt["within_horizon"].sum() > 50
             else ""
         ),
         SECTIONS[
-            5
+            6
         ]: f"<p>Angular distortion β = difference in settlement / distance between neighbouring points "
         f"within {inp.max_distance_m:g} m (largest per point), today and at the horizon ({horizon}), against "
         "Bjerrum (1963): 1/750 sensitive machinery, 1/500 safe limit where cracking is not permissible, 1/300 "
         "first cracking in panel walls, 1/150 structural damage of general buildings.</p>"
-        + _table(
-            hazard.class_counts(dist["class_today"])
+        + table_html(
+            hazard.class_counts(dist["class_today"].to_numpy())
             .rename(columns={"points": "points today"})
-            .assign(**{"points at the horizon": hazard.class_counts(dist["class_horizon"])["points"]})
+            .assign(
+                **{"points at the horizon": hazard.class_counts(dist["class_horizon"].to_numpy())["points"]}
+            )
         )
         + divs[4]
         + divs[5],
-        SECTIONS[6]: (divs[6] + _table(_picks_table(data, inp.modelled_mm, paths, ttt, confid, picks)))
+        SECTIONS[7]: (divs[6] + table_html(picks_table(data, inp.modelled_mm, paths, ttt, confid, picks)))
         if picks
         else "<p>No points were picked.</p>",
-        SECTIONS[7]: _scenarios_html(inp.forecasts),
-        SECTIONS[8]: "<ul>" + "".join(f"<li>{esc(c)}</li>" for c in CAVEATS) + "</ul>",
-        SECTIONS[9]: f"<p>subsidence library {esc(__version__)}; written "
+        SECTIONS[8]: scenarios_html(inp.forecasts),
+        SECTIONS[9]: "<ul>" + "".join(f"<li>{esc(c)}</li>" for c in CAVEATS) + "</ul>",
+        SECTIONS[10]: f"<p>subsidence library {esc(__version__)}; written "
         f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.</p>",
     }
-    html_text = _page(f"Decision pack: {area.name}", body)
+    html_text = page(f"Decision pack: {area.name}", body)
     layers = pack_layers(area, data, paths, ttt, dist, confid, deviation, inp.forecasts)
-    return Pack(html_text, SECTIONS, fp, layers)
+    return Pack(html_text, SECTIONS, fp, layers, _folium_map(inp, deviation, confid, picks))
 
 
-def _symmetric(v: np.ndarray) -> tuple[float, float]:
-    m = float(np.nanpercentile(np.abs(v), 98)) or 1.0
-    return -m, m
-
-
-def _inputs_html(inp: PackInputs, fp: str) -> str:
-    a = inp.area
-    facts = pd.DataFrame(
-        [
-            ("study area", a.name),
-            ("coordinate system", f"{a.crs} (distances in {a.work_crs})"),
-            ("PS points", f"{a.n_points:,}"),
-            ("acquisitions", f"{a.n_epochs}, {a.dates[0].date()} to {a.dates[-1].date()}"),
-            ("wells", f"{a.wells.n_wells}"),
-            ("layers", ", ".join(sorted(a.layers)) or "none"),
-            ("data fingerprint (SHA-256 of the files below)", fp),
-        ],
-        columns=["", "value"],
-    )
-    files = pd.DataFrame(inp.files, columns=["file", "bytes", "SHA-256"])
-    return _table(facts) + "<h3>Files</h3>" + _table(files)
-
-
-def _model_html(inp: PackInputs) -> str:
-    from subsidence.report import METRIC_LABELS, metrics_vs_paper
-
-    if inp.demo:
-        table = metrics_vs_paper(inp.metrics).rename(columns={"paper": "paper (Li et al. 2020)"})
-    else:
-        table = pd.DataFrame(
-            [
-                {"metric": label, "this model": round(float(inp.metrics.get(k, np.nan)), 3)}
-                for k, label in METRIC_LABELS.items()
-            ]
-        )
-    return (
-        f"<p>Model <b>{esc(inp.model_name)}</b> ({esc(inp.model_source)}). Scored on {esc(inp.points_scored)}: "
-        "the change per interval is predicted one step ahead from observed inputs, and summed for cumulative "
-        "subsidence.</p>" + _table(table)
-    )
-
-
-def _scenarios_html(forecasts: Sequence[Forecast]) -> str:
-    from subsidence.scenarios import scenario_table
-
-    t = scenario_table(forecasts).rename(
-        columns={
-            "scenario": "scenario",
-            "horizon": "horizon",
-            "mean_added_mm": "mean added (mm)",
-            "p95_added_mm": "95th percentile added (mm)",
-            "max_added_mm": "largest added (mm)",
-            "share_over_100mm": "share adding over 100 mm",
-            "band_mm": "median band width (mm)",
-        }
-    )
-    return (
-        "<p>Each scenario continues every point's groundwater level from the last acquisition; the "
-        "consolidation physics turns the levels into settlement.</p>" + _table(t.round(3))
-    )
-
-
-def _picks_table(
-    data: SeriesData,
-    modelled: np.ndarray,
-    paths: hazard.Paths,
-    ttt: pd.DataFrame,
-    confid: pd.DataFrame,
-    picks: Sequence[str],
-) -> pd.DataFrame:
-    pos = [int(np.flatnonzero(np.asarray(data.ps_ids).astype(str) == p)[0]) for p in picks]
-    return pd.DataFrame(
-        {
-            "PS point": list(picks),
-            "InSAR today (mm)": data.subsidence_mm[pos, -1].round(1),
-            "model today (mm)": modelled[pos, -1].round(1),
-            "forecast at horizon (mm)": paths.central_mm[pos, -1].round(1),
-            "band at horizon (mm)": [
-                f"{lo:.0f} to {hi:.0f}"
-                for lo, hi in zip(paths.low_mm[pos, -1], paths.high_mm[pos, -1], strict=True)
-            ],
-            "threshold reached": ttt["date"]
-            .iloc[pos]
-            .dt.strftime("%Y-%m-%d")
-            .fillna("not by the horizon")
-            .to_numpy(),
-            "confidence": confid["confidence"].iloc[pos].to_numpy(),
-        }
-    )
-
-
-STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:auto;padding:1em;color:#222}"
-    "table.t{border-collapse:collapse;margin:0.5em 0;font-size:0.9rem}table.t td,table.t th{border-bottom:1px solid #ddd;white-space:nowrap;"
-    "padding:3px 8px;text-align:left}.note{color:#555;font-size:0.9rem}h2{border-top:2px solid #444;padding-top:0.5em}"
+MAP_SECTION = (
+    "<p>An interactive map of every result is written beside this file, with the same name ending in "
+    f"<b>{esc(MAP_SUFFIX)}</b> (decision-pack{esc(MAP_SUFFIX)} when downloaded from the dashboard): points coloured "
+    "by cumulative subsidence with a legend, a popup with each point's numbers, the wells and the picked points. "
+    "<b>Its web basemap needs the internet, and so do its map scripts (Leaflet); the points, wells and picks are "
+    "stored in it.</b> Everything in this pack, maps included, draws offline without it.</p>"
 )
 
 
-def _page(title: str, body: dict[str, str]) -> str:
-    toc = "".join(f"<li><a href='#s{k}'>{esc(s)}</a></li>" for k, s in enumerate(body))
-    parts = "".join(
-        f"<section id='s{k}'><h2>{esc(s)}</h2>{html}</section>" for k, (s, html) in enumerate(body.items())
-    )
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>"
-        f"<style>{STYLE}</style></head><body><h1>{esc(title)}</h1><ol>{toc}</ol>{parts}</body></html>"
+def _folium_map(inp: PackInputs, deviation: np.ndarray, confid: pd.DataFrame, picks: Sequence[str]) -> str:
+    from subsidence.maps import velocity_mm_yr
+
+    area, data = inp.area, inp.data
+    ids = np.asarray(data.ps_ids).astype(str)
+    main = inp.forecasts[0]
+    known = {p: i for i, p in enumerate(ids)}
+    idx = hf.thin(len(ids), min(inp.max_points, MAX_MAP_POINTS), keep=[known[p] for p in picks])
+    columns = {
+        f"InSAR cumulative on {data.dates[-1].date()} (mm)": data.subsidence_mm[:, -1],
+        "velocity (mm/yr)": velocity_mm_yr(data.dates, data.subsidence_mm),
+        "model minus InSAR (mm)": deviation,
+        f"added by {main.dates[-1].date()}, {main.scenario.name} (mm)": main.added_mm,
+        "confidence": confid["confidence"].to_numpy(),
+    }
+    return results_map(
+        area.points["lon"].to_numpy(float),
+        area.points["lat"].to_numpy(float),
+        ids,
+        data.subsidence_mm[:, -1],
+        label=f"InSAR cumulative subsidence on {data.dates[-1].date()}",
+        unit="mm",
+        columns=columns,
+        idx=idx,
+        wells=(np.asarray(area.wells.lon), np.asarray(area.wells.lat), [str(w) for w in area.wells.ids]),
+        picks=picks,
+        title=f"Decision pack: {area.name}",
     )
 
 
@@ -338,7 +279,26 @@ def pack_from_bundle(
     threshold_mm: float = 100.0,
     progress: Callable[[str], None] | None = None,
 ) -> Pack:
-    """Load a bundle and a saved model, compute everything, and build the pack (the CLI ``report``)."""
+    """Load a bundle and a saved model, compute everything, and build the pack (the CLI ``report``).
+
+    No hindcast is run here (it would refit the model): the pack says so plainly.
+    """
+    inputs = inputs_from_bundle(bundle, model_dir, scenarios, picks, horizon_years, threshold_mm, progress)
+    if progress is not None:
+        progress("building the pack")
+    return build_pack(inputs)
+
+
+def inputs_from_bundle(
+    bundle: str | Path,
+    model_dir: str | Path,
+    scenarios: Sequence[str] = ("trend", "held", "1"),
+    picks: Sequence[str] = (),
+    horizon_years: float = 5.0,
+    threshold_mm: float = 100.0,
+    progress: Callable[[str], None] | None = None,
+) -> PackInputs:
+    """Everything :func:`build_pack` needs, from a bundle and a saved model (see :func:`pack_from_bundle`)."""
     from subsidence import scenarios as sc
     from subsidence.evaluation import modelled_cumulative
     from subsidence.features import series_data
@@ -377,8 +337,7 @@ def pack_from_bundle(
     ensemble = sc.fit_ensemble(data)
     band = sc.physics_band(data)
     forecasts = [sc.forecast(ensemble, data, s, horizon_years, band=band) for s in chosen]
-    say("building the pack")
-    inputs = PackInputs(
+    return PackInputs(
         area=area,
         data=data,
         head_sd_m=factors.head_sd_m,
@@ -394,7 +353,6 @@ def pack_from_bundle(
         demo=is_shipped(model_dir),
         threshold_mm=threshold_mm,
     )
-    return build_pack(inputs)
 
 
 __all__ = [
@@ -405,6 +363,7 @@ __all__ = [
     "file_hashes",
     "fingerprint",
     "gpkg_bytes",
+    "inputs_from_bundle",
     "pack_from_bundle",
     "write_pack",
 ]

@@ -56,7 +56,8 @@ def pack_layers(
         return results_geodataframe(area, frame.assign(ps_id=ids))
 
     def day(s: pd.Series) -> np.ndarray:
-        return np.asarray(s.dt.strftime("%Y-%m-%d").fillna("").to_numpy())
+        out: np.ndarray = s.dt.strftime("%Y-%m-%d").fillna("").to_numpy()
+        return out
 
     scen = {f"horizon_mm_{k + 1}": f.median_mm[:, -1] for k, f in enumerate(forecasts)}
     wells = gpd.GeoDataFrame(
@@ -81,7 +82,10 @@ def pack_layers(
 
 
 def write_pack(pack: Pack, out: str | Path) -> tuple[Path, Path]:
-    """Write the HTML to ``out`` and the GeoPackage (every layer) beside it (same name, .gpkg)."""
+    """Write the HTML to ``out``, the GeoPackage (every layer) and the interactive map beside it.
+
+    The GeoPackage has the same name ending in ``.gpkg``, the map in ``-map.html`` (:func:`map_path`).
+    """
     from subsidence.exports import geopackage_bytes, write_atomic
 
     out = Path(out)
@@ -91,7 +95,17 @@ def write_pack(pack: Pack, out: str | Path) -> tuple[Path, Path]:
     write_atomic(out, pack.html.encode("utf-8"))
     gpkg = out.with_suffix(".gpkg")
     write_atomic(gpkg, gpkg_bytes(pack.layers) if pack.layers else geopackage_bytes(gpd.GeoDataFrame()))
+    if pack.map_html:
+        write_atomic(map_path(out), pack.map_html.encode("utf-8"))
     return out, gpkg
+
+
+def map_path(out: str | Path) -> Path:
+    """Where the interactive map goes beside the pack ``out`` (same name, ending in ``-map.html``)."""
+    from subsidence.pack_map import MAP_SUFFIX
+
+    out = Path(out)
+    return out.with_name(out.stem + MAP_SUFFIX)
 
 
 def gpkg_bytes(layers: dict[str, gpd.GeoDataFrame]) -> bytes:

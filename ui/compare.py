@@ -10,7 +10,7 @@ import streamlit as st
 from subsidence.models.base import TrainingProgress
 from subsidence.protocols import Protocol, ProtocolError, default_protocol
 from subsidence.series import SeriesData
-from ui import cache, keys
+from ui import cache, keys, tables
 
 FOLD_KINDS = ("spatial-block",)
 
@@ -92,22 +92,30 @@ def progress_panel() -> None:
         st.button("Stop", on_click=job.stop, key="stop_compare")
 
 
+NEXT = "6 · Scenarios — forecast subsidence under groundwater scenarios."
+
+
+def _stop() -> None:
+    tables.next_step(NEXT)
+    st.stop()
+
+
 def finished_result(area_key: str) -> Any:
     """The last comparison's result for this area; otherwise say why there is none and stop the page."""
     job = st.session_state.get(keys.COMPARE_JOB)
     if job is not None and job.meta.get("area") != area_key:
         st.info("The last comparison ran on another study area: run it again for this one.")
-        st.stop()
+        _stop()
     if job is None:
         st.info("Choose models and press **Run the comparison**; its progress is shown here.")
-        st.stop()
+        _stop()
     if job.running:
         st.info("The comparison is running; the leaderboard appears here when it ends.")
-        st.stop()
+        _stop()
     if job.error and job.stopped:
         st.info(f"The comparison was stopped ({job.error}); nothing from it was kept.")
-        st.stop()
+        _stop()
     if job.error:
         st.error(f"The comparison did not finish: {job.error}")
-        st.stop()
+        _stop()
     return job.result

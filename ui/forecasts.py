@@ -13,13 +13,13 @@ import pandas as pd
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
-from subsidence.exports import csv_bytes
+from subsidence.exports import csv_bytes, geopackage_bytes, results_geodataframe
 from subsidence.hindcast import hindcast
 from subsidence.hindcast_figures import hindcast_figure
 from subsidence.maps import colour_range, legend_html, ps_deck
 from subsidence.models import model_names
-from subsidence.scenarios import Scenario, csv_scenario, zone_scenario
-from ui import jobs, keys, picks
+from subsidence.scenarios import PRESETS, Scenario, csv_scenario, zone_scenario
+from ui import jobs, keys, picks, tables
 
 NEUTRAL = np.array([150, 150, 150, 200], dtype=np.uint8)
 
@@ -73,6 +73,36 @@ def per_well_scenarios(area: Any, data: Any, chosen_names: list[str]) -> list[Sc
     return chosen
 
 
+def chosen_scenarios(area: Any, data: Any) -> list[Scenario]:
+    """The scenarios chosen in the page's form: presets, the custom rate, the zone and CSV ones."""
+    names = st.session_state[keys.SCENARIOS]
+    chosen = [s for s in PRESETS if s.name in names]
+    if "custom rate" in names:
+        rate = float(st.session_state[keys.SCENARIO_RATE])
+        chosen.append(Scenario(f"head {rate:+g} m/yr", rate))
+    return chosen + per_well_scenarios(area, data, names)
+
+
+def export_section(area: Any, table: pd.DataFrame, shown: str) -> None:
+    """The forecast per point as CSV, and as a GeoPackage when asked."""
+    left, right = st.columns(2)
+    left.download_button(
+        f"Forecast per point, {shown} (CSV)",
+        csv_bytes(table),
+        "forecast.csv",
+        "text/csv",
+        key="dl_forecast_csv",
+    )
+    if right.toggle("Prepare a GeoPackage", key="forecast_gpkg"):
+        right.download_button(
+            "Forecast per point (GeoPackage)",
+            geopackage_bytes(results_geodataframe(area, table)),
+            "forecast.gpkg",
+            "application/geopackage+sqlite3",
+            key="dl_forecast_gpkg",
+        )
+
+
 def difference_section(area: Any, forecasts: list[Any]) -> None:
     """Map of the difference of subsidence added between two chosen scenarios."""
     if len(forecasts) < 2:
@@ -101,7 +131,7 @@ def difference_section(area: Any, forecasts: list[Any]) -> None:
             ramp="diverging",
             value_range=(dlo, dhi),
             picked=picks.picked(),
-            basemap=st.session_state.get(keys.BASEMAP, False),
+            basemap=bool(st.session_state.get(keys.BASEMAP, False)),
             rgba=neutral_rgba(diff),
         ),
         key="diff_map",
@@ -175,7 +205,7 @@ def check_the_forecast(area: Any, data: Any, picked: list[str]) -> None:
                 f"InSAR inside the 90 % band: **{s['coverage_90']:.0%}** of values (mean band width "
                 f"{s['mean_band_width_mm']:.0f} mm)."
             )
-            st.dataframe(h.table().round(1), hide_index=True, key="hindcast_table")
+            tables.show(h.table(), key="hindcast_table", decimals=1)
             errors = h.point_errors()
             lo, hi = colour_range(errors["error_last_mm"].to_numpy(), symmetric=True)
             st.pydeck_chart(

@@ -11,7 +11,7 @@ import streamlit as st
 from subsidence.errors import SubsidenceError
 from subsidence.series import SeriesData
 from subsidence.studyarea import StudyArea
-from ui import jobs, keys
+from ui import jobs, keys, tables
 from ui.cache import area_key
 from ui.models import MODELS_DIR, SHIPPED, CurrentModel, set_current
 from ui.text import escape_markdown, shorten
@@ -30,6 +30,22 @@ PAPER_DEFAULTS: dict[str, Any] = {
     keys.VALIDATION: 0.0,
     keys.CHANGE_UNIT: "per-30-days",
 }
+
+
+def progress_text(
+    label: str, epoch: int | None, max_epochs: int | None, seconds: float, finished: bool
+) -> str:
+    """The progress bar's line: epoch count and, while training, an estimated time left."""
+    if finished:
+        return f"{label}: finished · {seconds:.0f} s"
+    if not epoch or not max_epochs:
+        return f"{label}: starting · {seconds:.0f} s"
+    left = seconds / epoch * max(max_epochs - epoch, 0)
+    words = f"about {left / 60:.0f} min" if left >= 90 else f"about {left:.0f} s"
+    return (
+        f"{label}: epoch {epoch} of {max_epochs} · {seconds:.0f} s so far · {words} left at most "
+        "(early stopping may end it sooner)"
+    )
 
 
 def reset_to_paper() -> None:
@@ -263,7 +279,7 @@ def result_panel(job: jobs.Job, area: StudyArea, data: SeriesData) -> None:
     st.success(
         f"Trained {trained.name} in {trained.seconds:.1f} s, {trained.epochs_trained or '-'} epochs{note}."
     )
-    st.dataframe(scores_table(trained.metrics, area), hide_index=True)
+    tables.show(scores_table(trained.metrics, area), decimals=3)
     if job.stopped:  # a half-trained model never replaces the current one by itself
         if not job.meta.get("made_current") and st.button("Use the stopped model", key="use_stopped"):
             job.meta["made_current"] = True

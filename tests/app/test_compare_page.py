@@ -38,6 +38,8 @@ def test_comparison_leaderboard_and_best_model_map() -> None:
     assert not at.exception and not at.error
     assert not any("press **Run" in i.value for i in at.info)  # only before a run
     board = next(d.value for d in at.dataframe if "model" in d.value.columns)
+    assert not [c for c in board.columns if "_" in str(c)]
+    assert any(c.value.startswith("**Next:**") for c in at.caption)
     assert set(board["model"]) == {"persistence", "seasonal-trend", PAPER_ROW}
     assert (board["split"].iloc[:2] == "spatial-block").all()
     assert any("Spatial blocks of" in c.value and "2 folds" in c.value for c in at.caption)
@@ -91,6 +93,4 @@ def test_a_levelling_network_gets_leave_one_out_and_runs() -> None:
     assert not at.exception and not at.error
     board = next(d.value for d in at.dataframe if "model" in d.value.columns)
     assert PAPER_ROW not in set(board["model"])  # another basin: no row from the paper unless asked
-    assert (board["split"].iloc[:2] == "leave-one-out").all() and (
-        board["n_test_points"].iloc[:2] == 20
-    ).all()
+    assert (board["split"].iloc[:2] == "leave-one-out").all() and (board["test points"].iloc[:2] == 20).all()

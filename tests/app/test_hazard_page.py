@@ -43,4 +43,8 @@ def test_maps_tables_and_the_decision_pack() -> None:
     at.toggle(key="hazard_pack").set_value(True).run()
     assert not at.exception and not at.error
     labels = [b.label for b in at.get("download_button")]
-    assert "Download the decision pack" in labels
+    assert "Download the decision pack" in labels and "Interactive map (HTML, needs internet)" in labels
+    assert any("No hindcast run yet" in c.value for c in at.caption)
+    for frame in at.dataframe:
+        assert not [c for c in frame.value.columns if "_" in str(c)]
+    assert any(c.value.startswith("**Next:**") for c in at.caption)

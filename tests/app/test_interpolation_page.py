@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -23,12 +24,21 @@ def test_maps_slider_variograms_and_cross_validation() -> None:
     assert not at.exception
     assert at.get("plotly_chart")[0].proto.spec != first  # the map moved to another date
     cv = at.dataframe[0].value
-    assert list(cv["quantity"])[:1] == ["groundwater level"] and (cv["rmse"] > 0).all()
+    assert list(cv["quantity"])[:1] == ["groundwater level"] and (cv["RMSE"] > 0).all()
+    for frame in at.dataframe:
+        assert not [c for c in frame.value.columns if "_" in str(c)]
+    assert any(c.value.startswith("**Next:**") for c in at.caption)
     for choice in at.radio(key=keys.INTERP_LAYER).options:
         at.radio(key=keys.INTERP_LAYER).set_value(choice).run()
         assert not at.exception, choice
+        timed = not choice.endswith(" layer")  # geology layers are static: no acquisition slider
+        assert bool([s for s in at.select_slider if s.key == keys.INTERP_EPOCH]) == timed, choice
     at.toggle(key=keys.INTERP_PLAY).set_value(True).run()
     assert not at.exception
+    layouts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
+    anim = next(lay for lay in layouts if "updatemenus" in lay)
+    buttons, bar = anim["updatemenus"][0], anim["sliders"][0]
+    assert buttons["xanchor"] == "right" and buttons["x"] <= bar["x"]  # the buttons sit left of the slider
     at.selectbox(key=keys.INTERP_CELL).set_value(1000.0)
     at.button[0].click().run()  # the form's Apply
     assert not at.exception

@@ -45,6 +45,8 @@ def test_train_save_load_and_delete(models_dir: Path) -> None:
     assert any("Trained paper-lstm" in s.value for s in at.success)
     shown = at.dataframe[0].value
     assert list(shown["paper"]) == [14.412, 10.539, 67.599]
+    assert not [c for c in shown.columns if "_" in str(c)]
+    assert any(c.value.startswith("**Next:**") for c in at.caption)
     assert len(at.get("plotly_chart")) >= 1  # the loss curve
     at.text_input(key=keys.SAVE_NAME).set_value("tiny-run")
     next(b for b in at.button if b.label == "Save model").click()

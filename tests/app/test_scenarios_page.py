@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -17,7 +18,7 @@ def test_forecast_table_map_and_curves() -> None:
     assert not at.exception and not at.error
     table = next(d.value for d in at.dataframe if "scenario" in d.value.columns)
     assert list(table["scenario"]) == ["current trend continues", "recovery 1 m/yr"]
-    trend, recovery = table["mean_added_mm"]
+    trend, recovery = table["mean added (mm)"]
     assert recovery < trend  # heads recovering: less subsidence than heads falling
     assert len(at.get("deck_gl_json_chart")) == 2  # the scenario map and the difference map
     at.radio(key=keys.SCENARIO_SHOWN).set_value("recovery 1 m/yr").run()
@@ -26,6 +27,28 @@ def test_forecast_table_map_and_curves() -> None:
     at.run()
     assert not at.exception
     assert "Forecast under groundwater scenarios" in at.get("plotly_chart")[0].proto.spec
+    for frame in at.dataframe:
+        assert not [c for c in frame.value.columns if "_" in str(c)]
+    assert any(c.value.startswith("**Next:**") for c in at.caption)
+
+
+def test_every_pick_gets_a_panel_up_to_twelve_and_confidence_greys_out() -> None:
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    ids = [f"PS{k:06d}" for k in range(1, 16)]
+    at.session_state[keys.PICKED] = ids[:6]
+    at.run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert [t.split("<br>")[0] for t in titles] == [f"PS {p}" for p in ids[:6]]  # all picks, not the first 4
+    at.session_state[keys.PICKED] = ids
+    at.run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(spec["layout"]["annotations"]) == 12
+    assert "showing 12 of 15 picked points" in spec["layout"]["title"]["text"]
+    at.radio(key="scenario_confidence").set_value("grey out 'do not use'").run()
+    assert not at.exception and not at.error
+    assert "confidence" in at.get("deck_gl_json_chart")[0].proto.tooltip
+    assert any("do not use" in m.value for m in at.markdown)
 
 
 def test_check_the_forecast_runs_a_hindcast_and_shows_the_table_map_and_band() -> None:
@@ -62,7 +85,9 @@ def test_zone_scenario_difference_map_and_threshold_table() -> None:
     assert not at.exception and not at.error
     table = next(d.value for d in at.dataframe if "> 50 mm" in d.value.columns)
     assert list(table["scenario"]) == ["current trend continues", "zone of 3 wells +4 m/yr"]
-    trend, zone = (next(d.value for d in at.dataframe if "mean_added_mm" in d.value.columns))["mean_added_mm"]
+    trend, zone = (next(d.value for d in at.dataframe if "mean added (mm)" in d.value.columns))[
+        "mean added (mm)"
+    ]
     assert zone < trend  # the zone recovers: less added subsidence on average
     assert any("Difference between two scenarios" in h.value for h in at.subheader)
     decks = at.get("deck_gl_json_chart")

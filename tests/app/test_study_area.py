@@ -50,6 +50,18 @@ def test_study_area_page_draws_map_summary_and_report() -> None:
     deck = at.get("deck_gl_json_chart")[0].proto
     assert f"cumulative subsidence on {slider.options[5]}" in deck.tooltip
     assert deck.json != before
+    assert not [c for c in report.columns if "_" in str(c)]
+    assert any(c.value.startswith("**Next:**") for c in at.caption)
+    assert any("▲ N" in m.value for m in at.markdown)  # north arrow and scale bar under the map
+    # the velocity layer is static: the acquisition slider goes, the tooltip says mm/yr
+    at.radio(key="study_layer").set_value("velocity (mm/yr)").run()
+    assert not at.exception and not at.error
+    assert not [s for s in at.select_slider if s.key == keys.STUDY_EPOCH]
+    assert "mm/yr" in at.get("deck_gl_json_chart")[0].proto.tooltip
+    # the time-series chart names its point
+    at.session_state[keys.STUDY_PICKED] = ["PS000001"]
+    at.run()
+    assert "at PS PS000001" in at.get("plotly_chart")[0].proto.spec
 
 
 def test_bad_upload_shows_error_and_keeps_the_previous_area() -> None:

@@ -286,7 +286,9 @@ def test_figures(small_area, demo_result) -> None:  # type: ignore[no-untyped-de
         kf.well_series_figure(demo_result, small_area, "nope")
     table = kf.cv_table(demo_result)
     assert list(table["quantity"]) == ["groundwater level", "thickness", "permeability"]
-    anim = kf.head_animation_figure(demo_result, small_area, max_cells=2000)
+    from subsidence.kriging_animation import head_animation_figure
+
+    anim = head_animation_figure(demo_result, small_area, max_cells=2000)
     assert len(anim.frames) == e and len(anim.layout.sliders[0].steps) == e
     assert np.size(anim.frames[0].data[0].z) <= 2000 * 1.2
 
