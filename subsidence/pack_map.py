@@ -125,5 +125,5 @@ def results_map(
         '<div style="position:fixed;top:8px;left:60px;right:200px;z-index:1000;background:rgba(255,255,255,0.9);'
         f'padding:4px 8px;font:13px system-ui,sans-serif"><b>{esc(title)}</b><br>{esc(NOTE)}</div>'
     )
-    fmap.get_root().html.add_child(folium.Element(banner))  # type: ignore[attr-defined]
+    fmap.get_root().html.add_child(folium.Element(banner))  # type: ignore[attr-defined]  # folium has no stubs: get_root() is typed as Element
     return str(fmap.get_root().render())
