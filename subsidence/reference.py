@@ -71,7 +71,7 @@ class Reference:
     def label(self) -> str:
         """The reference in words, for captions and saved models."""
         if self.kind == POINT:
-            return f"PS {self.ps_id}"
+            return self.ps_id if self.ps_id[:2].upper() == "PS" else f"PS {self.ps_id}"
         if self.kind == BOX:
             assert self.box is not None
             lo_x, lo_y, hi_x, hi_y = self.box
@@ -113,7 +113,8 @@ def parse_reference(text: str | None) -> Reference:
 
 def _in_box(area: StudyArea, box: tuple[float, float, float, float]) -> np.ndarray:
     lon, lat = area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float)
-    return (lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])
+    inside: np.ndarray = (lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])
+    return inside
 
 
 def reference_series(area: StudyArea, ref: Reference) -> tuple[np.ndarray, str]:
@@ -137,7 +138,9 @@ def reference_series(area: StudyArea, ref: Reference) -> tuple[np.ndarray, str]:
         assert ref.box is not None
         inside = _in_box(area, ref.box)
         if not inside.any():
-            raise ReferenceError(f"reference box {ref.key}: no PS point inside; draw a box around some points")
+            raise ReferenceError(
+                f"reference box {ref.key}: no PS point inside; draw a box around some points"
+            )
         rows = area.subsidence_mm[inside]
         counts = np.isfinite(rows).sum(axis=0)
         raw = np.full(area.n_epochs, np.nan)

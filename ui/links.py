@@ -184,7 +184,11 @@ def write(area: StudyArea, data_dir: Path) -> None:
         st.caption(
             "Copy it with the button at the box's corner. It opens this page with the same study area, model, "
             "reference, picks, date and scenarios on this server."
-            + (f" Only the first {MAX_LINK_PICKS} picks are in it." if len(view.picks) > MAX_LINK_PICKS else "")
+            + (
+                f" Only the first {MAX_LINK_PICKS} picks are in it."
+                if len(view.picks) > MAX_LINK_PICKS
+                else ""
+            )
             + ("" if view.area else " An uploaded area is not in it: it exists only in this session.")
         )
     if st.session_state.get(NOTE):

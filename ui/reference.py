@@ -108,9 +108,7 @@ def controls(area: StudyArea, picked: list[str]) -> None:
             if len(ids) <= MAX_LISTED:
                 if st.session_state.get(POINT_ID) not in ids:
                     st.session_state[POINT_ID] = None
-                st.selectbox(
-                    "PS point (type to search)", ids, key=POINT_ID, on_change=_on_point, index=None
-                )
+                st.selectbox("PS point (type to search)", ids, key=POINT_ID, on_change=_on_point, index=None)
             else:
                 st.text_input("PS id", key=POINT_ID, on_change=_on_point)
             if picked:
@@ -168,7 +166,9 @@ def apply(area: StudyArea, picked: list[str]) -> StudyArea:
 
 def caption(area: StudyArea) -> None:
     """The line at the top of every page naming the reference."""
-    st.caption(f"Reference: {escape_markdown(shorten(reference_label(area), 160))} (all displacements relative to it)")
+    st.caption(
+        f"Reference: {escape_markdown(shorten(reference_label(area), 160))} (all displacements relative to it)"
+    )
 
 
 def marker() -> Any:
