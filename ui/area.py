@@ -337,7 +337,7 @@ def study_area_sidebar() -> StudyArea | None:
         return None
     st.session_state[keys.AREA_KEY] = f"{path}#{area.fingerprint}"  # per-area state survives a new period
     links.restore_state(area)
-    area = reference.apply(_apply_period(area, path), list(per_area(keys.PICKED, []) or []))
+    area = reference.apply(_apply_period(area, path), _picks())
     reference.caption(area)
     links.restore_model(area)
     links.write(area, DATA_DIR)
@@ -346,6 +346,16 @@ def study_area_sidebar() -> StudyArea | None:
         f"{area.wells.n_wells} wells"
     )
     return area
+
+
+def _picks() -> list[str]:
+    """The validation picks (else the Study area page's) of the area now loaded, last one last."""
+    for store in (keys.PICKED, keys.STUDY_PICKED):
+        value = st.session_state.get(store)
+        found = value if isinstance(value, list) else per_area(store, [])
+        if found:
+            return [str(v) for v in found]
+    return []
 
 
 def is_demo(area: StudyArea) -> bool:

@@ -1,0 +1,87 @@
+"""AppTest: the sidebar's reference point, and links that restore the view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from subsidence.reference import MARKER_LAYER
+from ui import keys
+from ui.reference import MODE, POINT_ID
+
+ROOT = Path(__file__).parents[2]
+STUDY = str(ROOT / "pages" / "1_Study_area.py")
+
+
+def _caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Reference:"))
+
+
+def test_choosing_a_reference_point_changes_the_data_and_stays_across_pages() -> None:
+    at = AppTest.from_file(STUDY, default_timeout=120).run()
+    assert not at.exception and not at.error
+    assert "none" in _caption(at)
+    before = at.get("deck_gl_json_chart")[0].proto.json
+    at.radio(key=MODE).set_value("A PS point").run()
+    at.selectbox(key=POINT_ID).set_value("PS000010").run()
+    assert not at.exception and not at.error
+    assert _caption(at).startswith("Reference: PS000010")
+    deck = at.get("deck_gl_json_chart")[0].proto.json
+    assert MARKER_LAYER in deck and deck != before
+    assert at.query_params["ref"] == "ps:PS000010"
+    # another page: the reference is kept and shown
+    at.switch_page(str(ROOT / "Home.py")).run()
+    assert not at.exception
+    assert _caption(at).startswith("Reference: PS000010")
+    # back to none
+    at.radio(key=MODE).set_value("None (as delivered)").run()
+    assert "none" in _caption(at) and "ref" not in at.query_params
+
+
+def test_last_picked_point_and_box_median() -> None:
+    at = AppTest.from_file(STUDY, default_timeout=120)
+    at.session_state[keys.PICKED] = ["PS000001", "PS000005"]
+    at.run()
+    at.radio(key=MODE).set_value("A PS point").run()
+    at.button(key="reference_last_pick").click().run()
+    assert _caption(at).startswith("Reference: PS000005")
+    at.radio(key=MODE).set_value("Median of the points in a box").run()
+    at.button(key="reference_use_box").click().run()
+    assert not at.exception and not at.error
+    assert "median of the PS points" in _caption(at)
+    assert at.query_params["ref"].startswith("box:")
+
+
+def test_a_link_restores_area_reference_picks_and_epoch() -> None:
+    at = AppTest.from_file(STUDY, default_timeout=120)
+    at.query_params.update(
+        {
+            "area": "demo_small",
+            "ref": "ps:PS000003",
+            "pick": ["PS000001", "PS000002", "nope"],
+            "epoch": "2013-02-08",
+        }
+    )
+    at.run()
+    assert not at.exception and not at.error
+    assert _caption(at).startswith("Reference: PS000003")
+    assert at.select_slider(key=keys.STUDY_EPOCH).value == dt.date(2013, 2, 8)
+    picks = next(iter(at.session_state[keys.PICKED].values()))
+    assert picks == ["PS000001", "PS000002"]  # an id not in the area is dropped
+    link = next(c.value for c in at.code)
+    assert "ref=ps%3APS000003" in link and "pick=PS000001&pick=PS000002" in link
+    # the browser's back button brings older parameters: they are restored
+    at.query_params.clear()
+    at.query_params.update({"area": "demo_small", "ref": "ps:PS000004"})
+    at.run()
+    assert _caption(at).startswith("Reference: PS000004")
+
+
+def test_a_link_to_an_unknown_area_says_so() -> None:
+    at = AppTest.from_file(STUDY, default_timeout=120)
+    at.query_params["area"] = "not-here"
+    at.run()
+    assert not at.exception
+    assert any("not on this server" in w.value for w in at.warning)
