@@ -99,7 +99,7 @@ def controls(area: StudyArea, picked: list[str]) -> None:
     """Sidebar controls: none, a PS point (listed, typed, or the last picked) or a box median."""
     ref, mode = current(), _mode()
     st.session_state[MODE] = MODES[mode]  # re-seeded every run: the choice lives in the store
-    with st.sidebar.expander("Reference point", expanded=ref.kind != NONE):
+    with st.sidebar.expander(f"Reference point: {shorten(ref.label, 40)}", expanded=ref.kind != NONE):
         st.radio("Displacements relative to", list(MODES.values()), key=MODE, on_change=_on_mode)
         if mode == POINT:
             ids = area.points["ps_id"].astype(str).tolist()
@@ -165,7 +165,9 @@ def apply(area: StudyArea, picked: list[str]) -> StudyArea:
 
 
 def caption(area: StudyArea) -> None:
-    """The line at the top of every page naming the reference."""
+    """The line at the top of every page naming the reference (none: the sidebar says so)."""
+    if reference_label(area) == Reference().label:
+        return
     st.caption(
         f"Reference: {escape_markdown(shorten(reference_label(area), 160))} (all displacements relative to it)"
     )

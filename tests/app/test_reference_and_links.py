@@ -16,7 +16,7 @@ STUDY = str(ROOT / "pages" / "1_Study_area.py")
 
 
 def _caption(at: AppTest) -> str:
-    return next(c.value for c in at.caption if c.value.startswith("Reference:"))
+    return next((c.value for c in at.caption if c.value.startswith("Reference:")), "none")
 
 
 def test_choosing_a_reference_point_changes_the_data_and_stays_across_pages() -> None:
