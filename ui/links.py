@@ -173,8 +173,10 @@ def current_view(area: StudyArea, data_dir: Path) -> View:
 def write(area: StudyArea, data_dir: Path) -> None:
     """Put the view in the address bar, and the "Link to this view" box in the sidebar."""
     view = current_view(area, data_dir)
-    params = encode(view)
-    if params != _params_now():
+    params, now = encode(view), _params_now()
+    # After a page change the address has no parameters: they are written again only when the view
+    # changes, so a page change stays one history entry and the back button goes back a page.
+    if params != now and (now or params != st.session_state.get(LAST)):
         st.query_params.from_dict(params)
     st.session_state[LAST] = params
     base = (st.context.url or "").split("?")[0]
