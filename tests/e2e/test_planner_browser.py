@@ -1,7 +1,7 @@
 """Real browser, the planner's walk (issue 11's done-when): choose a reference point, pick a point,
 open Scenarios, set a threshold and see the time-to-threshold map, download the decision pack and
 open it with the network cut (every section there, figures drawn), and open the copied link in a
-new browser context (area, reference, picks and page restored)."""
+new browser context (area, reference, picks and page restored; back goes back a page)."""
 
 from __future__ import annotations
 
@@ -124,4 +124,9 @@ def test_reference_hazard_pack_offline_and_link(app_url, page, browser, tmp_path
     assert f"pick={PICK}" in again and f"ref=ps%3A{REFERENCE}" in again
     _go(other, "Results")
     expect(other.get_by_text(re.compile(rf"Picked 1: {PICK}"))).to_be_visible(timeout=60_000)
+    # the back button returns to the page before, with its view, in one press
+    other.go_back()
+    wait_for_app(other, timeout_ms=SLOW)
+    expect(other.get_by_role("heading", name=re.compile("Hazard"))).to_be_visible(timeout=90_000)
+    expect(other.get_by_text(f"Reference: {REFERENCE}")).to_be_visible()
     fresh.close()
