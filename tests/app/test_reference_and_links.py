@@ -85,3 +85,34 @@ def test_a_link_to_an_unknown_area_says_so() -> None:
     at.run()
     assert not at.exception
     assert any("not on this server" in w.value for w in at.warning)
+
+
+def test_a_link_loads_a_saved_model_by_name(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    import ui.models
+
+    shutil.copytree(ROOT / "models" / "paper-lstm-demo", tmp_path / "mine")
+    monkeypatch.setattr(ui.models, "MODELS_DIR", tmp_path)
+    at = AppTest.from_file(STUDY, default_timeout=120)
+    at.query_params.update({"area": "demo_small", "model": "mine"})
+    at.run()
+    assert not at.exception and not at.error
+    (model,) = at.session_state[keys.CURRENT_MODEL].values()
+    assert Path(model.source) == tmp_path / "mine"
+    assert "model=mine" in next(c.value for c in at.code)
+    at = AppTest.from_file(STUDY, default_timeout=120)
+    at.query_params["model"] = "gone"
+    at.run()
+    assert any("no saved model 'gone'" in w.value for w in at.warning)
+
+
+def test_results_say_the_model_was_trained_with_another_reference() -> None:
+    at = AppTest.from_file(str(ROOT / "pages" / "4_Results.py"), default_timeout=240)
+    at.query_params["ref"] = "ps:PS000010"
+    at.run()
+    assert not at.exception and not at.error
+    lines = [i.value for i in at.info if "retrain to use" in i.value]
+    assert lines == [
+        "The model was trained with reference none \\(as delivered\\); retrain to use PS000010."
+    ]
