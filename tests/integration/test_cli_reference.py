@@ -34,3 +34,14 @@ def test_unknown_reference_exits_2_in_one_line() -> None:
     done = _evaluate("--reference", "nope")
     assert done.returncode == 2
     assert "'nope' is not a PS id" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_train_records_the_reference_in_the_saved_model(tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    done = subprocess.run(
+        [sys.executable, "-m", "subsidence", "train", str(ROOT / "tests" / "data" / "tiny"), "--model",
+         "persistence", "--reference", "P01", "--out", str(out), "--json"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "model.json").read_text())["reference"] == "PS P01"
