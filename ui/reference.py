@@ -99,7 +99,9 @@ def controls(area: StudyArea, picked: list[str]) -> None:
     """Sidebar controls: none, a PS point (listed, typed, or the last picked) or a box median."""
     ref, mode = current(), _mode()
     st.session_state[MODE] = MODES[mode]  # re-seeded every run: the choice lives in the store
-    with st.sidebar.expander(f"Reference point: {shorten(ref.label, 40)}", expanded=ref.kind != NONE):
+    with st.sidebar.expander(
+        f"Reference point: {escape_markdown(shorten(ref.label, 40))}", expanded=ref.kind != NONE
+    ):
         st.radio("Displacements relative to", list(MODES.values()), key=MODE, on_change=_on_mode)
         if mode == POINT:
             ids = area.points["ps_id"].astype(str).tolist()
@@ -113,7 +115,7 @@ def controls(area: StudyArea, picked: list[str]) -> None:
                 st.text_input("PS id", key=POINT_ID, on_change=_on_point)
             if picked:
                 st.button(
-                    f"Use the last picked point ({shorten(picked[-1], 30)})",
+                    f"Use the last picked point ({escape_markdown(shorten(picked[-1], 30))})",
                     on_click=_use_last_pick,
                     args=(picked[-1],),
                     key="reference_last_pick",
