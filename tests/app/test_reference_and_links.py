@@ -113,6 +113,4 @@ def test_results_say_the_model_was_trained_with_another_reference() -> None:
     at.run()
     assert not at.exception and not at.error
     lines = [i.value for i in at.info if "retrain to use" in i.value]
-    assert lines == [
-        "The model was trained with reference none \\(as delivered\\); retrain to use PS000010."
-    ]
+    assert lines == ["The model was trained with reference none \\(as delivered\\); retrain to use PS000010."]
