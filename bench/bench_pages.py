@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PAGES = ["app.py", "pages/1_Study_area.py", "pages/2_Interpolation.py", "pages/4_Results.py"]
+PAGES = ["Home.py", "pages/1_Study_area.py", "pages/2_Interpolation.py", "pages/4_Results.py"]
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from subsidence.figures import loss_figure
 from subsidence.modelio import list_models
 from subsidence.models import model_names
 from subsidence.pipeline import SPLIT_KINDS
-from ui import cache, keys, tables
+from ui import cache, keys, reference, tables
 from ui.area import study_area_sidebar
 from ui.cache import area_key, series_for
 from ui.models import MODELS_DIR, SHIPPED, load_saved, load_uploaded, set_current
@@ -107,6 +107,7 @@ else:
                 f"Loaded {escape_markdown(shorten(current.name, 80))} from {escape_markdown(choice)}; the Results page now shows it."
             )
             tables.show(scores_table(current.metrics, area), decimals=3)
+            reference.model_line(current, area)
     if middle.toggle("Prepare a download", key="prepare_model_zip"):
         middle.download_button(
             f"Download {choice} (.zip)",

@@ -10,7 +10,7 @@ from subsidence.figures import model_curves_figure
 from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck
 from subsidence.report import METRIC_LABELS
 from subsidence.results import export_table, picked_table, plain_summary
-from ui import cache, keys, mapbits, picks, results_view, tables, trust
+from ui import cache, keys, mapbits, picks, reference, results_view, tables, trust
 from ui.area import is_demo, study_area_sidebar
 from ui.models import current_model
 from ui.nav import page_link
@@ -35,6 +35,7 @@ st.caption(
     f"Model **{escape_markdown(shorten(current.name, 80))}** ({escape_markdown(current.shown_source)}), "
     f"scored on {int(res.test_mask.sum()):,} points: {current.points}."
 )
+reference.model_line(current, area)
 modes = list(res.modes)
 mode = st.radio(
     "Mode",

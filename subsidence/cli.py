@@ -26,6 +26,11 @@ def _restrict(area: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]
     from subsidence.coverage import restrict
 
     restricted, period = restrict(area, args.start, args.end, extend_heads=args.extend_heads)
+    if getattr(args, "reference_point", None):  # --reference of train/evaluate/hindcast
+        from subsidence.reference import apply_reference, parse_reference, reference_label
+
+        restricted = apply_reference(restricted, parse_reference(args.reference_point))
+        return restricted, {"model_period": period.to_json(), "reference": reference_label(restricted)}
     return restricted, {"model_period": period.to_json()}
 
 
@@ -339,6 +344,10 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     fore.add_argument("--out", required=True, help="file to write (.csv, .gpkg or .parquet)")
     fore.add_argument("--seed", type=int, default=0, help="random seed of the fits (default 0)")
     fore.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
+    for p in (train, evaluate, hind):
+        p.add_argument(
+            "--reference", dest="reference_point", default=None, help="displacements relative to this PS id"
+        )
     rep = command(
         "report", _report, "write the decision pack: one HTML file that opens offline, and a GeoPackage"
     )

@@ -21,6 +21,7 @@ from subsidence.features import series_data
 from subsidence.modelio import ids_digest, load_model, save_model
 from subsidence.models import model_class
 from subsidence.models.base import FREE_RUNNING, ONE_STEP, Model, ProgressCallback, StopFlag
+from subsidence.reference import reference_label
 from subsidence.series import SeriesData
 from subsidence.splits import random_split, spatial_block_split
 from subsidence.studyarea import StudyArea
@@ -204,6 +205,7 @@ def save_trained(
     meta = {
         "study_area": area.name,
         "fingerprint": area.fingerprint,
+        "reference": reference_label(area),
         "n_points": data.n_points,
         "n_epochs": data.n_epochs,
         "split": trained.split.to_json(data.ps_ids),

@@ -26,7 +26,7 @@ from subsidence.atomic import atomic_write
 from subsidence.errors import SubsidenceError
 from subsidence.reader import list_bundles, load_study_area
 from subsidence.studyarea import StudyArea
-from ui import keys
+from ui import keys, links, reference
 from ui.errors import error_line
 from ui.text import escape_markdown, shorten
 
@@ -276,11 +276,13 @@ def study_area_sidebar() -> StudyArea | None:
 
     A rejected upload shows an error and keeps the previous study area. Returns None only
     when no bundle can be loaded at all (an error is shown). The area returned is restricted
-    to its model period (see ``subsidence.coverage``).
+    to its model period (see ``subsidence.coverage``), made relative to the chosen reference point
+    (``ui.reference``), and the view is kept in the address (``ui.links``).
     """
     bundles = list_bundles(DATA_DIR)
     names = [b.name for b in bundles]
     uploads = _uploads()
+    links.restore_area(links.incoming(), names, DATA_DIR)
     gone = st.session_state.get(keys.AREA_PATH, "")
     if gone and gone.startswith(str(UPLOAD_ROOT)) and not Path(gone).is_file():
         st.session_state[keys.AREA_ERROR] = (
@@ -333,12 +335,26 @@ def study_area_sidebar() -> StudyArea | None:
         )
         return None
     st.session_state[keys.AREA_KEY] = f"{path}#{area.fingerprint}"  # per-area state survives a new period
-    area = _apply_period(area, path)
+    links.restore_state(area)
+    area = reference.apply(_apply_period(area, path), _picks())
+    reference.caption(area)
+    links.restore_model(area)
+    links.write(area, DATA_DIR)
     st.sidebar.caption(
         f"**{escape_markdown(shorten(area.name, 120))}** · {area.n_points:,} PS points · {area.n_epochs} epochs · "
         f"{area.wells.n_wells} wells"
     )
     return area
+
+
+def _picks() -> list[str]:
+    """The validation picks (else the Study area page's) of the area now loaded, last one last."""
+    for store in (keys.PICKED, keys.STUDY_PICKED):
+        value = st.session_state.get(store)
+        found = value if isinstance(value, list) else per_area(store, [])
+        if found:
+            return [str(v) for v in found]
+    return []
 
 
 def is_demo(area: StudyArea) -> bool:

@@ -15,7 +15,7 @@ from ui.area import UPLOAD
 
 ROOT = Path(__file__).parents[2]
 REAL = ROOT / "tests" / "data" / "real"
-APP = str(ROOT / "app.py")
+APP = str(ROOT / "Home.py")
 PAGES = ["pages/1_Study_area.py", "pages/2_Interpolation.py", "pages/3_Model.py", "pages/4_Results.py"]
 NAMES = {
     "psbas_like": "P-SBAS-shaped survey (generated)",
@@ -108,7 +108,7 @@ def test_an_upload_stays_across_page_changes(real_areas: Path) -> None:
     ).run()
     _clean(at)
     assert NAMES["psbas_like"] in _sidebar_text(at)
-    for page in [*PAGES, "app.py", *reversed(PAGES), "pages/1_Study_area.py"]:
+    for page in [*PAGES, "Home.py", *reversed(PAGES), "pages/1_Study_area.py"]:
         at.switch_page(page).run()
         _clean(at)
         assert NAMES["psbas_like"] in _sidebar_text(at), page

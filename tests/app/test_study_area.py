@@ -25,7 +25,7 @@ def _zip(folder: Path) -> bytes:
 
 
 def test_entry_page_shows_the_demo() -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120).run()
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
     assert labels["PS points"] == "2,000"

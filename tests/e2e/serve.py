@@ -30,7 +30,7 @@ def serve(root: Path, bundle: str, **env: str) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            str(root / "app.py"),
+            str(root / "Home.py"),
             "--server.port",
             str(port),
             "--server.address",

@@ -25,7 +25,7 @@ NAME = "P-SBAS-shaped survey (generated)"
 DEMO = "Synthetic demo"
 PICKED = re.compile(r"Picked (\d+): (.*)")
 ORDER_A = ["Study area", "Interpolation", "Model", "Results", "Compare", "Scenarios", "Hazard"]
-ORDER_B = ["Results", "Hazard", "Scenarios", "Study area", "Compare", "Model", "Interpolation", "app"]
+ORDER_B = ["Results", "Hazard", "Scenarios", "Study area", "Compare", "Model", "Interpolation", "Home"]
 
 
 def _zip(folder: Path, dest: Path) -> Path:

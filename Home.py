@@ -1,4 +1,4 @@
-"""Land-subsidence dashboard: the entry page (``streamlit run app.py``)."""
+"""Land-subsidence dashboard: the entry page (``streamlit run Home.py``)."""
 
 from __future__ import annotations
 
