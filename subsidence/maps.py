@@ -178,6 +178,7 @@ def ps_deck(
     pickable: np.ndarray | None = None,
     tiles: Sequence[tuple[float, float, float, float]] = (),
     view: tuple[float, float, float, float] | None = None,
+    big: Any = None,
 ) -> pdk.Deck:
     """A pydeck map of every PS point coloured by ``values``, with wells and picked points.
 
@@ -213,12 +214,20 @@ def ps_deck(
         Rectangles drawn as a pickable layer ``pick-tiles`` (a click on one chooses it).
     view : (west, south, east, north), optional
         What the map shows first; default every point.
+    big : subsidence.aggregate.BigView, optional
+        For areas too large to send point by point: the deck is ``big.deck(...)`` (cells, and
+        the points around a clicked cell; docs/big-maps.md).
 
     Returns
     -------
     pydeck.Deck
         Layers with ids ``ps-points``, ``wells`` and ``picked`` (for selections).
     """
+    if big is not None:
+        return big.deck(
+            area, values, label=label, unit=unit, ramp=ramp, value_range=value_range, picked=picked,
+            rgba=rgba, dim=dim, degenerate=degenerate, show_wells=show_wells, basemap=basemap,
+        )  # fmt: skip
     vmin, vmax = value_range or colour_range(values, symmetric=ramp == "diverging")
     pts = area.points
     frame = pd.DataFrame(

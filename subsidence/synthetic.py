@@ -196,7 +196,7 @@ def _acquisitions(rng: np.random.Generator, n_epochs: int) -> pd.DatetimeIndex:
 
 def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
     field = gaussian_filter(rng.standard_normal(shape), sigma, mode="reflect")
-    return (field - field.mean()) / field.std()
+    return np.asarray((field - field.mean()) / field.std())
 
 
 def _layers(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -221,8 +221,8 @@ def _layers(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def _sample(gx: np.ndarray, gy: np.ndarray, grid: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return RegularGridInterpolator((gy, gx), grid, bounds_error=False, fill_value=None)(
-        np.column_stack([y, x])
+    return np.asarray(
+        RegularGridInterpolator((gy, gx), grid, bounds_error=False, fill_value=None)(np.column_stack([y, x]))
     )
 
 

@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,7 +201,7 @@ def chunks(p: Plan, chunk_points: int = CHUNK_POINTS) -> Iterator[SyntheticArea]
 
 def combine(parts: list[SyntheticArea]) -> SyntheticArea:
     """One area from consecutive chunks (rows concatenated)."""
-    rows = {
+    rows: dict[str, Any] = {
         name: np.concatenate([getattr(c, name) for c in parts])
         for name in (
             "subsidence_mm",

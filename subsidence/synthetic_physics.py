@@ -159,4 +159,4 @@ def time_constant_days(b_m: np.ndarray, k_m_per_day: np.ndarray, sskv: np.ndarra
         Grows with the thickness (through the interbed thickness b_eq) and falls with the
         permeability; thick, tight layers lag for years.
     """
-    return sskv * (_interbed_m(b_m) / 2) ** 2 / _kv_m_per_day(k_m_per_day, sskv)
+    return np.asarray(sskv * (_interbed_m(b_m) / 2) ** 2 / _kv_m_per_day(k_m_per_day, sskv))
