@@ -11,7 +11,6 @@ Measurements and the reasons for the thresholds: docs/big-maps.md, docs/benchmar
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +39,6 @@ BIG_MAP_POINTS = 20_000
 CELLS_ACROSS = 48  # cells along the longer side: at most 48 x 48 = 2,304 records, only non-empty ones sent
 STATS = ("mean", "max", "count")
 CELL_LAYER = TILE_LAYER  # a click on a cell is handled as a click on a picking tile (zoom to it)
-TOOLTIP_MAX_OBJECTS = 2500  # hover costs a picking pass over every clickable object
 
 
 class PointIndex:
@@ -50,6 +48,8 @@ class PointIndex:
     ----------
     lon, lat : ndarray, shape (n,)
         Degrees (WGS 84).
+    ids : sequence of str, optional
+        The points' ids, indexed once for finding picked points.
 
     Notes
     -----
@@ -57,7 +57,8 @@ class PointIndex:
     good to a fraction of a percent across a city or a province.
     """
 
-    def __init__(self, lon: np.ndarray, lat: np.ndarray) -> None:
+    def __init__(self, lon: np.ndarray, lat: np.ndarray, ids: Sequence[str] | None = None) -> None:
+        self.ids = None if ids is None else pd.Index(np.asarray(ids).astype(str))
         self.lon = np.asarray(lon, float)
         self.lat = np.asarray(lat, float)
         self.shrink = float(np.cos(np.radians(np.mean(self.lat))))
@@ -106,6 +107,13 @@ class PointIndex:
         _, rows = self.tree.query([(w + e) / 2 * self.shrink, (s + n) / 2], k=k, p=np.inf)
         return np.sort(np.atleast_1d(rows))
 
+    def rows_of(self, wanted: Sequence[str], ids: Sequence[str] | pd.Series) -> np.ndarray:
+        """Rows of the ``wanted`` ids that are points (``ids``: the points' ids, used when the
+        index was built without them)."""
+        known = self.ids if self.ids is not None else pd.Index(np.asarray(ids).astype(str))
+        rows = known.get_indexer([str(w) for w in wanted])
+        return np.asarray(rows[rows >= 0])
+
     def nearest(self, lon: float, lat: float) -> int:
         """Row of the point nearest to (lon, lat)."""
         return int(self.tree.query([lon * self.shrink, lat])[1])
@@ -150,14 +158,13 @@ class BigView:
             if self.active is not None and self.active < idx.n_cells
             else None
         )
-        layers = [self._cells(values, vmin, vmax, ramp, degenerate, unit, rows)]
+        layers = [self._cells(values, vmin, vmax, ramp, degenerate, rows)]
         if rows is not None:
             shown = pd.DataFrame(
                 {
                     "ps_id": area.points["ps_id"].to_numpy()[rows].astype(str),
                     "lon": np.round(idx.lon[rows], 6),
                     "lat": np.round(idx.lat[rows], 6),
-                    "value": np.round(values[rows], 2),
                 }
             )
             shown[["r", "g", "b", "a"]] = _rgba(values[rows], vmin, vmax, ramp, degenerate, rgba, dim, rows)
@@ -165,16 +172,9 @@ class BigView:
         if show_wells:
             wells = pd.DataFrame({"lon": area.wells.lon, "lat": area.wells.lat})
             layers.append(_dots(wells, WELL_LAYER, colour=[20, 20, 20, 255], radius_px=5))
-        ids = pd.Index(area.points["ps_id"].astype(str))
-        chosen = ids.get_indexer([str(p) for p in picked])
-        chosen = chosen[chosen >= 0]
+        chosen = idx.rows_of(picked, area.points["ps_id"])
         rings = pd.DataFrame({"lon": idx.lon[chosen], "lat": idx.lat[chosen]})
         layers.append(_dots(rings, PICKED_LAYER, colour=[0, 0, 0, 255], radius_px=7, ring=True))
-        n_objects = sum(len(layer.data) for layer in layers[:2])
-        tooltip = {
-            "html": f"<b>{{ps_id}}</b><br/>{html.escape(label)}: {{value}} {html.escape(unit)}",
-            "style": {"fontSize": "12px"},
-        }
         if rows is not None:
             view = map_view(idx.lon[rows], idx.lat[rows])
         else:
@@ -186,7 +186,7 @@ class BigView:
             initial_view_state=view,
             map_provider="carto" if basemap else None,
             map_style="light" if basemap else None,
-            tooltip=tooltip if n_objects <= TOOLTIP_MAX_OBJECTS else False,
+            tooltip=False,  # hover picking would cost a pass per mouse move (docs/big-maps.md)
         )
 
     def _cells(
@@ -196,7 +196,6 @@ class BigView:
         vmax: float,
         ramp: str,
         degenerate: bool,
-        unit: str,
         rows: np.ndarray | None,
     ) -> pdk.Layer:
         idx = self.index
@@ -205,22 +204,15 @@ class BigView:
         if rows is not None:  # the cells under the points shown are not drawn (a click there is a point's)
             keep[np.unique(idx.cell[rows])] = False
         cells = np.flatnonzero(keep)
-        if self.stat == "count":
+        if self.stat == "count":  # numbers of points on a log scale, pale (1) to dark (the fullest)
             rgba = colours(np.log10(stat[cells]), 0.0, max(float(np.log10(stat.max())), 1.0), "magnitude")
-            text = [f"{int(c):,} points" for c in stat[cells]]
         else:
             rgba = colours(stat[cells], vmin, vmax, ramp)
             if degenerate:
                 rgba[:, :3] = NEUTRAL
-            text = [f"{v:,.1f}" for v in stat[cells]]
         boxes = np.array([idx.box(int(c)) for c in cells]).reshape(-1, 4).round(6)
         frame = pd.DataFrame(
-            {
-                "tile": cells,
-                "ps_id": [f"{self.stat} of {int(n):,} points: click to zoom in" for n in idx.counts[cells]],
-                "value": text if self.stat == "count" else [f"{t} {unit}" for t in text],
-                "polygon": [[[w, s], [e, s], [e, n], [w, n]] for w, s, e, n in boxes.tolist()],
-            }
+            {"tile": cells, "polygon": [[[w, s], [e, s], [e, n], [w, n]] for w, s, e, n in boxes.tolist()]}
         )
         frame[["r", "g", "b"]] = rgba[:, :3]
         return pdk.Layer(
@@ -229,9 +221,7 @@ class BigView:
             id=CELL_LAYER,
             get_polygon="polygon",
             get_fill_color=["r", "g", "b", 200 if rows is None else 90],
-            get_line_color=[255, 255, 255, 60],
-            line_width_min_pixels=0.5,
-            stroked=True,
+            stroked=False,  # no outline sublayer: a cheaper picking pass
             filled=True,
             pickable=True,
             auto_highlight=False,

@@ -20,9 +20,9 @@ STAT_LABELS = {"mean": "mean", "max": "largest", "count": "number of points"}
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def point_index(key: str, _lon: np.ndarray, _lat: np.ndarray) -> PointIndex:
-    """The area's cell grid and k-d tree, built once per area (``key``: path#fingerprint)."""
-    return PointIndex(_lon, _lat)
+def point_index(key: str, _lon: np.ndarray, _lat: np.ndarray, _ids: np.ndarray) -> PointIndex:
+    """The area's cell grid, k-d tree and id index, built once per area (``key``: path#fingerprint)."""
+    return PointIndex(_lon, _lat, _ids)
 
 
 def big_layers(area: StudyArea, base_key: str, active: int | None) -> dict[str, Any]:
@@ -38,4 +38,5 @@ def big_layers(area: StudyArea, base_key: str, active: int | None) -> dict[str, 
     )
     key = f"{st.session_state.get(keys.AREA_KEY)}|{area.n_points}"
     lon, lat = area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float)
-    return {"big": BigView(point_index(key, lon, lat), str(stat), active)}
+    index = point_index(key, lon, lat, area.points["ps_id"].to_numpy())
+    return {"big": BigView(index, str(stat), active)}

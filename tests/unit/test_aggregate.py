@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 
 from subsidence.aggregate import CELL_LAYER, CELLS_ACROSS, BigView, PointIndex
-from subsidence.maps import PICKED_LAYER, PS_LAYER, ps_deck, selected_ids, selected_tile
+from subsidence.maps import (
+    PICKED_LAYER,
+    PS_LAYER,
+    colour_range,
+    colours,
+    ps_deck,
+    selected_ids,
+    selected_tile,
+)
 from subsidence.reader import load_study_area
 
 SMALL = Path(__file__).parents[2] / "data" / "demo_small"
@@ -55,7 +63,7 @@ def test_a_click_on_a_cell_gives_the_nearest_points_on_the_ground(
 def test_big_deck_sends_cells_then_the_points_around_a_click() -> None:
     area = load_study_area(SMALL)
     lon, lat = area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float)
-    index = PointIndex(lon, lat)
+    index = PointIndex(lon, lat, area.points["ps_id"].to_numpy())
     values = area.subsidence_mm[:, -1]
     first_id = str(area.points["ps_id"].iloc[0])
     deck = ps_deck(area, values, label="subsidence", picked=[first_id], big=BigView(index, "max"))
@@ -66,10 +74,8 @@ def test_big_deck_sends_cells_then_the_points_around_a_click() -> None:
     assert len(cells) == int((index.counts > 0).sum()) and len(cells) <= CELLS_ACROSS**2
     assert len(layers[PICKED_LAYER]["data"]) == 1
     first = int(cells[0]["tile"])
-    assert (
-        "max of" in cells[0]["ps_id"]
-        and f"{np.nanmax(values[index.cell == first]):,.1f}" in cells[0]["value"]
-    )
+    want = colours(np.array([np.nanmax(values[index.cell == first])]), *colour_range(values))[0]
+    assert [cells[0][c] for c in "rgb"] == want[:3].tolist()  # coloured by the cell's largest value
     event = {"selection": {"objects": {CELL_LAYER: [cells[0]]}}}
     assert selected_tile(event) == first  # picks.on_click zooms to it, as to a tile
 
@@ -100,4 +106,6 @@ def test_count_cells_and_a_view_stay_under_five_megabytes(
     index = PointIndex(area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float))
     deck = ps_deck(area, area.subsidence_mm[:, -1], label="x", big=BigView(index, "count"))
     spec = deck.to_json()
-    assert "points: click to zoom in" in spec and len(spec.encode()) < 5e6
+    counts = {c["tile"]: c["b"] for c in json.loads(spec)["layers"][0]["data"]}
+    assert counts[int(index.counts.argmax())] == min(counts.values())  # the fullest cell is the darkest
+    assert len(spec.encode()) < 5e6
