@@ -58,6 +58,28 @@ def view_of(lon, lat) -> dict:  # type: ignore[no-untyped-def]
     return {"longitude": v.longitude, "latitude": v.latitude, "zoom": v.zoom}
 
 
+def server_side(area, index) -> None:  # type: ignore[no-untyped-def]
+    """Seconds and JSON bytes of the decks built on the server (no browser)."""
+    from subsidence.aggregate import BigView
+    from subsidence.maps import ps_deck
+
+    values = area.subsidence_mm[:, -1]
+    cell = int(index.counts.argmax())
+    for label, view in (
+        ("whole area, mean", BigView(index, "mean")),
+        ("whole area, largest", BigView(index, "max")),
+        ("whole area, count", BigView(index, "count")),
+        ("zoomed to the fullest cell", BigView(index, "mean", cell)),
+    ):
+        t0 = time.perf_counter()
+        spec = ps_deck(
+            area, values, label="subsidence", picked=[str(area.points["ps_id"].iloc[0])], big=view
+        ).to_json()
+        print(
+            f"server: {label:28s} {time.perf_counter() - t0:6.2f} s {len(spec.encode()) / 1e6:6.2f} MB JSON"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("bundle", type=Path)
@@ -72,7 +94,10 @@ def main() -> None:
     area = load_study_area(args.bundle)
     print(f"bundle read here in {time.perf_counter() - t0:.1f} s: {area.n_points:,} points")
     lon, lat = area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float)
-    index = PointIndex(lon, lat)
+    t0 = time.perf_counter()
+    index = PointIndex(lon, lat, area.points["ps_id"].to_numpy())
+    print(f"point index (cells, k-d tree, ids) built in {time.perf_counter() - t0:.2f} s")
+    server_side(area, index)
     models = Path(args.bundle).parent / "bench-models"
     if not models.exists():
         shutil.copytree(ROOT / "models" / "paper-lstm-demo", models / "paper-lstm-demo")
