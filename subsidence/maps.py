@@ -215,8 +215,7 @@ def ps_deck(
     view : (west, south, east, north), optional
         What the map shows first; default every point.
     big : subsidence.aggregate.BigView, optional
-        For areas too large to send point by point: the deck is ``big.deck(...)`` (cells, and
-        the points around a clicked cell; docs/big-maps.md).
+        Draws a large area as cells instead (``big.deck``; docs/big-maps.md).
 
     Returns
     -------
@@ -224,10 +223,8 @@ def ps_deck(
         Layers with ids ``ps-points``, ``wells`` and ``picked`` (for selections).
     """
     if big is not None:
-        return big.deck(
-            area, values, label=label, unit=unit, ramp=ramp, value_range=value_range, picked=picked,
-            rgba=rgba, dim=dim, degenerate=degenerate, show_wells=show_wells, basemap=basemap,
-        )  # fmt: skip
+        kw = {"label": label, "unit": unit, "ramp": ramp, "value_range": value_range, "picked": picked}
+        return big.deck(area, values, rgba=rgba, dim=dim, degenerate=degenerate, show_wells=show_wells, basemap=basemap, **kw)  # fmt: skip
     vmin, vmax = value_range or colour_range(values, symmetric=ramp == "diverging")
     pts = area.points
     frame = pd.DataFrame(
