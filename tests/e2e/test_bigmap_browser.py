@@ -24,13 +24,14 @@ N_POINTS = 200_000
 
 @pytest.fixture(scope="module")
 def big_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from subsidence import synthetic_chunks
     from subsidence.synthetic import SyntheticConfig
-    from subsidence.synthetic_chunks import write_chunked
 
     config = SyntheticConfig(n_points=N_POINTS, n_epochs=6, seed=5)
-    return write_chunked(
-        tmp_path_factory.mktemp("big") / "area_200k", config, name="Synthetic 200k (not survey data)"
-    )
+    folder = tmp_path_factory.mktemp("big") / "area_200k"
+    with pytest.MonkeyPatch.context() as patch:  # physics on a 1 km lattice: this test is about the map
+        patch.setattr(synthetic_chunks, "LATTICE_M", 1000.0)
+        return synthetic_chunks.write_chunked(folder, config, name="Synthetic 200k (not survey data)")
 
 
 def lon_lat(bundle: Path) -> tuple[np.ndarray, np.ndarray]:
