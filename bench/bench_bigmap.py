@@ -84,6 +84,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("bundle", type=Path)
     parser.add_argument("--page", default="Study_area")
+    parser.add_argument(
+        "--open-only", action="store_true", help="only open the page (any area, e.g. the demo)"
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -97,7 +100,8 @@ def main() -> None:
     t0 = time.perf_counter()
     index = PointIndex(lon, lat, area.points["ps_id"].to_numpy())
     print(f"point index (cells, k-d tree, ids) built in {time.perf_counter() - t0:.2f} s")
-    server_side(area, index)
+    if not args.open_only:
+        server_side(area, index)
     models = Path(args.bundle).parent / "bench-models"
     if not models.exists():
         shutil.copytree(ROOT / "models" / "paper-lstm-demo", models / "paper-lstm-demo")
@@ -117,6 +121,10 @@ def main() -> None:
                 context.close()
         canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
         page.wait_for_timeout(1500)
+        if args.open_only:
+            browser.close()
+            report(area.n_points, args.page, rows)
+            return
         whole = view_of(lon[[lon.argmin(), lon.argmax()]], lat[[lat.argmin(), lat.argmax()]])
         cell = int(index.counts.argmax())
         w, s, e, n = index.box(cell)
@@ -150,7 +158,11 @@ def main() -> None:
         rows.append(("click a point: its time series shown", time.perf_counter() - t0, got.take()))
         idle(page, 120_000)
         browser.close()
-    print(f"{area.n_points:,} points, page {args.page}")
+    report(area.n_points, args.page, rows)
+
+
+def report(n_points: int, page: str, rows: list[tuple[str, float, float]]) -> None:
+    print(f"{n_points:,} points, page {page}")
     print(f"{'step':58s} {'seconds':>8s} {'MB received':>12s}")
     for label, seconds, mb in rows:
         print(f"{label:58s} {seconds:8.2f} {mb:12.2f}")
