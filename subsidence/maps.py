@@ -121,6 +121,7 @@ def ps_deck(
     pickable: np.ndarray | None = None,
     tiles: Sequence[tuple[float, float, float, float]] = (),
     view: tuple[float, float, float, float] | None = None,
+    big: Any = None,
 ) -> pdk.Deck:
     """A pydeck map of every PS point coloured by ``values``, with wells and picked points.
 
@@ -156,12 +157,17 @@ def ps_deck(
         Rectangles drawn as a pickable layer ``pick-tiles`` (a click on one chooses it).
     view : (west, south, east, north), optional
         What the map shows first; default every point.
+    big : subsidence.aggregate.BigView, optional
+        Draws a large area as cells instead (``big.deck``; docs/big-maps.md).
 
     Returns
     -------
     pydeck.Deck
         Layers with ids ``ps-points``, ``wells`` and ``picked`` (for selections).
     """
+    if big is not None:
+        kw = {"label": label, "unit": unit, "ramp": ramp, "value_range": value_range, "picked": picked}
+        return big.deck(area, values, rgba=rgba, dim=dim, degenerate=degenerate, show_wells=show_wells, basemap=basemap, **kw)  # fmt: skip
     vmin, vmax = value_range or colour_range(values, symmetric=ramp == "diverging")
     pts = area.points
     frame = pd.DataFrame(

@@ -20,7 +20,6 @@ from subsidence.synthetic import (
     SyntheticArea,
     SyntheticConfig,
     SyntheticTruth,
-    generate,
 )
 
 if TYPE_CHECKING:
@@ -299,8 +298,10 @@ def write_demo(folder: str | Path, n_points: int = 16487, seed: int = 42, varian
     if variant not in VARIANTS:
         raise SubsidenceError(f"unknown demo variant {variant!r}: expected one of {', '.join(VARIANTS)}")
     recovery = variant == "recovery"
-    area = generate(SyntheticConfig(n_points=n_points, seed=seed, recovery=recovery))
-    return write_bundle(area, folder, name=RECOVERY_NAME if recovery else DEMO_NAME)
+    from subsidence.synthetic_chunks import write_chunked  # bounded memory at any size
+
+    config = SyntheticConfig(n_points=n_points, seed=seed, recovery=recovery)
+    return write_chunked(folder, config, name=RECOVERY_NAME if recovery else DEMO_NAME)
 
 
 VARIANTS = ("demo", "recovery")

@@ -19,6 +19,7 @@ PUMPING_START = pd.Timestamp("2001-01-01")
 # Beijing's after the South-to-North water diversion reached it).
 TURN = pd.Timestamp("2013-12-01")
 RECOVERY_FRACTION = 1.0
+ROWS_AT_ONCE = 1024  # points whose compaction is computed together (memory ~ 100 MB)
 
 # Pumping centres (fraction of the width, fraction of the height, depth of cone m, extra decline m/yr,
 # radius m): Chaoyang-Tongzhou in the east, Changping and Shunyi in the north, Daxing in the south.
@@ -106,19 +107,27 @@ def compaction_mm(
     S_skv and the delay U((t - t_k) / tau); steps above it (recovery or decline within the
     elastic range) act elastically with S_ske = S_skv / 40 and no delay.
     """
-    dh = np.diff(heads_m, axis=1)  # (n, K-1)
-    previous_min = np.minimum.accumulate(heads_m, axis=1)[:, :-1]
-    new_min = np.minimum(previous_min, heads_m[:, 1:])
-    inelastic_drop = previous_min - new_min  # >= 0: decline below the pre-consolidation head
-    elastic_change = -dh - inelastic_drop  # the rest of the decline (negative when rising)
     t_step = times_days[1:]
+    # the times since a step repeat across evaluation times: U once per distinct time (7x fewer)
+    since_all = np.where(t_step[None, :] <= eval_days[:, None], eval_days[:, None] - t_step[None, :], -1.0)
+    distinct, where = np.unique(since_all, return_inverse=True)
+    where = where.reshape(since_all.shape)
     out = np.empty((heads_m.shape[0], len(eval_days)))
-    for j, te in enumerate(eval_days):
-        since = np.where(t_step <= te, te - t_step, -1.0)[None, :]
-        u = np.where(since >= 0, degree_of_consolidation(since / tau_days[:, None]), 0.0)
-        inel = (inelastic_drop * u).sum(axis=1)
-        el = (elastic_change * (since >= 0)).sum(axis=1)
-        out[:, j] = b_m * (sskv * inel + sskv / ELASTIC_RATIO * el)
+    for r in range(0, heads_m.shape[0], ROWS_AT_ONCE):  # rows are independent: bounded memory
+        rows = slice(r, r + ROWS_AT_ONCE)
+        heads = heads_m[rows]
+        dh = np.diff(heads, axis=1)  # (n, K-1)
+        previous_min = np.minimum.accumulate(heads, axis=1)[:, :-1]
+        new_min = np.minimum(previous_min, heads[:, 1:])
+        inelastic_drop = previous_min - new_min  # >= 0: decline below the pre-consolidation head
+        elastic_change = -dh - inelastic_drop  # the rest of the decline (negative when rising)
+        tau = tau_days[rows, None]
+        u_all = np.where(distinct >= 0, degree_of_consolidation(distinct[None, :] / tau), 0.0)
+        for j, te in enumerate(eval_days):
+            since = np.where(t_step <= te, te - t_step, -1.0)[None, :]
+            inel = (inelastic_drop * u_all[:, where[j]]).sum(axis=1)
+            el = (elastic_change * (since >= 0)).sum(axis=1)
+            out[rows, j] = b_m[rows] * (sskv[rows] * inel + sskv[rows] / ELASTIC_RATIO * el)
     return out * 1000.0
 
 

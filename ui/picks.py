@@ -18,6 +18,7 @@ import numpy as np
 import pydeck as pdk
 import streamlit as st
 
+from subsidence.aggregate import BIG_MAP_POINTS
 from subsidence.errors import SubsidenceError
 from subsidence.maps import TILE_LAYER, selected_ids, selected_tile
 from subsidence.picking import (
@@ -93,6 +94,10 @@ def pick_layers(area: StudyArea, base_key: str) -> dict[str, Any]:
     the map first shows them as rectangles; a click on one zooms to it and makes its points
     clickable (each click then stays fast in a browser without a GPU).
     """
+    if area.n_points > BIG_MAP_POINTS:  # cells drawn on the server, points near a clicked one
+        from ui.bigmap import big_layers
+
+        return big_layers(area, base_key, st.session_state.get(keys.PICK_TILE, {}).get(_tile_key(base_key)))
     lon, lat = area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float)
     if area.n_points <= PICK_MAX_POINTS:
         return {}
