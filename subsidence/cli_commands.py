@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from subsidence.errors import SubsidenceError
+from subsidence.threads import step_threads
 
 
 def _restrict(area: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -65,7 +66,8 @@ def krige(args: argparse.Namespace) -> dict[str, Any]:
     config = KrigingConfig(
         variogram_model=args.variogram, cell_size_m=args.cell_size, grid=args.out is not None
     )
-    result = krige_study_area(area, config)
+    with step_threads("krige"):
+        result = krige_study_area(area, config)
     out = {**out_period, **summary(result)}
     if args.out is not None:
         out["files"] = [str(p) for p in write_kriging(result, area, Path(args.out))]
