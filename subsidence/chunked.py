@@ -119,9 +119,9 @@ def sample_area(stream: PsStream, rows: np.ndarray, chunk_rows: int = DEFAULT_CH
     assert isinstance(files, dict)
     extent = (*stream.xy_m.min(axis=0), *stream.xy_m.max(axis=0))
     wells_path = stream.folder / files["wells"]
-    wells = _read_wells(wells_path, stream.crs, stream.work_crs, stream.dates, extent)  # type: ignore[arg-type]
+    wells = _read_wells(wells_path, stream.crs, stream.work_crs, stream.dates, extent)
     layers = {
-        n: _read_layer(stream.folder, files[n], n, stream.crs, stream.work_crs, extent)  # type: ignore[arg-type]
+        n: _read_layer(stream.folder, files[n], n, stream.crs, stream.work_crs, extent)
         for n in (THICKNESS, PERMEABILITY)
     }
     points = gpd.GeoDataFrame(

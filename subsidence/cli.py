@@ -23,6 +23,7 @@ from subsidence.cli_commands import validate as _validate
 from subsidence.cli_forecast import forecast as _forecast
 from subsidence.cli_forecast import hindcast as _hindcast
 from subsidence.cli_forecast import report as _report
+from subsidence.cli_scale import add_flags as add_scale_flags
 from subsidence.errors import SubsidenceError
 from subsidence.text import shorten
 
@@ -92,6 +93,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     train.add_argument("--out", required=True, help="folder to save the trained model to")
     train.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
     train.add_argument("--overwrite", action="store_true", help="replace a saved model already at --out")
+    add_scale_flags(train)
     evaluate = command("evaluate", _evaluate, "score a saved model on a study area")
     period_flags(evaluate)
     evaluate.add_argument("--model", required=True, help="saved model folder or .zip")
@@ -170,6 +172,9 @@ _AT_LEAST = {
     "seed": (0, "a random seed"),
     "max_epochs": (1, "a number of epochs"),
     "points": (1, "a number of points"),
+    "sample": (1, "a number of sample points"),
+    "chunk_rows": (100, "a number of rows per chunk"),
+    "dask_workers": (1, "a number of workers"),
 }
 
 

@@ -82,6 +82,10 @@ def make_demo(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
+    if getattr(args, "chunked", False) or getattr(args, "dask", None) is not None:
+        from subsidence.cli_scale import train_scaled
+
+        return train_scaled(args)
     from subsidence import pipeline
     from subsidence.modelio import check_target
     from subsidence.models import model_class

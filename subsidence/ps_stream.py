@@ -236,4 +236,4 @@ def _numbers(frame: pd.DataFrame, columns: list[str], file: str, start: int) -> 
                 f"{file}, row {start + i + 2}, column {shorten(c, 60)!r}: expected a number, "
                 f"found {shorten(col.iloc[i], 40)!r}"
             )
-    return part.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return np.asarray(part.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))

@@ -115,4 +115,4 @@ def _allocate(counts: np.ndarray, n: int) -> np.ndarray:
         remainder = np.where(room > 0, share - np.floor(share), -1.0)
         for i in np.argsort(-remainder, kind="stable")[:left]:
             take[i] += 1 if room[i] > 0 else 0
-    return np.minimum(take, counts)
+    return np.asarray(np.minimum(take, counts), dtype=np.int64)
