@@ -23,6 +23,8 @@ from subsidence.cli_commands import validate as _validate
 from subsidence.cli_forecast import forecast as _forecast
 from subsidence.cli_forecast import hindcast as _hindcast
 from subsidence.cli_forecast import report as _report
+from subsidence.cli_import import add_flags as add_import_flags
+from subsidence.cli_import import import_survey as _import
 from subsidence.cli_scale import add_flags as add_scale_flags
 from subsidence.errors import SubsidenceError
 from subsidence.text import shorten
@@ -102,6 +104,11 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     )
     evaluate.add_argument("--seed", type=int, default=None, help="seed of --split (default: the model's)")
     command("models", _models, "list the model names train accepts", bundle=False)
+    add_import_flags(
+        command(
+            "import", _import, "convert a MintPy timeseries.h5 or a GeoTIFF stack to a bundle", bundle=False
+        )
+    )
     hind = command("hindcast", _hindcast, "fit up to a cut date, forecast from it, score against InSAR")
     period_flags(hind)
     hind.add_argument("--model", required=True, help="model name (see the 'models' command)")
@@ -175,6 +182,8 @@ _AT_LEAST = {
     "sample": (1, "a number of sample points"),
     "chunk_rows": (100, "a number of rows per chunk"),
     "dask_workers": (1, "a number of workers"),
+    "step": (1, "a pixel step"),
+    "block_rows": (1, "a number of raster rows"),
 }
 
 

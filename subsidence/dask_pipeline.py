@@ -66,7 +66,7 @@ def connect(address: str, workers: int = 2, processes: bool = True) -> Any:
         )
         return Client(cluster)  # type: ignore[no-untyped-call]
     try:
-        return Client(address, timeout="10s")  # type: ignore[no-untyped-call]
+        return Client(address, timeout="3s")  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise SubsidenceError(
             f"--dask {address}: no Dask scheduler answers there ({exc}); start one "

@@ -72,6 +72,7 @@ def test_dask_local_gives_the_same_metrics_as_the_in_process_run(
     [
         (["--chunked", "--predictions", "p.csv"], "expected a file ending in .parquet"),
         (["--dask", "local"], "give --predictions FOLDER"),
+        (["--dask", "tcp://127.0.0.1:9", "--predictions", "parts"], "no Dask scheduler answers there"),
         (["--chunked", "--split", "spatial"], "leave out --split"),
         (["--chunked", "--sample", "0"], "--sample 0: expected a number of sample points of at least 1"),
     ],
