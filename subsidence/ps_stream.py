@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import shapely
 from pyproj import CRS, Transformer
@@ -181,14 +182,25 @@ def _column_names(path: Path) -> dict[str, str]:
 def _frames(
     path: Path, names: dict[str, str], dates: list[str], chunk_rows: int
 ) -> Iterator[tuple[int, pd.DataFrame]]:
-    """(first row position, frame) of the id, coordinate and ``dates`` columns, chunk by chunk."""
+    """(first row position, frame) of the id, coordinate and ``dates`` columns, chunk by chunk.
+
+    CSV is parsed by Arrow (multi-threaded, numbers straight to float64); a cell Arrow cannot
+    convert sends the rest to pandas, whose text cells :func:`_numbers` names precisely.
+    """
     columns = [*names.values(), *dates]
     start = 0
     try:
         if path.suffix.lower() == ".csv":
+            try:
+                for frame in _arrow_csv(path, names, columns, chunk_rows):
+                    yield start, frame
+                    start += len(frame)
+                return
+            except pa.ArrowInvalid:
+                pass
             reader = pd.read_csv(
                 path, usecols=columns, chunksize=chunk_rows, dtype={names["ps_id"]: str},
-                keep_default_na=False, na_values=[""], encoding="utf-8-sig",
+                keep_default_na=False, na_values=[""], encoding="utf-8-sig", skiprows=range(1, start + 1),
             )  # fmt: skip
             with reader:
                 for frame in reader:
@@ -201,6 +213,29 @@ def _frames(
             start += len(frame)
     except (ValueError, pd.errors.ParserError, pa.ArrowException, UnicodeDecodeError) as exc:
         raise BundleError(f"{path.name}, near row {start + 2}: cannot be read ({shorten(exc, 150)})") from exc
+
+
+def _arrow_csv(
+    path: Path, names: dict[str, str], columns: list[str], chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    types = {c: pa.float64() for c in columns}
+    types[names["ps_id"]] = pa.string()
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=8 << 20),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=columns, column_types=types, null_values=[""], strings_can_be_null=False
+        ),
+    )
+    pending: pa.Table | None = None
+    for batch in reader:
+        table = pa.Table.from_batches([batch])
+        pending = table if pending is None else pa.concat_tables([pending, table])
+        while pending.num_rows >= chunk_rows:
+            yield pending.slice(0, chunk_rows).to_pandas()
+            pending = pending.slice(chunk_rows)
+    if pending is not None and pending.num_rows:
+        yield pending.to_pandas()
 
 
 def _parse(
