@@ -89,15 +89,21 @@ class StepThreads:
 
 STEP_THREADS: dict[str, StepThreads] = {
     "krige": StepThreads(
-        1, 1, "kriging 2,000 points: BLAS 1 thread 0.36 s, 2 threads 0.71 s idle; 0.99 s against 1.7 s busy"
+        1,
+        1,
+        "kriging 2,000 points: BLAS 1 thread 0.36 s, 2 threads 0.71 s (idle); 0.99 s and 2.16 s (one busy process)",
     ),
     "train": StepThreads(
         1,
         1,
-        "paper-lstm per epoch: torch 1 thread 0.031 s, 2 threads 0.63-0.74 s; BLAS count makes no difference",
+        "paper-lstm s/epoch: torch 1 thread 0.031 (BLAS 1) and 0.032 (BLAS 2), torch 2 threads 0.63-0.74; "
+        "busy: 0.174, 0.188 and 12-15",
     ),
     "evaluate": StepThreads(
-        1, 1, "one-step prediction of 2,000 points: torch 1 thread 0.017-0.026 s, 2 threads 0.054-0.105 s"
+        1,
+        2,
+        "one-step prediction of 2,000 points: torch 1 + BLAS 2 0.017 s, BLAS 1 0.026 s, torch 2 0.054-0.105 s; "
+        "busy: 0.039, 0.061 and 1.18 s",
     ),
 }
 """Per-step defaults, measured on the project's 2-core machine (``docs/benchmarks.md``)."""
