@@ -21,6 +21,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -66,11 +67,11 @@ def per_partition(bundle: str, sample: int, chunk_rows: int, work: Path) -> None
         peak = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
         read = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
-        n = int(scores.sums.get("points", 0)) + int(in_sample.sum() * 0)
-        import pyarrow.parquet as pq
-
+        n = int(scores.sums.get("points", 0))
         rows_out = pq.ParquetFile(out).metadata.num_rows
-        print(f"{folder.name:18s} {rows_out:7d} {seconds:8.2f} {peak:8.0f} {read:8.1f} {out.stat().st_size / 1e6:10.1f}  ({n} scored)")
+        print(
+            f"{folder.name:18s} {rows_out:7d} {seconds:8.2f} {peak:8.0f} {read:8.1f} {out.stat().st_size / 1e6:10.1f}  ({n} scored)"
+        )
 
 
 def main() -> None:
