@@ -22,6 +22,7 @@ can read the bundle and write ``predictions`` at the same path (a shared disk or
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -62,7 +63,11 @@ def connect(address: str, workers: int = 2, processes: bool = True) -> Any:
 
     if address == "local":
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,  # a worker slow to stop on a busy machine is not the user's error
         )
         return Client(cluster)  # type: ignore[no-untyped-call]
     try:

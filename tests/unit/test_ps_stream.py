@@ -65,3 +65,17 @@ def test_a_bad_cell_names_the_file_row_and_column(tmp_path: Path) -> None:
         BundleError, match=rf"ps.csv, row 1501, column '{column}': expected a number, found 'n/a'"
     ):
         list(open_stream(folder, chunk_rows=500).chunks(500))
+
+
+def test_egms_column_names_and_compact_dates_read_in_chunks(whole, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "egms"
+    shutil.copytree(SMALL_DEMO, folder)
+    frame = pd.read_csv(folder / "ps.csv", dtype={"ps_id": str})
+    renamed = {"ps_id": "pid", "x": "easting", "y": "northing"}
+    renamed.update({c: c.replace("-", "") for c in frame.columns if c[:2] == "20"})
+    frame.rename(columns=renamed).to_csv(folder / "ps.csv", index=False)
+    stream = open_stream(folder, chunk_rows=900)
+    assert np.array_equal(stream.ps_ids, whole.points["ps_id"].to_numpy())
+    assert np.allclose(
+        np.concatenate([c.subsidence_mm for c in stream.chunks(900)]), whole.subsidence_mm, equal_nan=True
+    )
