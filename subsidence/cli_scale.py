@@ -33,7 +33,8 @@ def train_scaled(args: argparse.Namespace) -> dict[str, Any]:
 
         if args.predictions is None:
             raise SubsidenceError("--dask: give --predictions FOLDER for the per-tile GeoParquet files")
-        client = connect(args.dask, workers=args.dask_workers)
+        # one local worker runs in this process (threads): no worker start-up, same tasks
+        client = connect(args.dask, workers=args.dask_workers, processes=args.dask_workers > 1)
         try:
             fitted, summary = run_dask(args.bundle, model, client, args.predictions, **common)
         finally:
