@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 import shapely
 
 from subsidence import evaluation
+from subsidence.bundle_paths import _bundle_file
 from subsidence.factors import Factors
 from subsidence.features import fill_gaps
 from subsidence.kriging import KrigingConfig, interpolate_wells_in_time, krige_study_area
@@ -118,7 +119,8 @@ def sample_area(stream: PsStream, rows: np.ndarray, chunk_rows: int = DEFAULT_CH
     files = stream.manifest["files"]
     assert isinstance(files, dict)
     extent = (*stream.xy_m.min(axis=0), *stream.xy_m.max(axis=0))
-    wells_path = stream.folder / files["wells"]
+    wells_path = _bundle_file(stream.folder, files["wells"], "wells", required=True)
+    assert wells_path is not None
     wells = _read_wells(wells_path, stream.crs, stream.work_crs, stream.dates, extent)
     layers = {
         n: _read_layer(stream.folder, files[n], n, stream.crs, stream.work_crs, extent)
