@@ -12,243 +12,24 @@ import json
 import math
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
+from subsidence.cli_commands import evaluate as _evaluate
+from subsidence.cli_commands import krige as _krige
+from subsidence.cli_commands import make_demo as _make_demo
+from subsidence.cli_commands import models as _models
+from subsidence.cli_commands import train as _train
+from subsidence.cli_commands import validate as _validate
+from subsidence.cli_forecast import forecast as _forecast
+from subsidence.cli_forecast import hindcast as _hindcast
+from subsidence.cli_forecast import report as _report
+from subsidence.cli_import import add_flags as add_import_flags
+from subsidence.cli_import import import_survey as _import
+from subsidence.cli_scale import add_flags as add_scale_flags
 from subsidence.errors import SubsidenceError
 from subsidence.text import shorten
 
 Handler = Callable[[argparse.Namespace], dict[str, Any]]
-
-
-def _restrict(area: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The study area restricted to the model period chosen by --start/--end/--extend-heads."""
-    from subsidence.coverage import restrict
-
-    restricted, period = restrict(area, args.start, args.end, extend_heads=args.extend_heads)
-    if getattr(args, "reference_point", None):  # --reference of train/evaluate/hindcast
-        from subsidence.reference import apply_reference, parse_reference, reference_label
-
-        restricted = apply_reference(restricted, parse_reference(args.reference_point))
-        return restricted, {"model_period": period.to_json(), "reference": reference_label(restricted)}
-    return restricted, {"model_period": period.to_json()}
-
-
-def _load_period(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The bundle, loaded and restricted to the model period (for commands that load it once)."""
-    from subsidence.reader import load_study_area
-
-    return _restrict(load_study_area(args.bundle), args)
-
-
-def _split(data: Any, kind: str, seed: int) -> Any:
-    """The CLI's split; a spatial split the area cannot hold says in one line what to use instead."""
-    from subsidence import pipeline
-
-    try:
-        return pipeline.split(data, kind, seed)
-    except SubsidenceError as exc:
-        if kind != pipeline.SPATIAL:
-            raise
-        width, height = (data.xy_m.max(axis=0) - data.xy_m.min(axis=0)) / 1000.0
-        raise SubsidenceError(
-            f"--split spatial cannot hold out whole blocks on this study area ({data.n_points} points over "
-            f"{width:.1f} km x {height:.1f} km: {str(exc).split(';')[0]}); use --split random instead"
-        ) from exc
-
-
-def _validate(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.coverage import period_for
-    from subsidence.reader import load_study_area
-    from subsidence.report import area_summary
-
-    area = load_study_area(args.bundle)
-    summary = area_summary(area)  # what was loaded, before any period is applied
-    period = period_for(area, args.start, args.end, extend_heads=args.extend_heads)
-    return {"model_period": period.to_json(), **summary}
-
-
-def _krige(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.kriging import KrigingConfig, krige_study_area, summary
-    from subsidence.kriging_io import write_kriging
-    from subsidence.reader import load_study_area
-
-    area = load_study_area(args.bundle)
-    area, out_period = _restrict(area, args)
-    config = KrigingConfig(
-        variogram_model=args.variogram, cell_size_m=args.cell_size, grid=args.out is not None
-    )
-    result = krige_study_area(area, config)
-    out = {**out_period, **summary(result)}
-    if args.out is not None:
-        out["files"] = [str(p) for p in write_kriging(result, area, Path(args.out))]
-    return out
-
-
-def _make_demo(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.synthetic_bundle import write_demo
-
-    path = write_demo(Path(args.out), n_points=args.points, seed=args.seed, variant=args.variant)
-    return {"path": str(path), "n_points": args.points, "seed": args.seed, "variant": args.variant}
-
-
-def _train(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence import pipeline
-    from subsidence.modelio import check_target
-    from subsidence.models import model_class
-
-    model_class(args.model)  # an unknown name fails before the slow steps
-    check_target(args.out, args.overwrite)  # so does an existing model without --overwrite
-    area, out_period = _load_period(args)
-    data = pipeline.prepare(area)
-    chosen = _split(data, args.split, args.seed)
-    trained = pipeline.train(args.model, data, chosen, seed=args.seed, max_epochs=args.max_epochs)
-    path = pipeline.save_trained(trained, args.out, area, data, overwrite=args.overwrite)
-    return {
-        **out_period,
-        "model": args.model,
-        "split": args.split,
-        "seed": args.seed,
-        "epochs_trained": trained.epochs_trained,
-        "seconds": round(trained.seconds, 2),
-        **{k: round(v, 3) if isinstance(v, float) else v for k, v in trained.metrics.items()},
-        "path": str(path),
-    }
-
-
-def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence import pipeline
-    from subsidence.modelio import load_model
-    from subsidence.reader import load_study_area
-
-    load_model(args.model)  # a broken model fails before the slow steps
-    area = load_study_area(args.bundle)
-    area, out_period = _restrict(area, args)
-    data = pipeline.prepare(area)
-    if args.split is not None:
-        _split(data, args.split, args.seed or 0)  # a split the area cannot hold: one line, before scoring
-    return {
-        **out_period,
-        **pipeline.evaluate_saved(args.model, area, data, split_kind=args.split, seed=args.seed),
-    }
-
-
-def _write_table(frame: Any, out: str, area: Any = None) -> str:
-    """Write a long table to ``out`` (.csv, .parquet, or .gpkg when ``area`` gives geometry)."""
-    from subsidence.exports import results_geodataframe
-
-    path = Path(out)
-    kinds = (".csv", ".parquet", ".gpkg") if area is not None else (".csv", ".parquet")
-    if path.suffix.lower() not in kinds:
-        raise SubsidenceError(f"--out {out}: expected a file ending in {', '.join(kinds)}")
-    from subsidence.atomic import atomic_write_via
-
-    if path.suffix.lower() == ".csv":
-        atomic_write_via(path, lambda tmp: frame.to_csv(tmp, index=False))
-    elif path.suffix.lower() == ".parquet":
-        atomic_write_via(path, lambda tmp: frame.to_parquet(tmp, index=False))
-    else:
-        geo = results_geodataframe(area, frame)
-        atomic_write_via(path, lambda tmp: geo.to_file(tmp, layer="forecast", driver="GPKG"))
-    return str(path)
-
-
-def _hindcast(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence import pipeline
-    from subsidence.hindcast import hindcast
-    from subsidence.models import model_class
-
-    model_class(args.model)
-    if args.out is not None and Path(args.out).suffix.lower() not in (".csv", ".parquet"):
-        raise SubsidenceError(f"--out {args.out}: expected a file ending in .csv or .parquet")
-    area, out_period = _load_period(args)
-    data = pipeline.prepare(area)
-    result = hindcast(data, args.model, args.cut, seed=args.seed, max_epochs=args.max_epochs)
-    out = {**result.scores(), "band": result.band, **out_period}
-    out["references"] = [
-        {"forecast": r["forecast"], "rmse_mm": r["rmse_mm"], "rmse_last_mm": r["rmse_last_mm"]}
-        for r in result.table().to_dict("records")
-    ]
-    if args.out is not None:
-        out["path"] = _write_table(result.frame(), args.out)
-    return out
-
-
-def _forecast(args: argparse.Namespace) -> dict[str, Any]:
-    import time
-
-    import numpy as np
-
-    from subsidence import pipeline
-    from subsidence.modelio import load_model
-    from subsidence.models import model_names
-    from subsidence.scenarios import model_forecast, parse_scenario
-
-    scenario = parse_scenario(args.scenario)
-    start = time.perf_counter()
-    area, out_period = _load_period(args)
-    data = pipeline.prepare(area)
-    if args.model in model_names():
-        name = args.model
-        model = pipeline.make_model(name, max_epochs=args.max_epochs).fit(
-            data, np.arange(data.n_points), seed=args.seed
-        )
-    elif Path(args.model).exists():
-        model, meta = load_model(args.model, area)
-        name = str(meta.get("model", getattr(model, "name", "")))
-    else:
-        raise SubsidenceError(
-            f"--model {args.model}: expected a saved model folder or .zip, or one of {', '.join(model_names())}"
-        )
-    result = model_forecast(
-        model, name, data, scenario, args.horizon_months, seed=args.seed, max_epochs=args.max_epochs
-    )
-    if args.reference is not None:
-        result = result.relative_to(args.reference)
-    path = _write_table(result.frame(), args.out, area)
-    return {
-        "model": name,
-        "scenario": scenario.name,
-        "horizon_months": args.horizon_months,
-        "n_points": data.n_points,
-        "max_forecast_mm": round(float(np.max(result.forecast_mm[:, -1])), 3),
-        "reference": args.reference,
-        "band": result.band,
-        **out_period,
-        "seconds": round(time.perf_counter() - start, 2),
-        "path": path,
-    }
-
-
-def _report(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.pack import pack_from_bundle, write_pack
-    from subsidence.scenarios import parse_scenario
-
-    scenarios = args.scenario or ["trend", "held", "1"]
-    for text in scenarios:  # a bad scenario fails before the slow steps
-        parse_scenario(text)
-    if Path(args.out).suffix.lower() not in (".html", ".htm"):
-        raise SubsidenceError(f"--out {args.out}: expected a file ending in .html")
-    if not (math.isfinite(args.threshold) and args.threshold > 0):
-        raise SubsidenceError(
-            f"--threshold {args.threshold}: expected a positive number of mm more than today"
-        )
-    picks = [p.strip() for p in (args.picks or "").split(",") if p.strip()]
-    pack = pack_from_bundle(args.bundle, args.model, scenarios, picks, threshold_mm=args.threshold)
-    html_path, gpkg_path = write_pack(pack, args.out)
-    return {
-        "sections": list(pack.sections),
-        "bytes": html_path.stat().st_size,
-        "fingerprint": pack.fingerprint,
-        "path": str(html_path),
-        "geopackage": str(gpkg_path),
-    }
-
-
-def _models(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.models import model_names
-
-    return {"models": model_names()}
 
 
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
@@ -314,6 +95,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     train.add_argument("--out", required=True, help="folder to save the trained model to")
     train.add_argument("--max-epochs", type=int, default=None, help="override the model's number of epochs")
     train.add_argument("--overwrite", action="store_true", help="replace a saved model already at --out")
+    add_scale_flags(train)
     evaluate = command("evaluate", _evaluate, "score a saved model on a study area")
     period_flags(evaluate)
     evaluate.add_argument("--model", required=True, help="saved model folder or .zip")
@@ -322,6 +104,11 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     )
     evaluate.add_argument("--seed", type=int, default=None, help="seed of --split (default: the model's)")
     command("models", _models, "list the model names train accepts", bundle=False)
+    add_import_flags(
+        command(
+            "import", _import, "convert a MintPy timeseries.h5 or a GeoTIFF stack to a bundle", bundle=False
+        )
+    )
     hind = command("hindcast", _hindcast, "fit up to a cut date, forecast from it, score against InSAR")
     period_flags(hind)
     hind.add_argument("--model", required=True, help="model name (see the 'models' command)")
@@ -396,6 +183,11 @@ _AT_LEAST = {
     "seed": (0, "a random seed"),
     "max_epochs": (1, "a number of epochs"),
     "points": (1, "a number of points"),
+    "sample": (1, "a number of sample points"),
+    "chunk_rows": (100, "a number of rows per chunk"),
+    "dask_workers": (1, "a number of workers"),
+    "step": (1, "a pixel step"),
+    "block_rows": (1, "a number of raster rows"),
 }
 
 

@@ -25,6 +25,7 @@ from subsidence.reference import reference_label
 from subsidence.series import SeriesData
 from subsidence.splits import random_split, spatial_block_split
 from subsidence.studyarea import StudyArea
+from subsidence.threads import step_threads
 
 RANDOM = "random"
 SPATIAL = "spatial"
@@ -48,7 +49,8 @@ def prepare(area: StudyArea, kriging_config: Any = None, progress: Any = None) -
     from subsidence.kriging import KrigingConfig, krige_study_area
 
     config = kriging_config if kriging_config is not None else KrigingConfig(grid=False)
-    return series_data(area, krige_study_area(area, config, progress).factors)
+    with step_threads("krige"):
+        return series_data(area, krige_study_area(area, config, progress).factors)
 
 
 @dataclass(frozen=True)
@@ -180,12 +182,15 @@ def train(
     """Fit the model ``name`` on the split's training points and score it on its test points."""
     model = make_model(name, config, max_epochs=max_epochs)
     start = time.perf_counter()
-    fitted = model.fit(data, split.train_idx, seed=seed, progress=progress, stop=stop)
+    with step_threads("train"):
+        fitted = model.fit(data, split.train_idx, seed=seed, progress=progress, stop=stop)
     seconds = time.perf_counter() - start
-    modelled = fitted.predict(data, ONE_STEP)
+    with step_threads("evaluate"):
+        modelled = fitted.predict(data, ONE_STEP)
     scores = evaluation.metrics(data, modelled, split.test_idx)
     try:
-        free = fitted.predict(data, FREE_RUNNING)
+        with step_threads("evaluate"):
+            free = fitted.predict(data, FREE_RUNNING)
         scores["rmse_cumulative_free_mm"] = evaluation.metrics(data, free, split.test_idx)[
             "rmse_cumulative_mm"
         ]
@@ -275,7 +280,8 @@ def evaluate_saved(
         )
     else:
         test_idx, points = saved_test_points(meta, area, data)
-    modelled = model.predict(data, ONE_STEP)
+    with step_threads("evaluate"):
+        modelled = model.predict(data, ONE_STEP)
     scores = evaluation.metrics(data, modelled, test_idx)
     severity = evaluation.severity_table(data, modelled, test_idx)
     return {

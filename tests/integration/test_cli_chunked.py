@@ -1,0 +1,87 @@
+"""train --chunked and --dask local: the same figures as the in-memory pipeline, GeoParquet out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from subsidence import evaluation, pipeline
+from subsidence.cli import main
+from subsidence.models.base import ONE_STEP
+from subsidence.ps_stream import open_stream
+from subsidence.reader import load_study_area
+from subsidence.sampling import stratified_sample
+from tests.conftest import SMALL_DEMO
+
+ARGS = ["--model", "paper-lstm", "--max-epochs", "1", "--sample", "300", "--chunk-rows", "600", "--seed", "2"]
+FIGURES = ("rmse_change_mm", "mae_change_mm", "rmse_cumulative_mm", "rmse_cumulative_last_mm")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:  # type: ignore[type-arg]
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def in_memory() -> dict[str, float]:
+    """Whole area in memory, the model fitted on the same sample, scored on every other point."""
+    area = load_study_area(SMALL_DEMO)
+    data = pipeline.prepare(area)
+    stream = open_stream(SMALL_DEMO)
+    rows = stratified_sample(stream.xy_m, stream.last_mm, 300, 2)
+    fitted = pipeline.make_model("paper-lstm", max_epochs=1).fit(data, rows, seed=2)
+    test = np.setdiff1d(np.arange(data.n_points), rows)
+    return evaluation.metrics(data, fitted.predict(data, ONE_STEP), test)
+
+
+def test_chunked_train_scores_like_the_in_memory_run_and_writes_geoparquet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], in_memory: dict[str, float]
+) -> None:
+    out = run(capsys, "train", str(SMALL_DEMO), *ARGS, "--chunked", "--out", str(tmp_path / "m"),
+              "--predictions", str(tmp_path / "p.parquet"))  # fmt: skip
+    assert out["n_points"] == 2000 and out["n_sample"] == 300 and out["n_test_points"] == 1700
+    for key in FIGURES:
+        assert out[key] == pytest.approx(in_memory[key], abs=1e-3)
+    assert sum(r["n"] for r in out["by_severity"]) == 1700
+    frame = gpd.read_parquet(tmp_path / "p.parquet")
+    assert len(frame) == 2000 and frame.crs.to_epsg() == 32650 and int(frame["in_sample"].sum()) == 300
+    assert np.allclose(frame.geometry.x, frame["x_m"]) and "modelled_mm_2015-12-07" in frame
+    assert (tmp_path / "m" / "model.json").is_file()
+
+
+def test_dask_local_gives_the_same_metrics_as_the_in_process_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], in_memory: dict[str, float]
+) -> None:
+    out = run(capsys, "train", str(SMALL_DEMO), *ARGS, "--dask", "local", "--dask-workers", "1",
+              "--out", str(tmp_path / "m"), "--predictions", str(tmp_path / "parts"))  # fmt: skip
+    assert out["n_test_points"] == 1700 and out["workers"] == 1 and out["n_partitions"] > 1
+    for key in FIGURES:
+        assert out[key] == pytest.approx(in_memory[key], abs=1e-3)
+    parts = sorted((tmp_path / "parts").glob("part-*.parquet"))
+    assert len(parts) == out["n_partitions"] and not (tmp_path / "parts" / "_staging").exists()
+    frame = gpd.read_parquet(tmp_path / "parts")
+    assert sorted(frame["ps_id"]) == sorted(open_stream(SMALL_DEMO).ps_ids) and frame.crs.to_epsg() == 32650
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--chunked", "--predictions", "p.csv"], "expected a file ending in .parquet"),
+        (["--dask", "local"], "give --predictions FOLDER"),
+        (["--dask", "tcp://127.0.0.1:9", "--predictions", "parts"], "no Dask scheduler answers there"),
+        (["--chunked", "--split", "spatial"], "leave out --split"),
+        (["--chunked", "--sample", "0"], "--sample 0: expected a number of sample points of at least 1"),
+    ],
+)
+def test_bad_scaled_runs_are_one_line(
+    extra: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["train", str(SMALL_DEMO), "--model", "paper-lstm", "--out", str(tmp_path / "m"), *extra]) == 2
+    )
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
