@@ -62,16 +62,16 @@ def connect(address: str, workers: int = 2, processes: bool = True) -> Any:
     from distributed import Client, LocalCluster
 
     if address == "local":
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
             n_workers=workers,
             threads_per_worker=1,
             processes=processes,
             dashboard_address=None,
             silence_logs=logging.ERROR,  # a worker slow to stop on a busy machine is not the user's error
         )
-        return Client(cluster)  # type: ignore[no-untyped-call]
+        return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
     try:
-        return Client(address, timeout="3s")  # type: ignore[no-untyped-call]
+        return Client(address, timeout="3s")  # type: ignore[no-untyped-call]  # distributed is untyped
     except (OSError, TimeoutError) as exc:
         raise SubsidenceError(
             f"--dask {address}: no Dask scheduler answers there ({exc}); start one "
