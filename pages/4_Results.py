@@ -18,16 +18,17 @@ from ui.text import escape_markdown, shorten
 
 st.set_page_config(page_title="Results", page_icon="📍", layout="wide")
 area = study_area_sidebar()
-if area is None:
+data = cache.series_for(area) if area is not None else None
+if area is None or data is None:
     st.stop()
-data = cache.series_for(area)
 current = current_model(area, data)
 if current is None:
     st.warning("No model for this study area yet: train or load one on the Model page.")
     page_link("pages/3_Model.py", "Go to the Model page", "🧠")
     st.stop()
-run_key = f"{cache.area_key(area)}|{current.token}"
-res = cache.results(current.model, data, current.test_idx, run_key)
+res = cache.results(area, data, current)
+if res is None:
+    st.stop()
 
 st.title("Results")
 cache.kriging_warning(area)
@@ -59,9 +60,7 @@ for col, (key, label) in zip(cols, METRIC_LABELS.items(), strict=False):
     )
 cols[3].metric("Cumulative RMSE at the last date (mm)", f"{scores['rmse_cumulative_last_mm']:.1f}")
 
-st.markdown(
-    "\n".join(f"- {line}" for line in plain_summary(res, cache.noise_floor(data, cache.area_key(area))))
-)
+st.markdown("\n".join(f"- {line}" for line in plain_summary(res, cache.noise_floor(area, data))))
 
 left, right = st.columns([3, 1])
 dates = [d.date() for d in area.dates]
@@ -109,7 +108,7 @@ if chosen:
         "Draw baselines too", ["persistence", "linear-trend", "gm11"], key=keys.RESULTS_BASELINES
     )
     modelled = {f"{current.name} ({mode})": res.changes[mode]}
-    modelled |= {name: cache.baseline_changes(name, data, current.test_idx, run_key) for name in others}
+    modelled |= {name: cache.baseline_changes(area, data, name, current) for name in others}
     curves = model_curves_figure(res.data, chosen, modelled)
     st.plotly_chart(curves, key="results_curves")
     table = picked_table(res, chosen, mode)

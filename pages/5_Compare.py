@@ -18,9 +18,9 @@ DEFAULTS_FOR = "compare_defaults_for"
 
 st.set_page_config(page_title="Compare models", page_icon="🏁", layout="wide")
 area = study_area_sidebar()
-if area is None:
+data = cache.series_for(area) if area is not None else None
+if area is None or data is None:
     st.stop()
-data = cache.series_for(area)
 area_key = cache.area_key(area)
 s = st.session_state
 

@@ -28,9 +28,9 @@ from ui.forecasts import (
 
 st.set_page_config(page_title="Scenarios", page_icon="🔮", layout="wide")
 area = study_area_sidebar()
-if area is None:
+data = cache.series_for(area) if area is not None else None
+if area is None or data is None:
     st.stop()
-data = cache.series_for(area)
 
 st.title("Groundwater scenarios")
 st.markdown(
