@@ -7,9 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from subsidence.figures import insar_series_figure
-from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck
+from subsidence.maps import colour_range, is_degenerate, legend_html
 from subsidence.report import area_summary, quality_table
-from ui import keys, picks
+from ui import cache, keys, picks
 from ui.area import study_area_sidebar
 from ui.text import escape_markdown, shorten
 
@@ -33,7 +33,7 @@ k = dates.index(when)
 values = area.subsidence_mm[:, k]
 vmin, vmax = colour_range(area.subsidence_mm[:, -1])
 flat = is_degenerate(vmin, vmax)
-deck = ps_deck(
+deck = cache.ps_deck(
     area,
     values,
     label=f"cumulative subsidence on {when}",

@@ -7,7 +7,7 @@ import streamlit as st
 from subsidence.evaluation import PAPER_METRICS
 from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
 from subsidence.figures import model_curves_figure, severity_figure
-from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck
+from subsidence.maps import colour_range, is_degenerate, legend_html
 from subsidence.report import METRIC_LABELS
 from subsidence.results import MEASURE_LABELS, export_table, map_values, picked_table, plain_summary
 from ui import cache, keys, picks
@@ -74,7 +74,7 @@ values, ramp, label = map_values(res, measure, dates.index(when), mode)
 with left:
     vmin, vmax = colour_range(values, symmetric=ramp == "diverging")
     flat = is_degenerate(vmin, vmax) if ramp != "diverging" else max(abs(vmin), abs(vmax)) < 1e-6
-    deck = ps_deck(
+    deck = cache.ps_deck(
         area,
         values,
         label=label,
@@ -117,7 +117,9 @@ if chosen:
     st.download_button(
         "Picked points (CSV)", csv_bytes(table), "picked_points.csv", "text/csv", key="dl_picked"
     )
-    st.download_button("Curves (HTML)", figure_html(curves), "curves.html", "text/html", key="dl_curves")
+    st.download_button(
+        "Curves (HTML)", lambda: figure_html(curves), "curves.html", "text/html", key="dl_curves"
+    )
 else:
     st.info(
         "Pick points on the map, by id, or take the paper's 12 random test points to see their curves and errors."
@@ -129,7 +131,7 @@ severity = severity_figure(res, mode)
 sev_left.plotly_chart(severity, key="severity_figure")
 sev_right.dataframe(res.severity[mode].round(2), hide_index=True, key="severity_table")
 sev_right.download_button(
-    "Severity figure (HTML)", figure_html(severity), "severity.html", "text/html", key="dl_severity"
+    "Severity figure (HTML)", lambda: figure_html(severity), "severity.html", "text/html", key="dl_severity"
 )
 
 st.subheader("Export every point")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from subsidence.comparison import PAPER_ROW, estimate_seconds
 from subsidence.figures import model_curves_figure
-from subsidence.maps import category_colours, ps_deck
+from subsidence.maps import category_colours
 from subsidence.models import model_names
 from subsidence.protocols import KINDS, SPATIAL
 from subsidence.synthetic_bundle import DEMO_NAME
@@ -119,7 +119,7 @@ st.dataframe(table.round(2), hide_index=True, key="leaderboard")
 st.subheader("Which model is best where")
 best = result.best.set_index("ps_id").reindex(data.ps_ids.astype(str))
 rgba, legend = category_colours(best["best_model"].fillna("not scored").to_numpy())
-deck = ps_deck(
+deck = cache.ps_deck(
     area,
     best["best_rmse_change_mm"].to_numpy(),
     label="lowest RMSE of change",

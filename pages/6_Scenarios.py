@@ -7,7 +7,7 @@ import streamlit as st
 
 from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
 from subsidence.figures import forecast_figure
-from subsidence.maps import colour_range, legend_html, ps_deck
+from subsidence.maps import colour_range, legend_html
 from subsidence.scenarios import (
     PRESETS,
     Scenario,
@@ -101,7 +101,7 @@ if neutral is not None:
         f"{f.dates[-1].date()}, band {float(np.median(f.high_mm[:, -1] - f.low_mm[:, -1])):.0f} mm): the map "
         "cannot tell places apart, so it is drawn in one neutral colour. Treat this as one number for the area."
     )
-deck = ps_deck(
+deck = cache.ps_deck(
     area,
     f.added_mm,
     label=f"subsidence added by {f.dates[-1].date()} ({shown})",

@@ -24,13 +24,14 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
 
-from subsidence import pipeline
+from subsidence import maps, pipeline
 from subsidence.kriging import KrigingConfig, KrigingResult, krige_study_area
 from subsidence.models.base import SeriesData
 from subsidence.results import ModelResults
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _IDS: dict[int, tuple[weakref.ref[StudyArea], str]] = {}
-_IDS_LOCK = threading.Lock()
+_IDS_LOCK = threading.RLock()  # re-entrant: a weakref callback may run inside a locked block
 
 
 # --- identities -------------------------------------------------------------------------------
@@ -79,8 +80,14 @@ def area_identity(area: StudyArea) -> str:
         if found is not None and found[0]() is area:
             return found[1]
     identity = f"{area.source}#{area.fingerprint}#{_inputs_digest(area)}"
+
+    def forget(_ref: weakref.ref[StudyArea]) -> None:  # the area is gone: its id may be reused
+        with _IDS_LOCK:
+            if _IDS.get(key, (None,))[0] is _ref:
+                del _IDS[key]
+
     with _IDS_LOCK:
-        _IDS[key] = (weakref.ref(area, lambda _ref, k=key: _IDS.pop(k, None)), identity)
+        _IDS[key] = (weakref.ref(area, forget), identity)
     return identity
 
 
@@ -255,3 +262,64 @@ def kriging_warning(area: StudyArea) -> None:
             escape_markdown(result.head_warning or "The groundwater-level map carries no information.")
             + " Models that learn from the groundwater level (the paper's LSTM, the physics) learn little here."
         )
+
+
+# --- maps: built and serialised once per content -------------------------------------------------
+
+
+class SerialisedDeck(pdk.Deck):  # type: ignore[misc]  # pydeck has no type hints
+    """A pydeck map serialised once: ``st.pydeck_chart`` reads its JSON, tooltip and layer ids.
+
+    Serialising a map of every point is most of a rerun (seconds at 100,000 points); a map
+    whose content has not changed is served from :func:`ps_deck`'s cache as this object.
+    """
+
+    def __init__(self, deck: pdk.Deck) -> None:  # pydeck's __init__ is not run: nothing is rebuilt
+        for layer in deck.layers:  # pydeck cannot serialise a pandas 3 frame (Streamlit does the same)
+            data = layer.data() if isinstance(layer.data, weakref.ref) else layer.data
+            if isinstance(data, pd.DataFrame):
+                layer.data = data.to_dict(orient="records")
+        self._json: str = deck.to_json()
+        self._tooltip = getattr(deck, "_tooltip", None)
+        self.mapbox_key = getattr(deck, "mapbox_key", None)
+        self.layers = [pdk.Layer(layer.type, id=layer.id) for layer in deck.layers]  # ids, no data
+
+    def to_json(self) -> str:
+        return self._json
+
+
+def _digest(value: Any, into: Any) -> None:
+    """Feed ``value`` (arrays, mappings, sequences, plain scalars) into the hash ``into``."""
+    if isinstance(value, np.ndarray):
+        into.update(f"{value.dtype}{value.shape}".encode())
+        flat = value.ravel()
+        into.update(pd.util.hash_array(flat).tobytes() if flat.dtype == object else flat.tobytes())
+    elif isinstance(value, dict):
+        for key in sorted(value):
+            _digest(key, into)
+            _digest(value[key], into)
+    elif isinstance(value, list | tuple):
+        into.update(b"(")
+        for item in value:
+            _digest(item, into)
+        into.update(b")")
+    elif value is None or isinstance(value, str | int | float | bool | np.generic):
+        into.update(f"{type(value).__name__}:{value!r};".encode())
+    else:
+        raise TypeError(f"ui.cache.ps_deck: no identity for an argument of type {type(value).__name__}")
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _deck(key: str, _build: Callable[[], pdk.Deck]) -> SerialisedDeck:
+    return SerialisedDeck(_build())
+
+
+def ps_deck(area: StudyArea, values: np.ndarray, **options: Any) -> SerialisedDeck:
+    """:func:`subsidence.maps.ps_deck`, built and serialised once per content of its arguments.
+
+    The key is the area's identity and a hash of ``values`` and every option (arrays by their
+    bytes), so a rerun that changes nothing on the map reuses the serialised map.
+    """
+    digest = hashlib.sha256(area_identity(area).encode())
+    _digest([values, options], digest)
+    return _deck(digest.hexdigest(), lambda: maps.ps_deck(area, values, **options))
