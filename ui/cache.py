@@ -96,8 +96,7 @@ area_key = area_identity  # the name the pages and ui/ modules used first
 
 def inputs_identity(area: StudyArea) -> str:
     """The identity of the model inputs: the area and the kriging settings that reach the models."""
-    config = kriging_settings().model_config()
-    return f"{area_identity(area)}|{config.variogram_model}|pooled={config.pooled}"
+    return f"{area_identity(area)}|{kriging_settings().model_config()!r}"  # every field of the frozen config
 
 
 # --- progress on the first computation ----------------------------------------------------------

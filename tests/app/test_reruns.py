@@ -1,5 +1,8 @@
 """AppTest: every heavy step is computed once per identity, across reruns, pages and sessions.
 
+The caches start empty, so the first runs compute everything (the Scenarios page's physics is
+slow on a loaded machine: a generous timeout).
+
 Each step's library function is wrapped with a counter. Every page is run once, then again after
 a widget change that alters no step's input (the sidebar's web-basemap toggle): no step may run
 again. Two sessions asking for the same step at the same time compute it once.
@@ -64,7 +67,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 def test_no_step_recomputes_after_a_rerun_and_pages_share_each_step(calls: Counter[str]) -> None:
     for page in PAGES:
-        at = AppTest.from_file(str(ROOT / page), default_timeout=240).run()
+        at = AppTest.from_file(str(ROOT / page), default_timeout=600).run()
         assert not at.exception and not at.error, (page, [e.value for e in at.error])
         before = Counter(calls)
         at.toggle(key=keys.BASEMAP).set_value(not at.toggle(key=keys.BASEMAP).value).run()
@@ -85,7 +88,7 @@ def test_no_step_recomputes_after_a_rerun_and_pages_share_each_step(calls: Count
 
 def test_two_sessions_asking_at_once_compute_each_step_once(calls: Counter[str]) -> None:
     page = str(ROOT / "pages" / "4_Results.py")
-    sessions = [AppTest.from_file(page, default_timeout=240) for _ in range(2)]
+    sessions = [AppTest.from_file(page, default_timeout=600) for _ in range(2)]
     threads = [threading.Thread(target=at.run) for at in sessions]
     for thread in threads:
         thread.start()
