@@ -7,9 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from subsidence.figures import insar_series_figure
-from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck, velocity_mm_yr
+from subsidence.maps import colour_range, is_degenerate, legend_html, velocity_mm_yr
 from subsidence.report import area_summary, quality_table
-from ui import keys, mapbits, picks, tables
+from ui import cache, keys, mapbits, picks, tables
 from ui.area import study_area_sidebar
 from ui.text import escape_markdown, shorten
 
@@ -41,7 +41,7 @@ else:
     vmin, vmax = colour_range(area.subsidence_mm[:, -1])
     title = f"Cumulative subsidence since {dates[0]}, down positive · black dots: wells"
 flat = is_degenerate(vmin, vmax)
-deck = ps_deck(
+deck = cache.ps_deck(
     area,
     values,
     label=label,

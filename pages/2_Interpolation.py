@@ -17,6 +17,7 @@ from subsidence.kriging_figures import (
 from subsidence.variogram import MODELS
 from ui import cache, keys, tables
 from ui.area import study_area_sidebar
+from ui.inputs import keep_kriging_widgets, seed_kriging_widgets
 from ui.text import escape_markdown
 
 st.set_page_config(page_title="Interpolation", page_icon="💧", layout="wide")
@@ -25,6 +26,7 @@ if area is None:
     st.stop()
 
 st.title("Interpolation")
+seed_kriging_widgets()  # this area's settings, kept outside the widgets
 with st.form("kriging_form"):
     a, b, c = st.columns(3)
     c.selectbox(
@@ -43,17 +45,17 @@ with st.form("kriging_form"):
     )
     b.toggle(
         "One variogram for all epochs (pooled)",
-        value=True,
         key=keys.VARIOGRAM_POOLED,
         help="Off: a variogram fitted per acquisition date",
     )
-    st.form_submit_button("Apply")
-config = cache.screen_kriging(
-    variogram_model=st.session_state[keys.VARIOGRAM_MODEL],
-    pooled=st.session_state[keys.VARIOGRAM_POOLED],
-    cell_size_m=st.session_state[keys.INTERP_CELL],
+    st.form_submit_button("Apply", on_click=keep_kriging_widgets, key="kriging_apply")
+st.caption(
+    "The variogram model and pooling also set the groundwater level and layers the models learn from (Model, "
+    "Results, Compare, Scenarios and Hazard pages, for this study area). The map cell size changes the maps only: "
+    "the models use the values kriged at the PS points themselves."
 )
-result = cache.kriged(area, config)
+if (result := cache.kriged(area)) is None:
+    st.stop()
 grid = result.grid
 st.caption(
     f"Groundwater level: {result.head_variogram.describe()} · leave-one-out RMSE {result.head_cv.rmse:.2f} m over "

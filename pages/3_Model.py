@@ -27,9 +27,9 @@ from ui.training import (
 
 st.set_page_config(page_title="Model", page_icon="🧠", layout="wide")
 area = study_area_sidebar()
-if area is None:
+data = series_for(area) if area is not None else None
+if area is None or data is None:
     st.stop()
-data = series_for(area)
 
 st.title("Model")
 cache.kriging_warning(area)

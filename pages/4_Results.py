@@ -7,7 +7,7 @@ import streamlit as st
 from subsidence.evaluation import PAPER_METRICS
 from subsidence.exports import csv_bytes, figure_html
 from subsidence.figures import model_curves_figure
-from subsidence.maps import colour_range, is_degenerate, legend_html, ps_deck
+from subsidence.maps import colour_range, is_degenerate, legend_html
 from subsidence.report import METRIC_LABELS
 from subsidence.results import export_table, picked_table, plain_summary
 from ui import cache, keys, mapbits, picks, reference, results_view, tables, trust
@@ -18,16 +18,17 @@ from ui.text import escape_markdown, shorten
 
 st.set_page_config(page_title="Results", page_icon="📍", layout="wide")
 area = study_area_sidebar()
-if area is None:
+data = cache.series_for(area) if area is not None else None
+if area is None or data is None:
     st.stop()
-data = cache.series_for(area)
 current = current_model(area, data)
 if current is None:
     st.warning("No model for this study area yet: train or load one on the Model page.")
     page_link("pages/3_Model.py", "Go to the Model page", "🧠")
     st.stop()
-run_key = f"{cache.area_key(area)}|{current.token}"
-res = cache.results(current.model, data, current.test_idx, run_key)
+res = cache.results(area, data, current)
+if res is None:
+    st.stop()
 
 st.title("Results")
 cache.kriging_warning(area)
@@ -60,9 +61,7 @@ for col, (key, label) in zip(cols, METRIC_LABELS.items(), strict=False):
     )
 cols[3].metric("Cumulative RMSE at the last date (mm)", f"{scores['rmse_cumulative_last_mm']:.1f}")
 
-st.markdown(
-    "\n".join(f"- {line}" for line in plain_summary(res, cache.noise_floor(data, cache.area_key(area))))
-)
+st.markdown("\n".join(f"- {line}" for line in plain_summary(res, cache.noise_floor(area, data))))
 
 left, right = st.columns([3, 1])
 dates = [d.date() for d in area.dates]
@@ -76,7 +75,9 @@ with right:
     picks.pick_controls(data.ps_ids, data.ps_ids[res.test_mask], current.source)
 values, ramp, label, unit = results_view.values_for(res, measure, dates.index(when), mode)
 conf = (
-    trust.point_confidence(area, data, trust.cv_errors(res), tag=run_key) if shown_conf != trust.OFF else None
+    trust.point_confidence(area, data, trust.cv_errors(res), tag=current.token)
+    if shown_conf != trust.OFF
+    else None
 )
 with left:
     vmin, vmax = colour_range(values, symmetric=ramp == "diverging")
@@ -85,7 +86,7 @@ with left:
     extra = {"set": res.tables[mode]["set"].to_numpy()}
     if conf is not None:
         extra["confidence"] = conf["confidence"].to_numpy()
-    deck = ps_deck(
+    deck = cache.ps_deck(
         area,
         values,
         label=label,
@@ -116,7 +117,7 @@ if chosen:
         "Draw baselines too", ["persistence", "linear-trend", "gm11"], key=keys.RESULTS_BASELINES
     )
     modelled = {f"{current.name} ({mode})": res.changes[mode]}
-    modelled |= {name: cache.baseline_changes(name, data, current.test_idx, run_key) for name in others}
+    modelled |= {name: cache.baseline_changes(area, data, name, current) for name in others}
     curves = model_curves_figure(res.data, chosen, modelled)
     st.plotly_chart(curves, key="results_curves")
     st.caption(
@@ -129,7 +130,9 @@ if chosen:
     st.download_button(
         "Picked points (CSV)", csv_bytes(table), "picked_points.csv", "text/csv", key="dl_picked"
     )
-    st.download_button("Curves (HTML)", figure_html(curves), "curves.html", "text/html", key="dl_curves")
+    st.download_button(
+        "Curves (HTML)", lambda: figure_html(curves), "curves.html", "text/html", key="dl_curves"
+    )
 else:
     st.info(
         "Pick points on the map, by id, or take the paper's 12 random test points to see their curves and errors."

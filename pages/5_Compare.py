@@ -6,7 +6,7 @@ import streamlit as st
 
 from subsidence.comparison import PAPER_ROW, estimate_seconds
 from subsidence.figures import model_curves_figure
-from subsidence.maps import category_colours, ps_deck
+from subsidence.maps import category_colours
 from subsidence.models import model_names
 from subsidence.protocols import KINDS, SPATIAL
 from subsidence.synthetic_bundle import DEMO_NAME
@@ -18,9 +18,9 @@ DEFAULTS_FOR = "compare_defaults_for"
 
 st.set_page_config(page_title="Compare models", page_icon="🏁", layout="wide")
 area = study_area_sidebar()
-if area is None:
+data = cache.series_for(area) if area is not None else None
+if area is None or data is None:
     st.stop()
-data = cache.series_for(area)
 area_key = cache.area_key(area)
 s = st.session_state
 
@@ -119,7 +119,7 @@ tables.show(table, key="leaderboard")
 st.subheader("Which model is best where")
 best = result.best.set_index("ps_id").reindex(data.ps_ids.astype(str))
 rgba, legend = category_colours(best["best_model"].fillna("not scored").to_numpy())
-deck = ps_deck(
+deck = cache.ps_deck(
     area,
     best["best_rmse_change_mm"].to_numpy(),
     label="lowest RMSE of change",

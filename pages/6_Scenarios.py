@@ -7,7 +7,7 @@ import streamlit as st
 
 from subsidence.exports import figure_html
 from subsidence.figures import forecast_figure
-from subsidence.maps import colour_range, legend_html, ps_deck
+from subsidence.maps import colour_range, legend_html
 from subsidence.scenarios import (
     PRESETS,
     forecast_table,
@@ -23,9 +23,9 @@ from ui.models import current_model
 
 st.set_page_config(page_title="Scenarios", page_icon="🔮", layout="wide")
 area = study_area_sidebar()
-if area is None:
+data = cache.series_for(area) if area is not None else None
+if area is None or data is None:
     st.stop()
-data = cache.series_for(area)
 
 st.title("Groundwater scenarios")
 st.markdown(
@@ -92,14 +92,14 @@ shown_conf = trust.control("scenario_confidence")
 conf = None
 if shown_conf != trust.OFF:
     model = current_model(area, data)
-    cv = trust.cv_errors(cache.results(model.model, data, model.test_idx, model.token)) if model else None
+    cv = trust.cv_errors(cache.results(area, data, model)) if model else None
     band = f.high_mm[:, -1] - f.low_mm[:, -1]
     conf = trust.point_confidence(area, data, cv, band, tag=f"{model and model.token}|{shown}|{f.dates[-1]}")
 rgba, conf_legend = trust.map_colours(shown_conf, conf, f.added_mm, "magnitude", (vmin, vmax))
 extra = {"low_mm": f.low_mm[:, -1] - f.low_mm[:, 0], "high_mm": f.high_mm[:, -1] - f.high_mm[:, 0]}
 if conf is not None:
     extra["confidence"] = conf["confidence"].to_numpy()
-deck = ps_deck(
+deck = cache.ps_deck(
     area,
     f.added_mm,
     label=f"subsidence added by {f.dates[-1].date()} ({shown})",

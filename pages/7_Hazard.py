@@ -16,9 +16,9 @@ from ui.models import current_model
 
 st.set_page_config(page_title="Hazard", page_icon="⚠️", layout="wide")
 area = study_area_sidebar()
-if area is None:
+data = cache.series_for(area) if area is not None else None
+if area is None or data is None:
     st.stop()
-data = cache.series_for(area)
 xy, crs = data.xy_m, area.work_crs
 
 st.title("Hazard: when, where, and how sure")
@@ -79,13 +79,15 @@ tables.show(counts, key="hazard_distortion_counts")
 st.header("Where can the numbers be trusted?")
 st.markdown(EXPLANATION)
 model = current_model(area, data)
+results = cache.results(area, data, model) if model is not None else None
 cv = None
-if model is not None:
-    results = cache.results(model.model, data, model.test_idx, model.token)
+if results is not None:
     modelled = results.cumulative["one-step"]
     cv = np.where(results.test_mask, np.abs(modelled[:, -1] - data.subsidence_mm[:, -1]), np.nan)
 band = paths.high_mm[:, -1] - paths.low_mm[:, -1]
-head_sd = cache.kriged(area).factors.head_sd_m
+if (kriged := cache.inputs_kriging(area)) is None:
+    st.stop()
+head_sd = kriged.factors.head_sd_m
 conf = confidence(xy, head_sd, np.column_stack([area.wells.x, area.wells.y]), cv, band)
 st.plotly_chart(hf.confidence_map(xy, data.ps_ids, conf, crs=crs), key="hazard_confidence_map")
 tables.show(class_counts(conf["confidence"]), key="hazard_confidence_counts")

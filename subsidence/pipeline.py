@@ -1,6 +1,6 @@
 """The steps the command line and the pages share: prepare, split, train, save, evaluate.
 
-``prepare(area) -> SeriesData``, ``split(data, kind, seed) -> Split``,
+``prepare(area) -> SeriesData`` (through ``model_kriging``), ``split(data, kind, seed) -> Split``,
 ``train(name, data, split, ...) -> TrainedModel``, ``save_trained(trained, folder, area)``
 and ``evaluate_saved(path, area, data) -> dict``. Each returns a new value; heavy steps take a
 ``progress`` callback and a ``stop`` flag.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,10 @@ from subsidence.splits import random_split, spatial_block_split
 from subsidence.studyarea import StudyArea
 from subsidence.threads import step_threads
 
+if TYPE_CHECKING:
+    from subsidence.kriging import KrigingConfig, KrigingResult
+    from subsidence.kriging_solver import ProgressCallback as KrigingProgress
+
 RANDOM = "random"
 SPATIAL = "spatial"
 SPLIT_KINDS = (RANDOM, SPATIAL)
@@ -34,23 +38,56 @@ DEFAULT_BLOCK_SIZE_M = 5000.0
 DEFAULT_TEST_FRACTION = 0.3
 
 
-def prepare(area: StudyArea, kriging_config: Any = None, progress: Any = None) -> SeriesData:
-    """Krige the causes at the PS points and return the series every model sees.
+def model_kriging(
+    area: StudyArea, kriging_config: KrigingConfig | None = None, progress: KrigingProgress | None = None
+) -> KrigingResult:
+    """Krige the causes at the PS points only: what the models see, with ``kriging_config``'s settings.
+
+    The map grid is left out (``grid=False``): grid settings (cell size, size limits, margin)
+    change the maps only, never the values kriged at the PS points themselves, so the models
+    see the same inputs whatever map the Interpolation page draws.
 
     Parameters
     ----------
     area : StudyArea
     kriging_config : KrigingConfig, optional
-        Passed to :func:`subsidence.kriging.krige_study_area`; default its defaults without
-        the map grid (the models need the PS points only).
+        Variogram family, pooling, detrending, ...; default :class:`KrigingConfig`'s defaults.
     progress : callable, optional
         Kriging's ``progress(fraction, message)``.
     """
     from subsidence.kriging import KrigingConfig, krige_study_area
 
-    config = kriging_config if kriging_config is not None else KrigingConfig(grid=False)
+    config = replace(kriging_config if kriging_config is not None else KrigingConfig(), grid=False)
     with step_threads("krige"):
-        return series_data(area, krige_study_area(area, config, progress).factors)
+        return krige_study_area(area, config, progress)
+
+
+def prepare(
+    area: StudyArea,
+    kriging_config: KrigingConfig | None = None,
+    progress: KrigingProgress | None = None,
+    *,
+    kriged: KrigingResult | None = None,
+) -> SeriesData:
+    """The series every model sees: the one route from a study area to the model inputs.
+
+    The command line and the pages both come here (the pages through ``ui/cache.py``, which
+    caches :func:`model_kriging` and this step by identity), so a model sees the same inputs
+    for the same settings wherever it runs.
+
+    Parameters
+    ----------
+    area : StudyArea
+    kriging_config : KrigingConfig, optional
+        Settings of :func:`model_kriging` (default its defaults).
+    progress : callable, optional
+        Kriging's ``progress(fraction, message)``.
+    kriged : KrigingResult, optional
+        :func:`model_kriging` of ``area`` already run with ``kriging_config`` (the pages keep it
+        for the groundwater-level warning); kriged here when not given.
+    """
+    result = kriged if kriged is not None else model_kriging(area, kriging_config, progress)
+    return series_data(area, result.factors)
 
 
 @dataclass(frozen=True)

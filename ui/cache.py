@@ -1,181 +1,347 @@
-"""Cached heavy steps of the library, with a progress bar the first time they run.
+"""Cached heavy steps: one Streamlit cache function per step, keyed by identity.
 
-Results are frozen and never mutated, so one object serves every session. They live in a
-small least-recently-used store held by ``st.cache_resource``; computing outside Streamlit's
-function cache lets the first run report progress (Streamlit cannot replay a progress bar
-that a cached function updated). Keys name the bundle (path and fingerprint) and settings.
+Each step is an ``st.cache_resource`` function (results are frozen and never mutated, so one
+object serves every session; Streamlit computes each key once, under its lock, even when two
+sessions ask at the same time). Keys are deterministic identities, never object ids or random
+tokens:
+
+* the study area: :func:`area_identity` (bundle path, data fingerprint, wells and layers);
+* the settings: frozen dataclasses (:class:`ui.inputs.KrigingSettings`, ``KrigingConfig``);
+* the model: ``CurrentModel.token`` (a saved model: its path and weights' sha256; a model
+  trained in this session: its job id).
+
+Unhashable inputs (the area, the series) travel as ``_``-prefixed arguments, which Streamlit
+does not hash: the identity beside them stands for them. The first computation draws a
+progress bar or a spinner; a cached answer draws nothing. Steps that bad input can break
+(kriging, the model inputs, a model's results) show one ``st.error`` line and return None;
+the page decides to stop.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Any
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
+import pandas as pd
+import pydeck as pdk
 import streamlit as st
 
+from subsidence import maps, pipeline
+from subsidence.kriging import KrigingConfig, KrigingResult, krige_study_area
+from subsidence.models.base import SeriesData
+from subsidence.results import ModelResults
 from subsidence.studyarea import StudyArea
 from ui.errors import show_error
+from ui.inputs import KrigingSettings, kriging_settings
 
-MAX_ENTRIES = 12
+if TYPE_CHECKING:
+    from subsidence.scenarios import Forecast, Scenario
+    from ui.models import CurrentModel
 
-
-class _Store:
-    def __init__(self) -> None:
-        self.items: OrderedDict[Hashable, Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-
-@st.cache_resource
-def _store() -> _Store:
-    return _Store()
+T = TypeVar("T")
+_IDS: dict[tuple[int, str], tuple[weakref.ref[StudyArea], str]] = {}
+_IDS_LOCK = threading.RLock()  # re-entrant: a weakref callback may run inside a locked block
 
 
-def area_key(area: StudyArea) -> str:
-    """What identifies a loaded study area in the caches."""
-    return f"{area.source}#{area.fingerprint}"
+# --- identities -------------------------------------------------------------------------------
 
 
-def cached(key: Hashable, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per key (kept while among the last ``MAX_ENTRIES`` used).
+def _inputs_digest(area: StudyArea) -> str:
+    """sha256 of what the fingerprint leaves out: the wells and their readings, the layers."""
+    digest = hashlib.sha256()
+    wells = area.wells
+    for array in (wells.ids.astype(str), wells.x, wells.y):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(pd.util.hash_pandas_object(wells.readings, index=False).to_numpy().tobytes())
+    for name, layer in sorted(area.layers.items()):
+        digest.update(name.encode())
+        for array in (layer.x, layer.y, layer.values):
+            digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
+        if layer.raster is not None:
+            digest.update(np.ascontiguousarray(layer.raster.values).tobytes())
+    return digest.hexdigest()[:16]
 
-    Bad input (a :class:`SubsidenceError`, e.g. wells too few to krige at a date) is shown as
-    an error naming the problem and stops the page: never a traceback.
+
+def causes_identity(area: StudyArea) -> str:
+    """What kriging depends on: the points' positions, the dates, the wells and the layers.
+
+    Not the displacements: a new reference point (or any other change of the InSAR values
+    alone) keeps the kriging of groundwater levels and layers (docs/reference-point.md).
     """
-    store = _store()
-    with store.lock:
-        if key in store.items:
-            store.items.move_to_end(key)
-            return store.items[key]
-    try:
-        value = compute()
-    except Exception as exc:  # noqa: BLE001 - one line for the user (an apology + id for a bug), never a traceback
-        show_error(exc, where=str(key)[:200], prefix="This study area cannot be processed:")
-        st.stop()
-    with store.lock:
-        store.items[key] = value
-        while len(store.items) > MAX_ENTRIES:
-            store.items.popitem(last=False)
-    return value
+    return _memo(area, "causes", lambda: _causes_digest(area))
 
 
-def progress_bar(label: str) -> tuple[Callable[[float, str], None], Callable[[], None]]:
-    """A progress callback ``(fraction, message)`` drawing a bar, and a function that removes it."""
-    holder = st.empty()
+def _causes_digest(area: StudyArea) -> str:
+    digest = hashlib.sha256(f"{area.source}#{_inputs_digest(area)}".encode())
+    digest.update(area.points["ps_id"].astype(str).str.cat(sep="\n").encode())
+    for column in ("x", "y"):
+        digest.update(np.ascontiguousarray(area.points[column].to_numpy(), dtype=float).tobytes())
+    digest.update(area.dates.asi8.tobytes())
+    return digest.hexdigest()[:24]
+
+
+def area_identity(area: StudyArea) -> str:
+    """What identifies a study area in every cache: bundle path, data fingerprint, wells and layers.
+
+    A study area derived from another (the model period, a reference point) must carry a new
+    ``fingerprint``, as :func:`subsidence.coverage.apply_period` does; anything else that
+    changes what the steps compute belongs here. Computed once per area object.
+    """
+    return _memo(area, "area", lambda: f"{area.source}#{area.fingerprint}#{_inputs_digest(area)}")
+
+
+def _memo(area: StudyArea, kind: str, compute: Callable[[], str]) -> str:
+    """``compute()`` once per area object and kind (the areas are frozen: ids stay true while alive)."""
+    key = (id(area), kind)
+    with _IDS_LOCK:
+        found = _IDS.get(key)
+        if found is not None and found[0]() is area:
+            return found[1]
+    identity = compute()
+
+    def forget(_ref: weakref.ref[StudyArea]) -> None:  # the area is gone: its id may be reused
+        with _IDS_LOCK:
+            if _IDS.get(key, (None,))[0] is _ref:
+                del _IDS[key]
+
+    with _IDS_LOCK:
+        _IDS[key] = (weakref.ref(area, forget), identity)
+    return identity
+
+
+area_key = area_identity  # the name the pages and ui/ modules used first
+
+
+def inputs_identity(area: StudyArea) -> str:
+    """The identity of the model inputs: the area and the kriging settings that reach the models."""
+    return f"{area_identity(area)}|{kriging_settings().model_config()!r}"  # every field of the frozen config
+
+
+# --- progress on the first computation ----------------------------------------------------------
+
+
+@contextmanager
+def _progress(label: str, steps: int = 20) -> Iterator[Callable[[float, str], None]]:
+    """A progress bar drawn inside a cached step (so Streamlit can replay it), at most ``steps`` updates."""
+    bar = st.progress(0.0, text=label)
+    shown = [0.0]
 
     def report(fraction: float, message: str = "") -> None:
-        holder.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label} {message}".strip())
+        value = min(max(float(fraction), 0.0), 1.0)
+        if value - shown[0] >= 1.0 / steps:
+            shown[0] = value
+            bar.progress(value, text=f"{label} {message}".strip())
 
-    return report, holder.empty
-
-
-def screen_kriging(**settings: Any) -> Any:
-    """Kriging settings for the browser: the grid kept to a size a map can draw quickly."""
-    from subsidence.kriging import SCREEN_MAX_CELLS, KrigingConfig
-
-    return KrigingConfig(max_cells=SCREEN_MAX_CELLS, **settings)
-
-
-def kriged(area: StudyArea, config: Any = None) -> Any:
-    """Kriging of the study area (heads per epoch, layers, variograms, cross-validation)."""
-    from subsidence.kriging import krige_study_area
-
-    config = config if config is not None else screen_kriging()
-
-    def compute() -> Any:
-        report, done = progress_bar("Kriging groundwater levels and layers…")
-        try:
-            return krige_study_area(area, config, progress=report)
-        finally:
-            done()
-
-    return cached(("kriged", area_key(area), config), compute)
+    try:
+        yield report
+    finally:
+        bar.empty()
 
 
-def series_for(area: StudyArea) -> Any:
-    """What every model sees: the PS series with the kriged head and layers at each point."""
-    from subsidence.features import series_data
+def _shown(where: str, compute: Callable[[], T]) -> T | None:
+    """``compute()``, or None after one ``st.error`` line naming the problem (never a traceback)."""
+    try:
+        return compute()
+    except Exception as exc:  # noqa: BLE001 - one line for the user (an apology + id for a bug)
+        show_error(exc, where=where[:200], prefix="This study area cannot be processed:")
+        return None
 
-    return cached(("series", area_key(area)), lambda: series_data(area, kriged(area).factors))
+
+# --- the steps --------------------------------------------------------------------------------
 
 
-def results(model: Any, data: Any, test_idx: Any, key: str) -> Any:
-    """A model's results over every point, scored on its test points."""
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _map_kriging(identity: str, config: KrigingConfig, _area: StudyArea) -> KrigingResult:
+    with _progress("Kriging groundwater levels and layers for the maps…") as report:
+        return krige_study_area(_area, config, progress=report)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _model_kriging(identity: str, config: KrigingConfig, _area: StudyArea) -> KrigingResult:
+    with _progress("Kriging the groundwater level and layers at the points…") as report:
+        return pipeline.model_kriging(_area, config, report)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _series(identity: str, config: KrigingConfig, _area: StudyArea) -> SeriesData:
+    return pipeline.prepare(_area, config, kriged=_model_kriging(causes_identity(_area), config, _area))
+
+
+def kriged(area: StudyArea, settings: KrigingSettings | None = None) -> KrigingResult | None:
+    """Kriging for the maps (heads per epoch on a grid, layers, variograms, cross-validation)."""
+    config = (settings or kriging_settings()).map_config()
+    return _shown("map kriging", lambda: _map_kriging(causes_identity(area), config, area))
+
+
+def inputs_kriging(area: StudyArea) -> KrigingResult | None:
+    """Kriging at the PS points with the settings that reach the models (what they learn from)."""
+    config = kriging_settings().model_config()
+    return _shown("kriging", lambda: _model_kriging(causes_identity(area), config, area))
+
+
+def series_for(area: StudyArea) -> SeriesData | None:
+    """What every model sees (:func:`subsidence.pipeline.prepare`, as the CLI), with this area's settings."""
+    config = kriging_settings().model_config()
+    return _shown("model inputs", lambda: _series(area_identity(area), config, area))
+
+
+@st.cache_resource(show_spinner="Running the model over every point…", max_entries=8)
+def _results(inputs: str, model: str, _current: CurrentModel, _data: SeriesData) -> ModelResults:
     from subsidence.results import model_results
 
-    def compute() -> Any:
-        with st.spinner("Running the model over every point…"):
-            return model_results(model, data, test_idx)
-
-    return cached(("results", key), compute)
+    return model_results(_current.model, _data, _current.test_idx)
 
 
-def noise_floor(data: Any, key: str) -> float:
+def results(area: StudyArea, data: SeriesData, current: CurrentModel) -> ModelResults | None:
+    """A model's results over every point, scored on its test points."""
+    return _shown("model results", lambda: _results(inputs_identity(area), current.token, current, data))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _noise_floor(inputs: str, _data: SeriesData) -> float:
+    from subsidence.crossval import noise_floor
+
+    return float(noise_floor(_data))
+
+
+def noise_floor(area: StudyArea, data: SeriesData) -> float:
     """InSAR scatter per interval at the most stable points (mm)."""
-    from subsidence.crossval import noise_floor as floor
-
-    return cached(("noise", key), lambda: floor(data))
+    return _noise_floor(inputs_identity(area), data)
 
 
-def baseline_changes(name: str, data: Any, test_idx: Any, key: str) -> Any:
-    """One-step changes of a quick baseline fitted on the points outside ``test_idx``."""
-    import numpy as np
-
+@st.cache_resource(show_spinner="Fitting the baseline…", max_entries=8)
+def _baseline(inputs: str, model: str, name: str, _data: SeriesData, _test_idx: np.ndarray) -> np.ndarray:
     from subsidence.models import model_class
 
-    def compute() -> Any:
-        train = np.setdiff1d(np.arange(data.n_points), test_idx)
-        return model_class(name)().fit(data, train if train.size else np.arange(data.n_points)).predict(data)
-
-    return cached(("baseline", name, key), compute)
+    train = np.setdiff1d(np.arange(_data.n_points), _test_idx)
+    fitted = model_class(name)().fit(_data, train if train.size else np.arange(_data.n_points))
+    return np.asarray(fitted.predict(_data))
 
 
-def ensemble(area: StudyArea, data: Any) -> Any:
-    """The consolidation physics refitted on each spatial-block fold (for forecast bands)."""
+def baseline_changes(area: StudyArea, data: SeriesData, name: str, current: CurrentModel) -> np.ndarray:
+    """One-step changes (mm) of a quick baseline fitted on the points outside the model's test points."""
+    return _baseline(inputs_identity(area), current.token, name, data, current.test_idx)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _ensemble(inputs: str, _data: SeriesData) -> list[object]:
     from subsidence.scenarios import fit_ensemble
 
-    def compute() -> Any:
-        report, done = progress_bar("Fitting the consolidation physics…")
-        try:
-            return fit_ensemble(data, progress=report)
-        finally:
-            done()
-
-    return cached(("ensemble", area_key(area)), compute)
+    with _progress("Fitting the consolidation physics…") as report:
+        return list(fit_ensemble(_data, progress=report))
 
 
-def physics_band(area: StudyArea, data: Any) -> Any:
-    """The physics' calibrated 90 % band on this record (one per area, shared by every scenario)."""
+def ensemble(area: StudyArea, data: SeriesData) -> list[object]:
+    """The consolidation physics refitted on each spatial-block fold (for forecast bands)."""
+    return _ensemble(inputs_identity(area), data)
+
+
+@st.cache_resource(show_spinner="Calibrating the 90 % band on past forecasts…", max_entries=4)
+def _physics_band(inputs: str, _data: SeriesData) -> object:
     from subsidence.scenarios import physics_band as compute_band
 
-    def compute() -> Any:
-        with st.spinner("Calibrating the 90 % band on past forecasts…"):
-            return compute_band(data)
-
-    return cached(("physics_band", area_key(area)), compute)
+    return compute_band(_data)
 
 
-def forecast(area: StudyArea, data: Any, scenario: Any, horizon_years: float) -> Any:
-    """A scenario forecast at every point (cached per scenario and horizon)."""
+def physics_band(area: StudyArea, data: SeriesData) -> object:
+    """The physics' calibrated 90 % band on this record (one per area, shared by every scenario)."""
+    return _physics_band(inputs_identity(area), data)
+
+
+@st.cache_resource(show_spinner="Forecasting…", max_entries=24)
+def _forecast(
+    inputs: str,
+    scenario: Scenario,
+    horizon_years: float,
+    _models: Sequence[object],
+    _data: SeriesData,
+    _band: object,
+) -> Forecast:
     from subsidence.scenarios import forecast as run
 
-    def compute() -> Any:
-        with st.spinner(f"Forecasting: {scenario.name}…"):
-            return run(ensemble(area, data), data, scenario, horizon_years, band=physics_band(area, data))
+    return run(_models, _data, scenario, horizon_years, band=_band)
 
-    return cached(("forecast", area_key(area), scenario, horizon_years), compute)
+
+def forecast(area: StudyArea, data: SeriesData, scenario: Scenario, horizon_years: float) -> Forecast:
+    """A scenario forecast at every point (cached per scenario and horizon)."""
+    inputs = inputs_identity(area)
+    cached = _forecast(inputs, scenario, horizon_years, ensemble(area, data), data, physics_band(area, data))
+    return cached
 
 
 def kriging_warning(area: StudyArea) -> None:
     """Say in plain words when the kriged groundwater level carries no information."""
-    result = kriged(area)
-    if not getattr(result, "head_informative", True):
+    result = inputs_kriging(area)
+    if result is not None and not result.head_informative:
         from ui.text import escape_markdown
 
         st.warning(
-            escape_markdown(
-                getattr(result, "head_warning", None) or "The groundwater-level map carries no information."
-            )
+            escape_markdown(result.head_warning or "The groundwater-level map carries no information.")
             + " Models that learn from the groundwater level (the paper's LSTM, the physics) learn little here."
         )
+
+
+# --- maps: built and serialised once per content -------------------------------------------------
+
+
+class SerialisedDeck(pdk.Deck):  # type: ignore[misc]  # pydeck has no type hints
+    """A pydeck map serialised once: ``st.pydeck_chart`` reads its JSON, tooltip and layer ids.
+
+    Serialising a map of every point is most of a rerun (seconds at 100,000 points); a map
+    whose content has not changed is served from :func:`ps_deck`'s cache as this object.
+    """
+
+    def __init__(self, deck: pdk.Deck) -> None:  # pydeck's __init__ is not run: nothing is rebuilt
+        for layer in deck.layers:  # pydeck cannot serialise a pandas 3 frame (Streamlit does the same)
+            data = layer.data() if isinstance(layer.data, weakref.ref) else layer.data
+            if isinstance(data, pd.DataFrame):
+                layer.data = data.to_dict(orient="records")
+        self._json: str = deck.to_json()
+        self._tooltip = getattr(deck, "_tooltip", None)
+        self.mapbox_key = getattr(deck, "mapbox_key", None)
+        self.layers = [pdk.Layer(layer.type, id=layer.id) for layer in deck.layers]  # ids, no data
+
+    def to_json(self) -> str:
+        return self._json
+
+
+def _digest(value: Any, into: Any) -> None:
+    """Feed ``value`` (arrays, mappings, sequences, plain scalars) into the hash ``into``."""
+    if isinstance(value, np.ndarray):
+        into.update(f"{value.dtype}{value.shape}".encode())
+        flat = value.ravel()
+        into.update(pd.util.hash_array(flat).tobytes() if flat.dtype == object else flat.tobytes())
+    elif isinstance(value, dict):
+        for key in sorted(value):
+            _digest(key, into)
+            _digest(value[key], into)
+    elif isinstance(value, list | tuple):
+        into.update(b"(")
+        for item in value:
+            _digest(item, into)
+        into.update(b")")
+    elif value is None or isinstance(value, str | int | float | bool | np.generic):
+        into.update(f"{type(value).__name__}:{value!r};".encode())
+    else:
+        raise TypeError(f"ui.cache.ps_deck: no identity for an argument of type {type(value).__name__}")
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _deck(key: str, _build: Callable[[], pdk.Deck]) -> SerialisedDeck:
+    return SerialisedDeck(_build())
+
+
+def ps_deck(area: StudyArea, values: np.ndarray, **options: Any) -> SerialisedDeck:
+    """:func:`subsidence.maps.ps_deck`, built and serialised once per content of its arguments.
+
+    The key is the area's identity and a hash of ``values`` and every option (arrays by their
+    bytes), so a rerun that changes nothing on the map reuses the serialised map.
+    """
+    digest = hashlib.sha256(area_identity(area).encode())
+    _digest([values, options], digest)
+    return _deck(digest.hexdigest(), lambda: maps.ps_deck(area, values, **options))

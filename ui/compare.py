@@ -7,40 +7,50 @@ from typing import Any
 
 import streamlit as st
 
+from subsidence.comparison import Calibration, Settings
 from subsidence.models.base import TrainingProgress
 from subsidence.protocols import Protocol, ProtocolError, default_protocol
 from subsidence.series import SeriesData
-from ui import cache, keys, tables
+from ui import keys, tables
 
 FOLD_KINDS = ("spatial-block",)
 
 
-def settings(area_key: str, data: SeriesData) -> Any:
+def settings(area_key: str, data: SeriesData) -> Settings:
     """:func:`subsidence.comparison.default_settings` for the area (measured once per area)."""
+    return _settings(area_key, data)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _settings(area_key: str, _data: SeriesData) -> Settings:
     from subsidence.comparison import default_settings
 
-    return cache.cached(
-        ("compare-settings", area_key), lambda: default_settings(data, calibration(area_key, data))
-    )
+    return default_settings(_data, calibration(area_key, _data))
 
 
-def calibration(area_key: str, data: SeriesData) -> Any:
-    """The timing measured for the area's defaults (one short fit of each model)."""
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _calibration(area_key: str, _data: SeriesData) -> Calibration:
     from subsidence.comparison import calibrate
 
-    return cache.cached(("compare-calibration", area_key), lambda: calibrate(data))
+    return calibrate(_data)
+
+
+def calibration(area_key: str, data: SeriesData) -> Calibration:
+    """The timing measured for the area's defaults (one short fit of each model)."""
+    return _calibration(area_key, data)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _protocol(area_key: str, kind: str, folds: int | None, _data: SeriesData) -> Protocol | str:
+    try:
+        return default_protocol(_data, kind, folds if kind in FOLD_KINDS else None)
+    except ProtocolError as exc:
+        return str(exc)
 
 
 def protocol(area_key: str, data: SeriesData, kind: str, folds: int | None) -> Protocol | str:
     """The protocol for the user's choice, or the plain reason it cannot be made."""
-
-    def make() -> Protocol | str:
-        try:
-            return default_protocol(data, kind, folds if kind in FOLD_KINDS else None)
-        except ProtocolError as exc:
-            return str(exc)
-
-    return cache.cached(("compare-protocol", area_key, kind, folds), make)
+    return _protocol(area_key, kind, folds, data)
 
 
 def minutes(seconds: float) -> str:

@@ -69,6 +69,7 @@ INTERP_MAP = "interp_map"
 INTERP_WELL = "interp_well"
 INTERP_PLAY = "interp_play"
 INTERP_CELL = "interp_cell"
+KRIGING_SETTINGS = "kriging_settings"  # per area: ui.inputs.KrigingSettings (reach the models)
 
 # compare page
 COMPARE_MODELS = "compare_models"

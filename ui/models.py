@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,13 @@ SHIPPED = "paper-lstm-demo"
 
 @dataclass(frozen=True)
 class CurrentModel:
-    """A fitted model and the points it is scored on, for one study area."""
+    """A fitted model and the points it is scored on, for one study area.
+
+    ``token`` identifies the model in the caches and is deterministic: a saved model's path and
+    weights' sha256 (:func:`load_saved`), a model trained here its job's id
+    (:func:`ui.training.current_from_training`). The same model keeps its token over reruns, so
+    its results are computed once.
+    """
 
     name: str
     model: Any
@@ -35,7 +40,7 @@ class CurrentModel:
     area: str  # area_key of the study area it belongs to
     metrics: dict[str, Any] = field(default_factory=dict)
     points: str = "test points"  # which points are scored, in words
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)  # identifies this model in caches
+    token: str = field(kw_only=True)  # identifies this model in the caches (see above)
 
     @property
     def shown_source(self) -> str:
@@ -51,21 +56,30 @@ class CurrentModel:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def _load(path: str, mtime: float, _area: StudyArea, key: str) -> tuple[Any, dict[str, Any]]:
+def _load_saved(path: str, mtime: float, area: str, _area: StudyArea, _data: SeriesData) -> CurrentModel:
     from subsidence.modelio import load_model
+    from subsidence.pipeline import saved_test_points
 
-    return load_model(path, _area)
+    model, meta = load_model(path, _area)
+    test_idx, points = saved_test_points(meta, _area, _data)
+    return CurrentModel(
+        meta.get("model", "?"),
+        model,
+        test_idx,
+        path,
+        area,
+        meta.get("metrics", {}),
+        points,
+        token=f"saved:{path}#{meta.get('weights_sha256', '')}",
+    )
 
 
 def load_saved(path: Path, area: StudyArea, data: SeriesData) -> CurrentModel:
-    """Load a saved model for this study area (refused with a message when it does not fit)."""
-    from subsidence.pipeline import saved_test_points
+    """Load a saved model for this study area (refused with a message when it does not fit).
 
-    model, meta = _load(str(path), path.stat().st_mtime, area, area_key(area))
-    test_idx, points = saved_test_points(meta, area, data)
-    return CurrentModel(
-        meta.get("model", "?"), model, test_idx, str(path), area_key(area), meta.get("metrics", {}), points
-    )
+    Loaded and checked once per folder, modification time and study area (in every session).
+    """
+    return _load_saved(str(path), path.stat().st_mtime, area_key(area), area, data)
 
 
 MAX_MODEL_MB = 50

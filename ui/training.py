@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -266,6 +267,7 @@ def current_from_training(job: jobs.Job, area: StudyArea) -> CurrentModel:
         area_key(area),
         trained.metrics,
         f"test points of the {trained.split.kind} split",
+        token=f"job:{job.meta.setdefault('id', uuid.uuid4().hex)}",  # the job's id: one per training
     )
 
 

@@ -29,14 +29,27 @@ def cv_errors(results: Any) -> np.ndarray:
     return np.where(results.test_mask, np.abs(modelled - results.data.subsidence_mm[:, -1]), np.nan)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _confidence(
+    key: str,
+    _xy: np.ndarray,
+    _head_sd: np.ndarray,
+    _wells: np.ndarray,
+    _cv: np.ndarray | None,
+    _band: np.ndarray | None,
+) -> pd.DataFrame:
+    return confidence(_xy, _head_sd, _wells, _cv, _band)
+
+
 def point_confidence(
     area: Any, data: Any, cv: np.ndarray | None = None, band: np.ndarray | None = None, tag: str = ""
 ) -> pd.DataFrame:
     """The confidence table of every point (cached per area, model and forecast ``tag``)."""
-    head_sd = cache.kriged(area).factors.head_sd_m
+    kriged = cache.inputs_kriging(area)  # already computed for the model inputs
+    head_sd = kriged.factors.head_sd_m if kriged is not None else np.full(data.n_points, np.nan)
     wells = np.column_stack([area.wells.x, area.wells.y])
-    key = ("confidence", cache.area_key(area), tag, cv is None, band is None)
-    return cache.cached(key, lambda: confidence(data.xy_m, head_sd, wells, cv, band))  # type: ignore[no-any-return]
+    key = f"{cache.area_identity(area)}|{tag}|{cv is None}|{band is None}"
+    return _confidence(key, data.xy_m, head_sd, wells, cv, band)
 
 
 def control(key: str) -> str:
