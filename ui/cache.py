@@ -20,6 +20,7 @@ the page decides to stop.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -33,8 +34,8 @@ import streamlit as st
 
 from subsidence import maps, pipeline
 from subsidence.kriging import KrigingConfig, KrigingResult, krige_study_area
-from subsidence.models.base import SeriesData
 from subsidence.results import ModelResults
+from subsidence.series import SeriesData
 from subsidence.studyarea import StudyArea
 from ui.errors import show_error
 from ui.inputs import KrigingSettings, kriging_settings
@@ -308,6 +309,25 @@ class SerialisedDeck(pdk.Deck):  # type: ignore[misc]  # pydeck has no type hint
 
     def to_json(self) -> str:
         return self._json
+
+    def plus(self, layer: pdk.Layer) -> SerialisedDeck:
+        """A copy with ``layer`` drawn on top (the cached map itself is never changed)."""
+        spec = json.loads(self._json)
+        spec["layers"].append(json.loads(pdk.Deck(layers=[layer], map_style=None).to_json())["layers"][0])
+        copy = object.__new__(SerialisedDeck)
+        copy._json, copy._tooltip, copy.mapbox_key = json.dumps(spec), self._tooltip, self.mapbox_key
+        copy.layers = [*self.layers, pdk.Layer(layer.type, id=layer.id)]
+        return copy
+
+
+def with_layer(deck: pdk.Deck, layer: pdk.Layer) -> pdk.Deck:
+    """``deck`` with ``layer`` on top, unless a layer of that id is there; cached maps are copied."""
+    if any(getattr(x, "id", "") == layer.id for x in deck.layers):
+        return deck
+    if isinstance(deck, SerialisedDeck):
+        return deck.plus(layer)
+    deck.layers.append(layer)  # a map built for this run only
+    return deck
 
 
 def _digest(value: Any, into: Any) -> None:

@@ -117,8 +117,10 @@ def picking_map(deck: pdk.Deck, base_key: str, height: int = 520, store: str = k
     widget = _map_key(base_key)
     from ui.reference import marker  # the reference point, on every picking map
 
-    if marker() is not None and all(getattr(x, "id", "") != getattr(marker(), "id", "") for x in deck.layers):
-        deck.layers.append(marker())
+    if (ref := marker()) is not None:
+        from ui.cache import with_layer
+
+        deck = with_layer(deck, ref)
     st.pydeck_chart(
         deck,
         on_select=functools.partial(on_click, base_key, widget, store),

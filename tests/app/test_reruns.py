@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 from ui import cache, keys
 
 ROOT = Path(__file__).parents[2]
-PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+PAGES = ["Home.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
 STEPS = {  # module: functions of the library that the pages' caches call
     "ui.area": ["load_study_area"],
     "subsidence.kriging": ["krige_study_area"],

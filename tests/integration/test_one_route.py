@@ -1,7 +1,7 @@
 """The pages and the command line reach the model inputs by one route, with the same settings.
 
 The page route is ``ui/cache.series_for`` (run by a page under AppTest) and the command line's
-is ``cli._load_period`` + ``pipeline.prepare``: for the same settings they give identical
+is ``cli_commands.load_period`` + ``pipeline.prepare``: for the same settings they give identical
 SeriesData, and the Interpolation page's variogram settings reach the models.
 """
 
@@ -18,9 +18,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from subsidence import cli, pipeline
+from subsidence import cli_commands, pipeline
 from subsidence.kriging import KrigingConfig, krige_study_area
-from subsidence.models.base import SeriesData
+from subsidence.series import SeriesData
 from ui import keys
 from ui.inputs import KrigingSettings
 
@@ -32,7 +32,7 @@ PREPARE = pipeline.prepare  # the CLI's call, unwrapped by the recording fixture
 def _cli_series(config: KrigingConfig | None = None) -> SeriesData:
     """What ``python -m subsidence train data/demo_small`` trains on (model period: the default)."""
     args = argparse.Namespace(bundle=str(BUNDLE), start=None, end=None, extend_heads=False)
-    area, _ = cli._load_period(args)
+    area, _ = cli_commands.load_period(args)
     return PREPARE(area, config)
 
 
@@ -68,7 +68,7 @@ def page_series(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, SeriesData]]
 
 
 def test_pages_and_cli_give_identical_series_for_the_same_settings(page_series: list[Any]) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=240)
     at.switch_page("pages/3_Model.py").run()
     assert not at.exception and not at.error
     assert len(page_series) == 1
