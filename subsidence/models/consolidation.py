@@ -80,6 +80,7 @@ B_C_BOUNDS_M = (1.0, 1000.0)
 GAMMA_BOUNDS = (0.0, 1.5)
 SPINUP_BOUNDS_YEARS = (0.5, 40.0)
 INITIAL_DAYS = 365.25  # the first year of head describes the state before the first epoch
+MIN_SEASONAL_EPOCHS = 6  # epochs in that year needed to fit its annual cycle beside the trend
 _PARAMS = ("tau_ref_days", "b_c_m", "gamma", "spinup_years")
 # Prior on the time parameters (centre, sd) in the fitted coordinates: log tau_ref, log b_c,
 # gamma, spinup years. Two or three years of a steady decline barely tell a long time constant
@@ -203,11 +204,13 @@ def head_history(head_m: np.ndarray, days: np.ndarray, initial_days: float = INI
         Length of the record that describes the initial state (days).
     """
     m = max(3, int(np.searchsorted(days, days[0] + initial_days, side="right")))
-    t0, h0 = days[:m] - days[:m].mean(), head_m[:, :m]
-    slope = (h0 - h0.mean(axis=1, keepdims=True)) @ t0 / float(t0 @ t0)  # m/day
-    trend = h0.mean(axis=1, keepdims=True) + slope[:, None] * t0[None, :]
-    trough_m = np.maximum((trend - h0).max(axis=1), 0.0)
-    h_pc0 = trend[:, 0] - trough_m
+    t0 = days[:m]
+    design = _trend_design(t0, seasonal=m >= MIN_SEASONAL_EPOCHS)
+    coef, *_ = np.linalg.lstsq(design, head_m[:, :m].T, rcond=None)  # (p, n)
+    slope = coef[1]  # m/day
+    # the lowest head of the year before the first epoch on the fitted trend + cycle
+    before = _trend_design(np.linspace(-DAYS_PER_YEAR, 0.0, 74), seasonal=design.shape[1] > 2)
+    h_pc0 = (before @ coef).min(axis=0)
     running = np.minimum.accumulate(np.concatenate([h_pc0[:, None], head_m], axis=1), axis=1)
     drop = running[:, 1:-1] - running[:, 2:]  # (n, E-1), >= 0
     dt = np.diff(days)
@@ -217,6 +220,15 @@ def head_history(head_m: np.ndarray, days: np.ndarray, initial_days: float = INI
 
 
 MAX_FIT_EPOCHS = 60
+
+
+def _trend_design(t: np.ndarray, *, seasonal: bool) -> np.ndarray:
+    """Columns 1, t (and the annual cos, sin when ``seasonal``) at days ``t``."""
+    cols = [np.ones_like(t), t]
+    if seasonal:
+        w = 2 * np.pi * t / DAYS_PER_YEAR
+        cols += [np.cos(w), np.sin(w)]
+    return np.column_stack(cols)
 
 
 def fit_epochs(n_epochs: int, most: int = MAX_FIT_EPOCHS) -> np.ndarray:
