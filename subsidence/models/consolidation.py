@@ -79,8 +79,10 @@ TAU_REF_BOUNDS_DAYS = (1.0, 300 * DAYS_PER_YEAR)
 B_C_BOUNDS_M = (1.0, 1000.0)
 GAMMA_BOUNDS = (0.0, 1.5)
 SPINUP_BOUNDS_YEARS = (0.5, 40.0)
-INITIAL_DAYS = 365.25  # the first year of head describes the state before the first epoch
+INITIAL_DAYS = 2 * 365.25  # the first two years of head describe the state before the first epoch
 MIN_SEASONAL_EPOCHS = 6  # epochs in that year needed to fit its annual cycle beside the trend
+PRIOR_WINDOW_DAYS = 2 * 365.25  # the recent past before the record, followed season by season
+PRIOR_STEPS = 48  # of about 15 days
 _PARAMS = ("tau_ref_days", "b_c_m", "gamma", "spinup_years")
 # Prior on the time parameters (centre, sd) in the fitted coordinates: log tau_ref, log b_c,
 # gamma, spinup years. Two or three years of a steady decline barely tell a long time constant
@@ -128,6 +130,20 @@ def consolidation_integral(x: np.ndarray) -> np.ndarray:
         m2 = ((2 * m + 1) * np.pi / 2) ** 2
         big = big + 2.0 / m2**2 * np.exp(-m2 * np.maximum(x, 0.2))
     return np.where(x < 0.2, small, big)
+
+
+def degree_of_consolidation(x: np.ndarray) -> np.ndarray:
+    """Terzaghi's average degree of consolidation ``U(x)`` (double drainage), ``x = t / tau`` (>= 0).
+
+    ``sqrt(4 x / pi)`` below 0.2, else the series (3 terms); the derivative of
+    :func:`consolidation_integral`.
+    """
+    x = np.maximum(np.asarray(x, float), 0.0)
+    big = 1.0 - sum(2.0 / m2 * np.exp(-m2 * np.maximum(x, 0.2)) for m2 in _M2)
+    return np.where(x < 0.2, np.sqrt(4.0 * x / np.pi), big)
+
+
+_M2 = tuple(((2 * m + 1) * np.pi / 2) ** 2 for m in range(3))
 
 
 @dataclass(frozen=True)
@@ -179,12 +195,16 @@ class HeadHistory:
     elastic_m : (n, E), recoverable decline since the first epoch (m)
     spinup_rate_m_per_day : (n,), the trend decline extended before the first epoch
     preconsolidation_m : (n, E), the pre-consolidation head (lowest so far) at each epoch
+    prior_days : (P,), times of the recent past before the first epoch (days, <= 0)
+    prior_rate_m_per_day : (n, P - 1), inelastic decline per day between them
     """
 
     inelastic_rate_m_per_day: np.ndarray
     elastic_m: np.ndarray
     spinup_rate_m_per_day: np.ndarray
     preconsolidation_m: np.ndarray
+    prior_days: np.ndarray
+    prior_rate_m_per_day: np.ndarray
 
 
 def head_history(head_m: np.ndarray, days: np.ndarray, initial_days: float = INITIAL_DAYS) -> HeadHistory:
@@ -209,14 +229,22 @@ def head_history(head_m: np.ndarray, days: np.ndarray, initial_days: float = INI
     coef, *_ = np.linalg.lstsq(design, head_m[:, :m].T, rcond=None)  # (p, n)
     slope = coef[1]  # m/day
     # the lowest head of the year before the first epoch on the fitted trend + cycle
-    before = _trend_design(np.linspace(-DAYS_PER_YEAR, 0.0, 74), seasonal=design.shape[1] > 2)
-    h_pc0 = (before @ coef).min(axis=0)
+    # the recent past follows the fitted trend + cycle (its seasonal troughs set the
+    # pre-consolidation head); the older past is a ramp along the trend (in _responses)
+    before = np.linspace(-PRIOR_WINDOW_DAYS, 0.0, PRIOR_STEPS + 1)
+    curve = (_trend_design(before, seasonal=design.shape[1] > 2) @ coef).T  # (n, P)
+    line = coef[0] + coef[1] * before[0]  # the trend at the start of the window
+    path = np.minimum.accumulate(np.concatenate([line[:, None], curve], axis=1), axis=1)[:, 1:]
+    prior_rate = -np.diff(path, axis=1) / np.diff(before)[None, :]
+    h_pc0 = path[:, -1]
     running = np.minimum.accumulate(np.concatenate([h_pc0[:, None], head_m], axis=1), axis=1)
     drop = running[:, 1:-1] - running[:, 2:]  # (n, E-1), >= 0
     dt = np.diff(days)
     cum_drop = np.concatenate([np.zeros((len(head_m), 1)), np.cumsum(drop, axis=1)], axis=1)
     elastic = -(head_m - head_m[:, :1]) - cum_drop
-    return HeadHistory(drop / dt[None, :], elastic, np.maximum(-slope, 0.0), running[:, 1:])
+    return HeadHistory(
+        drop / dt[None, :], elastic, np.maximum(-slope, 0.0), running[:, 1:], before, prior_rate
+    )
 
 
 MAX_FIT_EPOCHS = 60
@@ -257,15 +285,21 @@ def _responses(
     lag = np.maximum(days[None, :, None] - days[None, None, :], 0.0)  # (1, E_eval, E_step)
     g = tau[:, None, None] * consolidation_integral(lag / tau[:, None, None])  # (n, E, E)
     ramps = (hist.inelastic_rate_m_per_day[:, None, :] * (g[:, :, :-1] - g[:, :, 1:])).sum(axis=2)
-    spin_days = spinup_years * DAYS_PER_YEAR
-    spin = (
+    # before the record: the recent window as ramps along its pre-consolidation path, and the
+    # older decline as one ramp along the trend from -spinup to the start of the window
+    lag_p = np.maximum(days[None, :, None] - hist.prior_days[None, None, :], 0.0)
+    gp = tau[:, None, None] * consolidation_integral(lag_p / tau[:, None, None])  # (n, E, P)
+    recent = (hist.prior_rate_m_per_day[:, None, :] * (gp[:, :, :-1] - gp[:, :, 1:])).sum(axis=2)
+    start, end = spinup_years * DAYS_PER_YEAR, -hist.prior_days[0]
+    older = (
         hist.spinup_rate_m_per_day[:, None]
         * tau[:, None]
         * (
-            consolidation_integral((days[None, :] + spin_days) / tau[:, None])
-            - consolidation_integral(days[None, :] / tau[:, None])
+            consolidation_integral((days[None, :] + max(start, end)) / tau[:, None])
+            - consolidation_integral((days[None, :] + end) / tau[:, None])
         )
     )
+    spin = recent + older
     inelastic = ramps + spin - spin[:, :1]
     return 1000.0 * b_m[:, None] * inelastic, 1000.0 * b_m[:, None] * hist.elastic_m
 

@@ -90,13 +90,13 @@ def test_one_step_uses_heads_up_to_epoch_k_only() -> None:
     model = Consolidation().fit(data, np.arange(40))
 
     head = data.head_m.copy()
-    # a sharp fall from epoch 15 (day 540, after the first year that sets the initial state):
-    # columns up to 14 (epochs up to 14) must not change, column 15 must
-    head[:, 15:] -= 5.0
+    # a sharp fall from epoch 21 (day 756, after the first two years that set the initial
+    # state): columns up to 20 (epochs up to 20) must not change, column 21 must
+    head[:, 21:] -= 5.0
     changed = replace(data, head_m=head)
     a, b = model.predict(data), model.predict(changed)
-    np.testing.assert_allclose(a[:, 1:15], b[:, 1:15])
-    assert not np.allclose(a[:, 15], b[:, 15])
+    np.testing.assert_allclose(a[:, 1:21], b[:, 1:21])
+    assert not np.allclose(a[:, 21], b[:, 21])
     assert np.isnan(a[:, 0]).all() and np.isnan(model.predict(data, FREE_RUNNING)[:, 0]).all()
 
 
