@@ -51,6 +51,7 @@ TAU_REF_BOUNDS_DAYS = (1.0, 300 * DAYS_PER_YEAR)
 B_C_BOUNDS_M = (1.0, 1000.0)
 GAMMA_BOUNDS = (0.0, 1.5)
 SPINUP_BOUNDS_YEARS = (0.5, 40.0)
+FIT_TOLERANCE = 1e-4  # relative change of the misfit or the parameters at which the fit stops
 _PARAMS = ("tau_ref_days", "b_c_m", "gamma", "spinup_years")
 # Prior on the time parameters (centre, sd) in the fitted coordinates: log tau_ref, log b_c,
 # gamma, spinup years. Two or three years of a steady decline barely tell a long time constant
@@ -237,6 +238,8 @@ def fit_parameters(
             bounds=(lower, upper),
             max_nfev=config.max_iterations * 5,
             x_scale=np.array([1.0, 1.0, 0.3, 5.0]),
+            ftol=FIT_TOLERANCE,
+            xtol=FIT_TOLERANCE,
         )
         if best is None or sol.cost < best.cost:
             best = sol

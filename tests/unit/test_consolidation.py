@@ -79,7 +79,11 @@ def test_recovers_its_own_parameters() -> None:
 
 def test_without_the_prior_the_fit_is_exact() -> None:
     data = synthetic()
-    p = Consolidation(ConsolidationConfig(assimilate=False, prior_weight=0.0)).fit(data, np.arange(200)).params
+    p = (
+        Consolidation(ConsolidationConfig(assimilate=False, prior_weight=0.0))
+        .fit(data, np.arange(200))
+        .params
+    )
     assert p is not None and p["fit_rms_mm"] < 0.01
     assert p["tau_ref_days"] == pytest.approx(TRUE["tau_ref_days"], rel=0.02)
     assert p["spinup_years"] == pytest.approx(TRUE["spinup_years"], rel=0.02)
