@@ -30,6 +30,7 @@ from subsidence.models.baselines import check_fit_input, check_mode, meta_config
 from subsidence.models.consolidation_fit import ConsolidationConfig, fit_parameters, layers
 from subsidence.models.consolidation_physics import (
     DAYS_PER_YEAR,
+    INITIAL_DAYS,
     MAX_FIT_EPOCHS,
     consolidation_integral,
     fit_epochs,
@@ -111,7 +112,7 @@ class Consolidation:
         out = np.empty((data.n_points, data.n_epochs))
         for start in range(0, data.n_points, chunk):
             sl = slice(start, start + chunk)
-            hist = head_history(data.head_m[sl], days)
+            hist = head_history(data.head_m[sl], days, self._initial_days())
             r_in, r_el = responses(hist, days, b[sl], tau[sl], params["spinup_years"])
             out[sl] = params["sskv_per_m"] * r_in + params["sske_per_m"] * r_el
         return out
@@ -178,7 +179,7 @@ class Consolidation:
         b, _ = self._layers(data)
         tau = self.time_constant_days(data)
         dt = data.interval_days
-        hist = head_history(data.head_m, data.days)
+        hist = head_history(data.head_m, data.days, self._initial_days())
         head = data.head_m
         last_rate = np.zeros_like(head[:, :-1])
         last_rate[:, 1:] = (head[:, 1:-1] - head[:, :-2]) / dt[None, :-1]
@@ -213,6 +214,10 @@ class Consolidation:
         g = (syp * stt - syt * spt) / det
         v = (spp * syt - spt * syp) / det
         return np.asarray(g[:, :-1] * change + v[:, :-1] * dt[None, :], float)
+
+    def _initial_days(self) -> float:
+        """Days of head that set the state before the record: the same as in the fit."""
+        return float(self._require_fitted().get("initial_days", INITIAL_DAYS))
 
     def _require_fitted(self) -> dict[str, Any]:
         if self.params is None:

@@ -39,6 +39,7 @@ from subsidence.errors import SubsidenceError
 from subsidence.models.base import ProgressCallback, SeriesData, StopFlag, TrainingProgress
 from subsidence.models.consolidation_physics import (
     DAYS_PER_YEAR,
+    INITIAL_DAYS,
     fit_epochs,
     head_history,
     responses,
@@ -187,7 +188,10 @@ def fit_parameters(
     uses_k = k is not None
     cols = fit_epochs(data.n_epochs)
     days = sub.days[cols]
-    hist = head_history(sub.head_m[:, cols], days)
+    # a record shorter than INITIAL_DAYS sets the initial state from what it has; the model
+    # keeps that length, so that its forecasts (which see the heads after the fit) start alike
+    initial = min(INITIAL_DAYS, float(days[-1]))
+    hist = head_history(sub.head_m[:, cols], days, initial)
     target = (sub.subsidence_mm - sub.subsidence_mm[:, :1])[:, cols]
     b_scale = 1.0 if data.thickness_m is not None else 150.0
     calls = [0]
@@ -260,4 +264,5 @@ def fit_parameters(
         "uses_permeability": uses_k,
         "fit_rms_mm": rms,
         "fit_points": int(idx.size),
+        "initial_days": initial,
     }
