@@ -75,7 +75,7 @@ def point_group(data: SeriesData, k: int) -> np.ndarray:
     t = days - days.mean()
     y = data.subsidence_mm[:, : k + 1]
     v = (y - y.mean(axis=1, keepdims=True)) @ t / float(t @ t) * 365.25
-    return np.array(speed_labels())[np.digitize(np.abs(v), SPEED_EDGES_MM_PER_YR)]
+    return np.asarray(np.array(speed_labels())[np.digitize(np.abs(v), SPEED_EDGES_MM_PER_YR)])
 
 
 def point_floor(data: SeriesData, k: int) -> np.ndarray:
@@ -91,7 +91,7 @@ def point_floor(data: SeriesData, k: int) -> np.ndarray:
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     resid = y - design @ coef
     dof = max(k + 1 - design.shape[1], 1)
-    return np.maximum(np.sqrt(2.0 * (resid**2).sum(axis=0) / dof), MIN_FLOOR_MM)
+    return np.asarray(np.maximum(np.sqrt(2.0 * (resid**2).sum(axis=0) / dof), MIN_FLOOR_MM))
 
 
 def point_scale(data: SeriesData, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +101,7 @@ def point_scale(data: SeriesData, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 def score_scale(forecast_mm: np.ndarray, floor_mm: np.ndarray) -> np.ndarray:
     """The scale an error is divided by: the forecast's own change plus the point's noise floor (mm)."""
-    return np.abs(forecast_mm) + np.asarray(floor_mm, float)[:, None]
+    return np.asarray(np.abs(forecast_mm) + np.asarray(floor_mm, float)[:, None])
 
 
 def calibration_cuts(data: SeriesData, k: int, n_cuts: int = N_CUTS) -> list[int]:
@@ -195,7 +195,7 @@ class Band:
         if self.spread is None:
             return np.zeros(len(h))
         centres, spread = self.spread
-        return np.interp(h, centres, spread) * np.sqrt(np.maximum(h / centres[-1], 1.0))
+        return np.asarray(np.interp(h, centres, spread) * np.sqrt(np.maximum(h / centres[-1], 1.0)))
 
     def quantiles(self, horizon_days: np.ndarray, group: str) -> tuple[np.ndarray, np.ndarray]:
         """Low and high quantiles of the normalised error at ``horizon_days`` for a speed class, (F,) each."""

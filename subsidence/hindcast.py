@@ -139,7 +139,7 @@ def run_forward(model: Any, data: SeriesData, k: int, stop: StopFlag | None = No
         sub = current.subsidence_mm.copy()
         sub[:, j + 1 :] = (sub[:, j] + change)[:, None]
         current = replace(current, subsidence_mm=sub)
-    return current.subsidence_mm[:, k + 1 :] - current.subsidence_mm[:, k : k + 1]
+    return np.asarray(current.subsidence_mm[:, k + 1 :] - current.subsidence_mm[:, k : k + 1])
 
 
 def _line_and_cycle(data: SeriesData, k: int) -> np.ndarray:
@@ -149,7 +149,7 @@ def _line_and_cycle(data: SeriesData, k: int) -> np.ndarray:
     design = np.column_stack([np.ones_like(days), days, np.cos(w), np.sin(w)])
     y = np.nan_to_num(data.subsidence_mm[:, : k + 1]).T
     coef, *_ = np.linalg.lstsq(design[: k + 1], y, rcond=None)
-    return (design @ coef).T
+    return np.asarray((design @ coef).T)
 
 
 def anchor_offset(data: SeriesData, k: int) -> np.ndarray:
@@ -161,7 +161,7 @@ def anchor_offset(data: SeriesData, k: int) -> np.ndarray:
     every error once more (measured on the recovery variant: a perfect forecast of the change
     scores 4.7 mm from the acquisition, 3.7 mm from this anchor).
     """
-    return _line_and_cycle(data, k)[:, k] - np.nan_to_num(data.subsidence_mm[:, k])
+    return np.asarray(_line_and_cycle(data, k)[:, k] - np.nan_to_num(data.subsidence_mm[:, k]))
 
 
 def velocity_forecast(data: SeriesData, k: int) -> np.ndarray:
@@ -170,7 +170,7 @@ def velocity_forecast(data: SeriesData, k: int) -> np.ndarray:
     Starts from the fitted value at ``k`` (the robust anchor, :func:`anchor_offset`).
     """
     fitted = _line_and_cycle(data, k)
-    return fitted[:, k + 1 :] - np.nan_to_num(data.subsidence_mm[:, k : k + 1])
+    return np.asarray(fitted[:, k + 1 :] - np.nan_to_num(data.subsidence_mm[:, k : k + 1]))
 
 
 def it_stops_forecast(data: SeriesData, k: int) -> np.ndarray:
@@ -180,7 +180,7 @@ def it_stops_forecast(data: SeriesData, k: int) -> np.ndarray:
 
 def observed_since(data: SeriesData, k: int) -> np.ndarray:
     """What InSAR saw after epoch ``k``: cumulative since ``k``, (n, E - 1 - k), mm."""
-    return data.subsidence_mm[:, k + 1 :] - data.subsidence_mm[:, k : k + 1]
+    return np.asarray(data.subsidence_mm[:, k + 1 :] - data.subsidence_mm[:, k : k + 1])
 
 
 @dataclass(frozen=True)
@@ -291,7 +291,7 @@ def _rmse(err: np.ndarray) -> float:
 
 def severity_classes(data: SeriesData) -> np.ndarray:
     """Class label of each point by its InSAR cumulative subsidence at the last acquisition."""
-    return np.array(severity_labels())[np.digitize(data.subsidence_mm[:, -1], SEVERITY_EDGES_MM)]
+    return np.asarray(np.array(severity_labels())[np.digitize(data.subsidence_mm[:, -1], SEVERITY_EDGES_MM)])
 
 
 def hindcast(
@@ -346,7 +346,7 @@ def hindcast(
         fitted = fit_model(model_name, upto, kk, seed=seed, max_epochs=max_epochs, config=config, stop=stop)
         if stop is not None and stop():
             raise HindcastStopped("hindcast stopped")
-        return run_forward(fitted, upto, kk, stop=stop) + anchor_offset(upto, kk)[:, None]
+        return np.asarray(run_forward(fitted, upto, kk, stop=stop) + anchor_offset(upto, kk)[:, None])
 
     # the band, from cuts inside the training period: only acquisitions 0..k are read
     inside = truncate(data, k + 1)

@@ -11,6 +11,7 @@ heads are in :mod:`subsidence.scenarios`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,8 +41,8 @@ class Scenario:
 
     name: str
     rate_m_per_yr: float | None = None
-    wells: tuple = ()  # WellChange per scenario well (subsidence.well_scenarios); () = every point
-    all_wells_xy: tuple = ()  # (x, y) of every well of the bundle, for the weights
+    wells: tuple[Any, ...] = ()  # WellChange per scenario well (subsidence.well_scenarios); () = every point
+    all_wells_xy: tuple[tuple[float, float], ...] = ()  # (x, y) of every well of the bundle, for the weights
 
 
 PRESETS = (
@@ -87,7 +88,7 @@ def future_heads(data: SeriesData, scenario: Scenario, future_days: np.ndarray) 
 
         change, weight = spread(scenario.wells, np.array(scenario.all_wells_xy), data.xy_m, future_days)
         trend = trend * (1.0 - weight)[None, :] + change.T
-    return (at_last + offset + trend + seasonal).T
+    return np.asarray((at_last + offset + trend + seasonal).T)
 
 
 def extend(data: SeriesData, future_dates: pd.DatetimeIndex, head_m: np.ndarray) -> SeriesData:
@@ -95,7 +96,7 @@ def extend(data: SeriesData, future_dates: pd.DatetimeIndex, head_m: np.ndarray)
     held = np.repeat(data.subsidence_mm[:, -1:], len(future_dates), axis=1)
     return replace(
         data,
-        dates=data.dates.append(future_dates),
+        dates=pd.DatetimeIndex(data.dates.append(future_dates)),
         subsidence_mm=np.hstack([data.subsidence_mm, held]),
         head_m=np.hstack([data.head_m, head_m]),
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,7 @@ class Forecast:
     @property
     def added_mm(self) -> np.ndarray:
         """Median subsidence added between the last acquisition and the horizon, shape (n,)."""
-        return self.median_mm[:, -1] - self.median_mm[:, 0]
+        return np.asarray(self.median_mm[:, -1] - self.median_mm[:, 0])
 
 
 def fit_ensemble(
@@ -99,8 +100,9 @@ def fit_ensemble(
     A study area too small to hold ``folds`` spatial blocks gets one model fitted on every
     point (the forecast then has no band).
     """
-    from subsidence.crossval import SPATIAL, make_folds, subsidence_range_m
+    from subsidence.crossval import make_folds, subsidence_range_m
     from subsidence.models.consolidation import Consolidation
+    from subsidence.protocols import SPATIAL
 
     try:
         fold_list = make_folds(data, SPATIAL, folds, seed, block_size_m=subsidence_range_m(data))
@@ -174,7 +176,7 @@ def forecast(
         low, high = np.minimum(low, c_low), np.maximum(high, c_high)
     return Forecast(
         scenario=scenario,
-        dates=pd.DatetimeIndex([last]).append(future_dates),
+        dates=pd.DatetimeIndex(pd.DatetimeIndex([last]).append(future_dates)),
         head_m=np.hstack([data.head_m[:, -1:], heads]),
         median_mm=base + median,
         low_mm=base + low,
@@ -242,7 +244,7 @@ class ModelForecast:
     forecast_mm: np.ndarray
     low_mm: np.ndarray
     high_mm: np.ndarray
-    band: dict
+    band: dict[str, Any]
 
     def relative_to(self, ps_id: str) -> ModelForecast:
         """The same forecast relative to the point ``ps_id`` (its forecast subtracted everywhere)."""

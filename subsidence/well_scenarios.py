@@ -44,7 +44,7 @@ class WellChange:
     change_m: tuple[float, ...]
 
     def at(self, days: np.ndarray) -> np.ndarray:
-        return np.interp(days, self.days, self.change_m)
+        return np.asarray(np.interp(days, self.days, self.change_m))
 
 
 def _last_level(area: StudyArea, well_id: str, last: pd.Timestamp) -> float:
