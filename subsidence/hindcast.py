@@ -14,6 +14,10 @@ two reference forecasts:
     each point's own line and annual cycle, fitted to its acquisitions up to the cut and
     extrapolated.
 
+Every forecast, the models' and both references', starts from the same robust anchor: each
+point's line + annual cycle fitted to its acquisitions up to the cut, evaluated at the cut
+(:func:`anchor_offset`), not the single noisy acquisition at the cut.
+
 All values are cumulative subsidence **since the cut**, mm, positive = down. The 90 % band
 comes from :mod:`subsidence.bands` (split-conformal on hindcasts inside the training period).
 """
@@ -33,6 +37,12 @@ from subsidence.bands import MIN_FIT_DAYS as MIN_FIT_DAYS  # the shortest fit, s
 from subsidence.bands import MIN_FIT_EPOCHS as MIN_FIT_EPOCHS
 from subsidence.errors import SubsidenceError
 from subsidence.evaluation import SEVERITY_EDGES_MM, severity_labels
+from subsidence.hindcast_references import (
+    anchor_offset,
+    it_stops_forecast,
+    observed_since,
+    velocity_forecast,
+)
 from subsidence.models.base import ONE_STEP, Model, StopFlag, TrainingProgress
 from subsidence.series import SeriesData
 
@@ -138,21 +148,6 @@ def run_forward(model: Any, data: SeriesData, k: int, stop: StopFlag | None = No
         sub[:, j + 1 :] = (sub[:, j] + change)[:, None]
         current = replace(current, subsidence_mm=sub)
     return np.asarray(current.subsidence_mm[:, k + 1 :] - current.subsidence_mm[:, k : k + 1])
-
-
-def velocity_forecast(data: SeriesData, k: int) -> np.ndarray:
-    """Each point's line + annual cycle fitted to epochs ``0..k``, extrapolated (n, E - 1 - k), mm since ``k``."""
-    days = data.days
-    w = 2 * np.pi * days / DAYS_PER_YEAR
-    design = np.column_stack([np.ones_like(days), days, np.cos(w), np.sin(w)])
-    coef, *_ = np.linalg.lstsq(design[: k + 1], data.subsidence_mm[:, : k + 1].T, rcond=None)
-    fitted = (design @ coef).T
-    return np.asarray(fitted[:, k + 1 :] - fitted[:, k : k + 1])
-
-
-def observed_since(data: SeriesData, k: int) -> np.ndarray:
-    """What InSAR saw after epoch ``k``: cumulative since ``k``, (n, E - 1 - k), mm."""
-    return np.asarray(data.subsidence_mm[:, k + 1 :] - data.subsidence_mm[:, k : k + 1])
 
 
 @dataclass(frozen=True)
@@ -317,7 +312,7 @@ def hindcast(
         fitted = fit_model(model_name, upto, kk, seed=seed, max_epochs=max_epochs, config=config, stop=stop)
         if stop is not None and stop():
             raise HindcastStopped("hindcast stopped")
-        return run_forward(fitted, upto, kk, stop=stop)
+        return np.asarray(run_forward(fitted, upto, kk, stop=stop) + anchor_offset(upto, kk)[:, None])
 
     # the band, from cuts inside the training period: only acquisitions 0..k are read
     inside = truncate(data, k + 1)
@@ -342,7 +337,7 @@ def hindcast(
         low_mm=low,
         high_mm=high,
         observed_mm=observed_since(data, k),
-        references={IT_STOPS: np.zeros_like(central), VELOCITY: velocity_forecast(data, k)},
+        references={IT_STOPS: it_stops_forecast(data, k), VELOCITY: velocity_forecast(data, k)},
         severity=severity_classes(data),
         band=band.describe(),
         seconds=time.perf_counter() - start,

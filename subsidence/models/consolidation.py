@@ -1,53 +1,10 @@
 """Aquitard-drainage (consolidation) model: compaction of the compressible layer by head decline.
 
-Physics (SCIENCE_NOTES, Riley 1969, MODFLOW 6 CSUB)
----------------------------------------------------
-A compressible layer of thickness ``b`` compacts by ``S_sk * b * (head decline)``: with the
-inelastic skeletal specific storage ``S_skv`` for a decline below the pre-consolidation head
-(the lowest head so far, which then moves down) and the elastic ``S_ske`` otherwise. The clay
-interbeds drain slowly: the inelastic part of each head change arrives with Terzaghi's average
-degree of consolidation ``U(t / tau)`` (double drainage), ``tau = S_skv (b_eq / 2)^2 / K_v``.
-Between acquisitions the head is taken to change linearly, so each interval is a head *ramp*
-whose response is the time integral of ``U``::
-
-    s(t) = 1000 b [ S_skv sum_j r_j tau (F((t - t_j)+ / tau) - F((t - t_j+1)+ / tau))
-                    + S_ske e(t) ] - s(0)          (mm, positive = down)
-
-with ``r_j`` the inelastic decline rate (m/day) in interval ``j``, ``F(x) = int_0^x U``, and
-``e(t)`` the elastic (recoverable) decline since the first epoch.
-
-History before the first acquisition
-------------------------------------
-Heads on such plains have fallen for decades, so compaction is already under way at the first
-epoch. Each point's head is extended backwards along its own linear trend (fitted to the kriged
-head of the first year of the record, declines only) for ``spinup`` years (fitted regionally),
-all of it inelastic; the pre-consolidation head at the first epoch is the trend value minus the
-depth of the seasonal trough in that first year. This initial state is the one place where a
-prediction within the first year reads heads up to a year later than its epoch (as it would
-read the layers); from the second year on, column ``k`` uses heads up to epoch ``k`` only.
-
-Regional parameters (fitted on the training points, physically bounded)
------------------------------------------------------------------------
-``S_skv`` in [1e-4, 1e-2] 1/m and ``S_ske = S_skv / ratio`` with ratio in [10, 100] (Riley
-1969, Sneed 2001: S_skv 3e-4 - 3e-3; the range is widened threefold because the thickness layer
-is the whole compressible thickness, of which clay is only a part). The time constant is a
-smooth function of the layers::
-
-    tau = tau_ref (1 + b / b_c)^2 (k / 1 m/day)^(-gamma)
-
-i.e. the interbed thickness grows linearly with the layer thickness (Terzaghi: tau grows with its
-square) and the clay's K_v with a power of the permeability coefficient ``k``. ``tau_ref`` in
-[1 day, 300 yr], ``b_c`` in [1, 1000] m, ``gamma`` in [0, 1.5]. The storage coefficients enter
-linearly and are solved exactly for each trial of the time parameters (variable projection);
-the time parameters by bounded least squares (scipy) on the cumulative subsidence of up to
-``fit_points`` training points.
-
-Missing layers
---------------
-Without a thickness layer, ``b`` is 1 m everywhere: the fitted "S_skv" is then the product
-``S_skv * b_eff`` (dimensionless), the same everywhere, and ``tau`` depends on permeability
-alone; in one-step mode each point's own history then sets its effective thickness (see
-below). Without a permeability layer ``gamma`` is 0.
+The model of the registry (name ``consolidation``). Its physics (the forward run from a head
+history, the state before the record) is in :mod:`subsidence.models.consolidation_physics`,
+its fit (settings, bounds, literature priors) in :mod:`subsidence.models.consolidation_fit`;
+this module holds the model: one-step and free-running predictions, the forecast from a cut,
+save and load.
 
 One-step mode: the physics corrected by the point's own past
 ------------------------------------------------------------
@@ -62,239 +19,35 @@ using only epochs up to ``k``. Free-running mode uses the regional physics alone
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from subsidence.errors import SubsidenceError
-from subsidence.models.base import ONE_STEP, ProgressCallback, StopFlag, TrainingProgress
+from subsidence.models.base import ONE_STEP, ProgressCallback, StopFlag
 from subsidence.models.baselines import check_fit_input, check_mode, meta_config
+from subsidence.models.consolidation_fit import ConsolidationConfig, fit_parameters, layers
+from subsidence.models.consolidation_physics import (
+    DAYS_PER_YEAR,
+    INITIAL_DAYS,
+    MAX_FIT_EPOCHS,
+    consolidation_integral,
+    fit_epochs,
+    head_history,
+    responses,
+    tau_days,
+)
 from subsidence.series import SeriesData
 
-DAYS_PER_YEAR = 365.25
-SSKV_BOUNDS_PER_M = (1e-4, 1e-2)
-ELASTIC_RATIO_BOUNDS = (10.0, 100.0)
-TAU_REF_BOUNDS_DAYS = (1.0, 300 * DAYS_PER_YEAR)
-B_C_BOUNDS_M = (1.0, 1000.0)
-GAMMA_BOUNDS = (0.0, 1.5)
-SPINUP_BOUNDS_YEARS = (0.5, 40.0)
-INITIAL_DAYS = 365.25  # the first year of head describes the state before the first epoch
-_PARAMS = ("tau_ref_days", "b_c_m", "gamma", "spinup_years")
-# Prior on the time parameters (centre, sd) in the fitted coordinates: log tau_ref, log b_c,
-# gamma, spinup years. Two or three years of a steady decline barely tell a long time constant
-# from a long spin-up (both give a near-linear compaction), so the fit is pulled towards typical
-# values unless the data say otherwise. Only tau_ref and the spin-up are informed, by the
-# literature (SCIENCE_NOTES): tau_ref ~ 100 days (a 2 m clay interbed with S'skv ~ 1e-3 1/m and
-# K'v ~ 1e-5 m/day, mid-range values; sd a factor 5) and heads falling for decades before the
-# record (20 +- 10 years). b_c and gamma have no literature value: their prior is weak, centred
-# in their bounds with the bounds at +- 2 sd (b_c 31.6 m, sd a factor 5.6; gamma 0.75 +- 0.375),
-# never set from the synthetic generator. See docs/models.md.
-# Prior on the elastic ratio S_skv / S_ske: Riley (1969), Sneed (2001) give S_skv 3e-4 - 3e-3 and
-# S_ske 3e-6 - 3e-5 1/m, a ratio of 10 to 100: centred on their geometric mean (31.6) with a
-# log-sd of ln(10) / 4, so that 10 - 100 is the central 95 %.
-ELASTIC_RATIO_PRIOR = (float(np.sqrt(10.0 * 100.0)), float(np.log(10.0) / 4.0))
-PRIOR = (
-    (float(np.log(100.0)), float(np.log(5.0))),
-    (
-        float(np.log(np.sqrt(B_C_BOUNDS_M[0] * B_C_BOUNDS_M[1]))),
-        float(np.log(B_C_BOUNDS_M[1] / B_C_BOUNDS_M[0])) / 4,
-    ),
-    (float(np.mean(GAMMA_BOUNDS)), float(np.diff(GAMMA_BOUNDS)[0] / 4)),
-    (20.0, 10.0),
-)
-
-
-def consolidation_integral(x: np.ndarray) -> np.ndarray:
-    """``F(x) = int_0^x U(s) ds``, the ramp response of Terzaghi's degree of consolidation.
-
-    ``U`` is the average degree of consolidation for double drainage at time factor ``s = t /
-    tau``: ``sqrt(4 s / pi)`` for ``s < 0.2``, else ``1 - sum_m 8/((2m+1)^2 pi^2) exp(-(2m+1)^2
-    pi^2 s / 4)`` (3 terms); ``F`` integrates each branch exactly (they meet to 2e-5).
-
-    Parameters
-    ----------
-    x : ndarray, any shape, >= 0 (negative values are treated as 0)
-
-    Returns
-    -------
-    ndarray, same shape: ``F(x)``, with ``F(x) -> x - 1/3`` for large ``x``.
-    """
-    x = np.maximum(np.asarray(x, float), 0.0)
-    small = (4.0 / (3.0 * np.sqrt(np.pi))) * x**1.5
-    big = x - 1.0 / 3.0
-    for m in range(3):
-        m2 = ((2 * m + 1) * np.pi / 2) ** 2
-        big = big + 2.0 / m2**2 * np.exp(-m2 * np.maximum(x, 0.2))
-    return np.where(x < 0.2, small, big)
-
-
-@dataclass(frozen=True)
-class ConsolidationConfig:
-    """Settings of the consolidation model.
-
-    Attributes
-    ----------
-    fit_points : int
-        Training points used for the fit (a seeded random subset when there are more).
-    assimilate : bool
-        One-step mode corrects the physics with the point's own past (module docstring).
-    gain_sd, velocity_sd_mm_per_yr, noise_mm : float
-        Prior sd of the gain around 1, of the extra velocity around 0, and the noise of one
-        cumulative value, for that correction.
-    max_iterations : int
-        Least-squares iterations for the time parameters.
-    prior_weight : float
-        Weight of the prior on the time parameters (:data:`PRIOR`); 0 fits them by least
-        squares alone. 1 counts the prior as much as one independent observation per fitted
-        point at ``noise_mm``.
-    """
-
-    fit_points: int = 1000
-    assimilate: bool = True
-    gain_sd: float = 0.5
-    velocity_sd_mm_per_yr: float = 20.0
-    noise_mm: float = 5.0
-    max_iterations: int = 20
-    prior_weight: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.fit_points < 1 or self.max_iterations < 1:
-            raise SubsidenceError(
-                "ConsolidationConfig: fit_points and max_iterations must be >= 1, found "
-                f"{self.fit_points}, {self.max_iterations}"
-            )
-        if min(self.gain_sd, self.velocity_sd_mm_per_yr, self.noise_mm) <= 0:
-            raise SubsidenceError(
-                "ConsolidationConfig: gain_sd, velocity_sd_mm_per_yr and noise_mm must be > 0"
-            )
-
-
-@dataclass(frozen=True)
-class HeadHistory:
-    """What the physics needs from a head series, per point (all arrays have n rows).
-
-    inelastic_rate_m_per_day : (n, E - 1), decline below the pre-consolidation head per day
-    elastic_m : (n, E), recoverable decline since the first epoch (m)
-    spinup_rate_m_per_day : (n,), the trend decline extended before the first epoch
-    preconsolidation_m : (n, E), the pre-consolidation head (lowest so far) at each epoch
-    """
-
-    inelastic_rate_m_per_day: np.ndarray
-    elastic_m: np.ndarray
-    spinup_rate_m_per_day: np.ndarray
-    preconsolidation_m: np.ndarray
-
-
-def head_history(head_m: np.ndarray, days: np.ndarray, initial_days: float = INITIAL_DAYS) -> HeadHistory:
-    """Split each point's head series into inelastic and elastic declines.
-
-    The state before the first epoch (the trend decline extended backwards, the seasonal
-    trough that set the pre-consolidation head) is read from the first ``initial_days`` of the
-    record only (at least 3 epochs), so later heads never change earlier predictions.
-
-    Parameters
-    ----------
-    head_m : ndarray, shape (n, E)
-        Confined head at the points (m above datum).
-    days : ndarray, shape (E,)
-        Days since the first epoch.
-    initial_days : float
-        Length of the record that describes the initial state (days).
-    """
-    m = max(3, int(np.searchsorted(days, days[0] + initial_days, side="right")))
-    t0, h0 = days[:m] - days[:m].mean(), head_m[:, :m]
-    slope = (h0 - h0.mean(axis=1, keepdims=True)) @ t0 / float(t0 @ t0)  # m/day
-    trend = h0.mean(axis=1, keepdims=True) + slope[:, None] * t0[None, :]
-    trough_m = np.maximum((trend - h0).max(axis=1), 0.0)
-    h_pc0 = trend[:, 0] - trough_m
-    running = np.minimum.accumulate(np.concatenate([h_pc0[:, None], head_m], axis=1), axis=1)
-    drop = running[:, 1:-1] - running[:, 2:]  # (n, E-1), >= 0
-    dt = np.diff(days)
-    cum_drop = np.concatenate([np.zeros((len(head_m), 1)), np.cumsum(drop, axis=1)], axis=1)
-    elastic = -(head_m - head_m[:, :1]) - cum_drop
-    return HeadHistory(drop / dt[None, :], elastic, np.maximum(-slope, 0.0), running[:, 1:])
-
-
-MAX_FIT_EPOCHS = 60
-
-
-def fit_epochs(n_epochs: int, most: int = MAX_FIT_EPOCHS) -> np.ndarray:
-    """The acquisitions the regional fit reads: all up to ``most``, else every k-th and the last.
-
-    The fit costs points x epochs^2 per evaluation (every head step acts on every later
-    epoch): a 12-day record of 135 acquisitions fitted whole took a minute; every third
-    acquisition of it (36 days, still finer than monthly well readings) a few seconds. The
-    fitted model still runs on every acquisition.
-    """
-    step = int(np.ceil(n_epochs / most))
-    return np.unique(np.r_[np.arange(0, n_epochs, step), n_epochs - 1])
-
-
-def _tau_days(params: dict[str, float], b_m: np.ndarray, k: np.ndarray | None) -> np.ndarray:
-    tau = params["tau_ref_days"] * (1.0 + b_m / params["b_c_m"]) ** 2
-    if k is not None:
-        tau = tau * np.maximum(k, 1e-6) ** (-params["gamma"])
-    return np.clip(tau, 1e-3, None)
-
-
-def _responses(
-    hist: HeadHistory, days: np.ndarray, b_m: np.ndarray, tau: np.ndarray, spinup_years: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Inelastic and elastic compaction (mm) per unit S_skv / S_ske, shape (n, E) each, 0 at epoch 0."""
-    lag = np.maximum(days[None, :, None] - days[None, None, :], 0.0)  # (1, E_eval, E_step)
-    g = tau[:, None, None] * consolidation_integral(lag / tau[:, None, None])  # (n, E, E)
-    ramps = (hist.inelastic_rate_m_per_day[:, None, :] * (g[:, :, :-1] - g[:, :, 1:])).sum(axis=2)
-    spin_days = spinup_years * DAYS_PER_YEAR
-    spin = (
-        hist.spinup_rate_m_per_day[:, None]
-        * tau[:, None]
-        * (
-            consolidation_integral((days[None, :] + spin_days) / tau[:, None])
-            - consolidation_integral(days[None, :] / tau[:, None])
-        )
-    )
-    inelastic = ramps + spin - spin[:, :1]
-    return 1000.0 * b_m[:, None] * inelastic, 1000.0 * b_m[:, None] * hist.elastic_m
-
-
-def _storage_fit(
-    r_in: np.ndarray, r_el: np.ndarray, target: np.ndarray, b_scale: float, prior_scale: float = 0.0
-) -> tuple[float, float]:
-    """Least-squares S_skv and S_ske (bounded) for given responses; returns (sskv, sske).
-
-    With ``prior_scale`` > 0 the ratio S_skv / S_ske is pulled towards
-    :data:`ELASTIC_RATIO_PRIOR` (a ridge on ``S_ske - S_skv / ratio``, its sd the prior's
-    relative spread; ``prior_scale`` weighs it in mm like one residual per fitted point): a
-    declining period barely tells the ratio (the misfit changes by 0.1 % between 10 and 60 on
-    the recovery variant), yet the rebound after a turn depends on it.
-    """
-    a = np.column_stack([r_in.ravel(), r_el.ravel()])
-    y = target.ravel()
-    lo, hi = SSKV_BOUNDS_PER_M[0] * b_scale, SSKV_BOUNDS_PER_M[1] * b_scale
-    try:
-        coef = np.linalg.lstsq(a, y, rcond=None)[0]
-        if prior_scale > 0:
-            centre, log_sd = ELASTIC_RATIO_PRIOR
-            sd = log_sd * max(abs(float(coef[0])), lo) / centre  # of S_ske, relative to the prior's centre
-            row = (prior_scale / sd) * np.array([[-1.0 / centre, 1.0]])
-            coef = np.linalg.lstsq(np.vstack([a, row]), np.r_[y, 0.0], rcond=None)[0]
-    except np.linalg.LinAlgError:
-        coef = np.array([lo, lo / 30.0])
-    sskv = float(np.clip(coef[0], lo, hi))
-    # the elastic coefficient given S_skv, within the ratio bounds (and the prior, when given)
-    resid = y - sskv * a[:, 0]
-    denom = float(a[:, 1] @ a[:, 1])
-    if prior_scale > 0:
-        centre, log_sd = ELASTIC_RATIO_PRIOR
-        m, sd = sskv / centre, log_sd * sskv / centre
-        w = (prior_scale / sd) ** 2
-        sske = float((a[:, 1] @ resid + w * m) / (denom + w))
-    else:
-        sske = float(a[:, 1] @ resid / denom) if denom > 0 else sskv / 30.0
-    sske = float(np.clip(sske, sskv / ELASTIC_RATIO_BOUNDS[1], sskv / ELASTIC_RATIO_BOUNDS[0]))
-    return sskv, sske
+__all__ = [
+    "MAX_FIT_EPOCHS",
+    "Consolidation",
+    "ConsolidationConfig",
+    "consolidation_integral",
+    "fit_epochs",
+    "head_history",
+]
 
 
 class Consolidation:
@@ -313,14 +66,13 @@ class Consolidation:
 
     # -- physics -----------------------------------------------------------------------------
     def _layers(self, data: SeriesData) -> tuple[np.ndarray, np.ndarray | None]:
-        b = np.ones(data.n_points) if data.thickness_m is None else np.maximum(data.thickness_m, 0.0)
-        return b, data.permeability_m_per_day
+        return layers(data)
 
     def time_constant_days(self, data: SeriesData) -> np.ndarray:
         """Fitted time constant ``tau`` (days) at each point of ``data``, shape (n,)."""
         params = self._require_fitted()
         b, k = self._layers(data)
-        return _tau_days(params, b, k if params["uses_permeability"] else None)
+        return tau_days(params, b, k if params["uses_permeability"] else None)
 
     def _causes_key(self, data: SeriesData) -> tuple[object, ...]:
         """What the physics depends on (heads, layers, dates, parameters), for a one-entry cache.
@@ -348,7 +100,7 @@ class Consolidation:
         key = ("physics", self._causes_key(data))
         cached = getattr(self, "_cache", None)
         if cached is not None and cached[0] == key:
-            return np.asarray(cached[1].copy())
+            return np.asarray(cached[1].copy(), float)
         out = self._physics_mm(data, chunk)
         self._cache = (key, out.copy())
         return out
@@ -361,8 +113,8 @@ class Consolidation:
         out = np.empty((data.n_points, data.n_epochs))
         for start in range(0, data.n_points, chunk):
             sl = slice(start, start + chunk)
-            hist = head_history(data.head_m[sl], days)
-            r_in, r_el = _responses(hist, days, b[sl], tau[sl], params["spinup_years"])
+            hist = head_history(data.head_m[sl], days, self._initial_days())
+            r_in, r_el = responses(hist, days, b[sl], tau[sl], params["spinup_years"])
             out[sl] = params["sskv_per_m"] * r_in + params["sske_per_m"] * r_el
         return out
 
@@ -382,87 +134,7 @@ class Consolidation:
         """
         idx = check_fit_input(data, train_idx)
         model = copy.copy(self)
-        if idx.size > self.config.fit_points:
-            idx = np.sort(np.random.default_rng(seed).choice(idx, self.config.fit_points, replace=False))
-        sub = data.subset(idx)
-        b, k = self._layers(sub)
-        uses_k = k is not None
-        cols = fit_epochs(data.n_epochs)
-        days = sub.days[cols]
-        hist = head_history(sub.head_m[:, cols], days)
-        target = (sub.subsidence_mm - sub.subsidence_mm[:, :1])[:, cols]
-        b_scale = 1.0 if data.thickness_m is not None else 150.0
-        calls = [0]
-        # the prior weighs like one residual per fitted point, over the acquisitions read
-        prior_scale = (
-            self.config.prior_weight * self.config.noise_mm * np.sqrt(len(idx) * len(cols) / data.n_epochs)
-        )
-        ratio_prior = prior_scale
-
-        def unpack(z: np.ndarray) -> dict[str, float]:
-            return {
-                "tau_ref_days": float(np.exp(z[0])),
-                "b_c_m": float(np.exp(z[1])),
-                "gamma": float(z[2]) if uses_k else 0.0,
-                "spinup_years": float(z[3]),
-            }
-
-        def residual(z: np.ndarray) -> np.ndarray:
-            p = unpack(z)
-            r_in, r_el = _responses(hist, days, b, _tau_days(p, b, k), p["spinup_years"])
-            sskv, sske = _storage_fit(r_in, r_el, target, b_scale, ratio_prior)
-            calls[0] += 1
-            if progress is not None and calls[0] % 10 == 0:
-                progress(TrainingProgress(calls[0], 0, 0.0, message="consolidation fit"))
-            prior = prior_scale * np.array([(z[i] - c) / sd for i, (c, sd) in enumerate(PRIOR)])
-            if not uses_k:
-                prior[2] = 0.0
-            return np.concatenate([(sskv * r_in + sske * r_el - target).ravel(), prior])
-
-        lower = [
-            np.log(TAU_REF_BOUNDS_DAYS[0]),
-            np.log(B_C_BOUNDS_M[0]),
-            GAMMA_BOUNDS[0],
-            SPINUP_BOUNDS_YEARS[0],
-        ]
-        upper = [
-            np.log(TAU_REF_BOUNDS_DAYS[1]),
-            np.log(B_C_BOUNDS_M[1]),
-            GAMMA_BOUNDS[1],
-            SPINUP_BOUNDS_YEARS[1],
-        ]
-        best = None
-        # a few starts: the misfit surface has shallow valleys along tau_ref x b_c
-        for start in ([np.log(30.0), np.log(30.0), 0.5, 10.0], [np.log(300.0), np.log(100.0), 0.3, 5.0]):
-            if stop is not None and stop():
-                break
-            sol = least_squares(
-                residual,
-                np.array(start),
-                bounds=(lower, upper),
-                max_nfev=self.config.max_iterations * 5,
-                x_scale=np.array([1.0, 1.0, 0.3, 5.0]),
-            )
-            if best is None or sol.cost < best.cost:
-                best = sol
-        if best is None:
-            best_z = np.array([np.log(30.0), np.log(30.0), 0.5, 10.0])
-        else:
-            best_z = best.x
-        p = unpack(best_z)
-        r_in, r_el = _responses(hist, days, b, _tau_days(p, b, k), p["spinup_years"])
-        sskv, sske = _storage_fit(r_in, r_el, target, b_scale, ratio_prior)
-        rms = float(np.sqrt(np.mean((sskv * r_in + sske * r_el - target) ** 2)))
-        model.params = {
-            **p,
-            "sskv_per_m": sskv,
-            "sske_per_m": sske,
-            "elastic_ratio": sskv / sske,
-            "uses_thickness": data.thickness_m is not None,
-            "uses_permeability": uses_k,
-            "fit_rms_mm": rms,
-            "fit_points": int(idx.size),
-        }
+        model.params = fit_parameters(data, idx, self.config, seed=seed, progress=progress, stop=stop)
         return model
 
     def predict(self, data: SeriesData, mode: str = ONE_STEP) -> np.ndarray:
@@ -494,7 +166,7 @@ class Consolidation:
         gain = ((obs * p).sum(axis=1) * w + prior) / ((p * p).sum(axis=1) * w + prior)
         if not cfg.assimilate:
             gain = np.ones_like(gain)
-        return np.asarray(gain[:, None] * (physics[:, k + 1 :] - physics[:, k : k + 1]))
+        return np.asarray(gain[:, None] * (physics[:, k + 1 :] - physics[:, k : k + 1]), float)
 
     def _extrapolated_head_correction(self, data: SeriesData) -> np.ndarray:
         """(n, E - 1) mm: swap interval ``k``'s own response to the observed head at ``k + 1``
@@ -508,7 +180,7 @@ class Consolidation:
         b, _ = self._layers(data)
         tau = self.time_constant_days(data)
         dt = data.interval_days
-        hist = head_history(data.head_m, data.days)
+        hist = head_history(data.head_m, data.days, self._initial_days())
         head = data.head_m
         last_rate = np.zeros_like(head[:, :-1])
         last_rate[:, 1:] = (head[:, 1:-1] - head[:, :-2]) / dt[None, :-1]
@@ -521,7 +193,7 @@ class Consolidation:
         inelastic = (drop_guess - hist.inelastic_rate_m_per_day * dt[None, :]) * delay
         elastic = elastic_guess - elastic_actual
         return np.asarray(
-            1000.0 * b[:, None] * (params["sskv_per_m"] * inelastic + params["sske_per_m"] * elastic)
+            1000.0 * b[:, None] * (params["sskv_per_m"] * inelastic + params["sske_per_m"] * elastic), float
         )
 
     def _assimilate(self, data: SeriesData, physics: np.ndarray, change: np.ndarray) -> np.ndarray:
@@ -542,7 +214,11 @@ class Consolidation:
         det = spp * stt - spt**2
         g = (syp * stt - syt * spt) / det
         v = (spp * syt - spt * syp) / det
-        return np.asarray(g[:, :-1] * change + v[:, :-1] * dt[None, :])
+        return np.asarray(g[:, :-1] * change + v[:, :-1] * dt[None, :], float)
+
+    def _initial_days(self) -> float:
+        """Days of head that set the state before the record: the same as in the fit."""
+        return float(self._require_fitted().get("initial_days", INITIAL_DAYS))
 
     def _require_fitted(self) -> dict[str, Any]:
         if self.params is None:

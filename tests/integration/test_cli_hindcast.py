@@ -56,11 +56,13 @@ def test_hindcast_every_model_on_the_small_demo(tmp_path: Path, capsys: pytest.C
 def test_recovery_variant_cut_at_the_turn(recovery: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run(capsys, "hindcast", str(recovery), "--model", "consolidation", "--cut", "2013-12-01")
     refs = {r["forecast"]: r["rmse_mm"] for r in result["references"]}
-    # the physics forecasts the turn: the targets that are met (docs/benchmarks.md)
-    assert result["rmse_mm"] <= 0.6 * refs["it stops"]  # measured 0.28 x
-    assert 0.85 <= result["coverage_90"] <= 0.95  # measured 0.93, band 38 mm
-    # the 0.2 x velocity lies below the InSAR noise (4.7 mm of 23.8 mm): measured 0.35 x
-    assert result["rmse_mm"] <= 0.4 * refs["velocity"]
+    # the physics forecasts the turn (docs/benchmarks.md, 1,500 points, every forecast from the
+    # same robust anchor): 0.6 x "it stops" met (measured 0.19 x), coverage met (0.947, band
+    # 27 mm); the 0.2 x velocity is missed narrowly (measured 0.234 x: 5.58 of 23.8 mm,
+    # with an InSAR noise floor of about 3.7 mm), so the test holds the measured level
+    assert result["rmse_mm"] <= 0.6 * refs["it stops"]
+    assert 0.85 <= result["coverage_90"] <= 0.95
+    assert result["rmse_mm"] <= 0.25 * refs["velocity"]
     for name in model_names():  # every model runs on the variant; none beats the physics at the turn
         other = run(
             capsys, "hindcast", str(recovery), "--model", name, "--cut", "2013-12-01", "--max-epochs", "2"

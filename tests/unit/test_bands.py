@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from subsidence.bands import POOLED, calibration_cuts, fit_band, point_floor, score_scale
+from subsidence.bands import POOLED, calibration_cuts, fit_band, point_floor, residuals, score_scale
 from tests.unit.test_consolidation import synthetic
 
 
@@ -102,3 +102,28 @@ def test_noise_floor_reads_only_up_to_the_cut() -> None:
     later[:, 16:] += rng.normal(0, 50, later[:, 16:].shape)
     np.testing.assert_array_equal(point_floor(data, 15), point_floor(replace(data, subsidence_mm=later), 15))
     assert np.all(point_floor(data, 15) >= 1.0)
+
+
+def test_a_forecast_of_no_motion_keeps_the_miss_every_calibration_forecast_made() -> None:
+    # calibration: every point was forecast 30 mm short at every horizon (a shared miss); at the
+    # test cut the model forecasts nothing: the band must still reach that far, not collapse
+    data = synthetic(n=40)
+    k = 25
+    rng = np.random.default_rng(5)
+    sub = np.cumsum(rng.normal(0.5, 0.2, data.subsidence_mm.shape), axis=1)
+    data = replace(data, subsidence_mm=sub - sub[:, :1])
+    samples = []
+    for kc in calibration_cuts(data, k, 3):
+        observed = data.subsidence_mm[:, kc + 1 : k + 1] - data.subsidence_mm[:, kc : kc + 1]
+        samples.append(residuals(replace(data, subsidence_mm=data.subsidence_mm[:, : k + 1],
+                                         head_m=data.head_m[:, : k + 1], dates=data.dates[: k + 1]),
+                                 kc, observed - 30.0))  # fmt: skip
+    band = fit_band(samples)
+    assert min(band.info["horizon_floor_mm"]) >= 29.0
+    horizons = np.array([30.0, 90.0])
+    low, high = band.interval(np.zeros((3, 2)), horizons, np.array([POOLED] * 3), np.ones(3))
+    assert np.all(high >= 10.0) and np.all(low <= -10.0)
+    # without the floor (the same normalised errors alone) the band collapses to a few mm
+    bare = fit_band([{k: v for k, v in smp.items() if k in ("error", "horizon", "group")} for smp in samples])
+    _, bare_high = bare.interval(np.zeros((3, 2)), horizons, np.array([POOLED] * 3), np.ones(3))
+    assert np.all(bare_high < 3.0)

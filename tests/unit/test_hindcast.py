@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.hindcast import IT_STOPS, VELOCITY, cut_index, hindcast, leaderboard, velocity_forecast
-from subsidence.series import SeriesData
+from subsidence.hindcast import (
+    IT_STOPS,
+    VELOCITY,
+    anchor_offset,
+    cut_index,
+    hindcast,
+    leaderboard,
+    velocity_forecast,
+)
+from subsidence.models.base import SeriesData
 from tests.unit.test_consolidation import synthetic
 
 CUT = "2013-06-01"
@@ -47,7 +55,10 @@ def test_scores_and_references(data: SeriesData) -> None:
     k = cut_index(data, CUT)
     assert s["n_forecast_epochs"] == data.n_epochs - 1 - k == h.forecast_mm.shape[1]
     assert s["cut"] == str(data.dates[k].date())
-    assert np.all(h.references[IT_STOPS] == 0)
+    # "it stops" holds the robust anchor (the fitted value at the cut) for every later date
+    offset = anchor_offset(data, k)
+    np.testing.assert_allclose(h.references[IT_STOPS], np.repeat(offset[:, None], s["n_forecast_epochs"], 1))
+    assert np.any(offset != 0)
     err = h.forecast_mm - h.observed_mm
     assert s["rmse_mm"] == pytest.approx(np.sqrt(np.mean(err**2)), abs=1e-3)
     assert 0 <= s["coverage_90"] <= 1 and s["mean_band_width_mm"] > 0
@@ -67,6 +78,18 @@ def test_velocity_reference_extrapolates_a_line_and_season(data: SeriesData) -> 
     np.testing.assert_allclose(
         velocity_forecast(d, k), (line[k + 1 :] - line[k])[None, :].repeat(d.n_points, 0), atol=1e-6
     )
+
+
+def test_every_forecast_starts_from_the_same_robust_anchor(data: SeriesData) -> None:
+    """A spike of noise at the cut moves no forecast's level: all start from the fitted value."""
+    k = cut_index(data, CUT)
+    sub = data.subsidence_mm.copy()
+    sub[:, k] += 40.0  # one bad acquisition at the cut
+    spiked = replace(data, subsidence_mm=sub)
+    a, b = hindcast(data, "linear-trend", CUT), hindcast(spiked, "linear-trend", CUT)
+    for name in (IT_STOPS, VELOCITY):  # cumulative since the (spiked) acquisition: about 40 mm less
+        shift = np.mean(b.references[name] - a.references[name])
+        assert -40.0 < shift < -20.0, name  # the fit follows the spike only by its leverage
 
 
 @pytest.mark.parametrize("cut", ["2012-02-01", "2016-01-01", "not a date"])
