@@ -132,6 +132,10 @@ class BigView:
     active: int | None = None
     window_points: int = PICK_MAX_POINTS  # points drawn (and clickable) around a clicked cell
 
+    def cache_key(self) -> tuple[str, int | None, int]:
+        """What the map depends on besides its area (the index is built from the area's points)."""
+        return self.stat, self.active, self.window_points
+
     def deck(
         self,
         area: StudyArea,

@@ -345,6 +345,9 @@ def _digest(value: Any, into: Any) -> None:
         for item in value:
             _digest(item, into)
         into.update(b")")
+    elif hasattr(value, "cache_key"):  # e.g. subsidence.aggregate.BigView: the map's view of a large area
+        into.update(type(value).__name__.encode())
+        _digest(value.cache_key(), into)
     elif value is None or isinstance(value, str | int | float | bool | np.generic):
         into.update(f"{type(value).__name__}:{value!r};".encode())
     else:
