@@ -56,7 +56,7 @@ with st.form("scenario_form"):
         "Horizon (years after the last acquisition)", min_value=1, max_value=15, value=5, key=keys.HORIZON
     )
     per_well_inputs(area)
-    st.form_submit_button("Forecast", type="primary")
+    st.form_submit_button("Forecast", type="primary", key="forecast_submit")
 
 chosen = forecast_parts.chosen_scenarios(area, data)
 if not chosen:

@@ -36,7 +36,7 @@ with st.form("hazard_form"):
     c.number_input(
         "Neighbours within (m), for uneven settlement", 20.0, 5000.0, 200.0, step=20.0, key="hazard_dist"
     )
-    st.form_submit_button("Show the hazard", type="primary")
+    st.form_submit_button("Show the hazard", type="primary", key="hazard_submit")
 
 scenario = next(s for s in PRESETS if s.name == st.session_state["hazard_scenario"])
 forecast = cache.forecast(area, data, scenario, float(st.session_state["hazard_horizon"]))

@@ -165,7 +165,7 @@ def check_the_forecast(area: Any, data: Any, picked: list[str]) -> None:
         )
         names = model_names()
         right.selectbox("Model", names, index=names.index("consolidation"), key="hindcast_model")
-        run_hindcast = st.form_submit_button("Run the hindcast")
+        run_hindcast = st.form_submit_button("Run the hindcast", key="hindcast_submit")
     if run_hindcast:
         job = jobs.start(
             "hindcast",

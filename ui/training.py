@@ -100,7 +100,7 @@ def settings_form(names: Sequence[str], split_kinds: Sequence[str]) -> bool:
             key=keys.CHANGE_UNIT,
             help="per-30-days (default): rates, since acquisitions are 24-144 days apart",
         )
-        return st.form_submit_button("Train", type="primary")
+        return st.form_submit_button("Train", type="primary", key="train_submit")
 
 
 def _config(name: str) -> Any:
@@ -221,7 +221,7 @@ def save_panel(job: jobs.Job, trained: Any, area: StudyArea, data: SeriesData) -
             value=f"{trained.name}-{trained.split.kind}-seed{trained.seed}",
             key=keys.SAVE_NAME,
         )
-        wanted = st.form_submit_button("Save model")
+        wanted = st.form_submit_button("Save model", key="save_submit")
     name = st.session_state.get(keys.SAVE_NAME, "")
     replace = job.meta.get("confirm") == name and st.session_state.get("replace_model", False)
     if wanted or replace:

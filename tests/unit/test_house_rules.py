@@ -96,3 +96,21 @@ def test_no_import_runs_back_up() -> None:
         tuple(graphlib.TopologicalSorter(import_graph()).static_order())
     except graphlib.CycleError as exc:
         pytest.fail(f"import cycle in subsidence/: {' -> '.join(exc.args[1])}")
+
+
+BUTTONS = {"button", "form_submit_button", "download_button"}
+
+
+@pytest.mark.parametrize("path", [ROOT / "Home.py", *PAGES, *UI], ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_button_has_a_key(path: Path) -> None:
+    """Buttons are found by key in tests and keep their state when the page changes around them."""
+    tree = ast.parse(path.read_text())
+    missing = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in BUTTONS
+        and not any(k.arg == "key" for k in node.keywords)
+    ]
+    assert not missing, "buttons without key=: " + ", ".join(missing)
