@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from subsidence.report import area_summary
+from ui import tables
 from ui.area import study_area_sidebar
 
 st.set_page_config(page_title="Land subsidence dashboard", page_icon="🛰️", layout="wide")
@@ -61,3 +62,4 @@ for page, label, icon in STEPS:
 st.caption(
     "Choose another study area, or upload your own bundle, in the sidebar. The bundle format is in docs/bundle-format.md."
 )
+tables.next_step("1 · Study area: look at the PS points, the wells and the data-quality report.")
