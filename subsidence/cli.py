@@ -153,6 +153,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
         help="settlement more than today to map the date of (mm, default 100)",
     )
     rep.add_argument("--out", required=True, help="HTML file to write; the GeoPackage is written beside it")
+    rep.add_argument(
+        "--reference", dest="reference_point", default=None, help="displacements relative to this PS id"
+    )
     return parser, handlers
 
 

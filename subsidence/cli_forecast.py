@@ -116,7 +116,9 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
             f"--threshold {args.threshold}: expected a positive number of mm more than today"
         )
     picks = [p.strip() for p in (args.picks or "").split(",") if p.strip()]
-    pack = pack_from_bundle(args.bundle, args.model, scenarios, picks, threshold_mm=args.threshold)
+    pack = pack_from_bundle(
+        args.bundle, args.model, scenarios, picks, threshold_mm=args.threshold, reference=args.reference_point
+    )
     html_path, gpkg_path = write_pack(pack, args.out)
     return {
         "sections": list(pack.sections),

@@ -278,12 +278,17 @@ def pack_from_bundle(
     horizon_years: float = 5.0,
     threshold_mm: float = 100.0,
     progress: Callable[[str], None] | None = None,
+    reference: str | None = None,
 ) -> Pack:
     """Load a bundle and a saved model, compute everything, and build the pack (the CLI ``report``).
 
-    No hindcast is run here (it would refit the model): the pack says so plainly.
+    No hindcast is run here (it would refit the model): the pack says so plainly. ``reference``
+    (a PS id, or :func:`subsidence.reference.parse_reference`'s text) makes every displacement
+    relative to it, as in the dashboard.
     """
-    inputs = inputs_from_bundle(bundle, model_dir, scenarios, picks, horizon_years, threshold_mm, progress)
+    inputs = inputs_from_bundle(
+        bundle, model_dir, scenarios, picks, horizon_years, threshold_mm, progress, reference
+    )
     if progress is not None:
         progress("building the pack")
     return build_pack(inputs)
@@ -297,17 +302,17 @@ def inputs_from_bundle(
     horizon_years: float = 5.0,
     threshold_mm: float = 100.0,
     progress: Callable[[str], None] | None = None,
+    reference: str | None = None,
 ) -> PackInputs:
     """Everything :func:`build_pack` needs, from a bundle and a saved model (see :func:`pack_from_bundle`)."""
     from subsidence import scenarios as sc
     from subsidence.evaluation import modelled_cumulative
-    from subsidence.features import series_data
-    from subsidence.kriging import KrigingConfig, krige_study_area
     from subsidence.modelio import is_shipped, load_model
     from subsidence.models.base import ONE_STEP
     from subsidence.picking import load_picks, random_ids
-    from subsidence.pipeline import saved_test_points
+    from subsidence.pipeline import model_kriging, prepare, saved_test_points
     from subsidence.reader import load_study_area
+    from subsidence.reference import apply_reference, parse_reference
 
     def say(msg: str) -> None:
         if progress is not None:
@@ -315,9 +320,12 @@ def inputs_from_bundle(
 
     chosen = [sc.parse_scenario(s) for s in scenarios] or [sc.PRESETS[0]]
     area = load_study_area(bundle)
+    if reference:
+        area = apply_reference(area, parse_reference(reference))
     say("kriging")
-    factors = krige_study_area(area, KrigingConfig(grid=False)).factors
-    data = series_data(area, factors)
+    kriged = model_kriging(area)
+    data = prepare(area, kriged=kriged)  # the one route to the model inputs, as train and the pages
+    factors = kriged.factors
     model, meta = load_model(model_dir, area)
     test_idx, points = saved_test_points(meta, area, data)
     modelled = modelled_cumulative(data, model.predict(data, ONE_STEP))

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from subsidence import hazard
+from subsidence.reference import reference_label
 from subsidence.series import SeriesData
 from subsidence.text import escape_html as esc
 
@@ -39,6 +40,7 @@ def inputs_html(inp: PackInputs, fp: str) -> str:
             ("acquisitions", f"{a.n_epochs}, {a.dates[0].date()} to {a.dates[-1].date()}"),
             ("wells", f"{a.wells.n_wells}"),
             ("layers", ", ".join(sorted(a.layers)) or "none"),
+            ("displacements relative to", reference_label(a)),
             ("data fingerprint (SHA-256 of the files below)", fp),
         ],
         columns=["", "value"],

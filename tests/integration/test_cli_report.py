@@ -52,3 +52,12 @@ def test_report_bad_input_is_one_line_exit_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and expected in err and "Traceback" not in err
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_report_relative_to_a_reference_point(tmp_path: Path) -> None:
+    out = tmp_path / "pack.html"
+    done = _run("report", str(TINY), "--model", str(MODEL), "--scenario", "held", "--reference", "P01",
+                "--out", str(out), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "displacements relative to</td><td>PS P01" in text.replace("\n", "").replace("  ", "")
