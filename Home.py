@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from subsidence.report import area_summary
-from ui import tables
+from ui import summaries, tables
 from ui.area import study_area_sidebar
 
 st.set_page_config(page_title="Land subsidence dashboard", page_icon="🛰️", layout="wide")
@@ -18,7 +17,7 @@ st.markdown(
     "permeability coefficient — the method of Li et al. (2020, *Proc. IAHS* 382) and what its authors asked for next."
 )
 if area is not None:
-    facts = area_summary(area)
+    facts = summaries.area_summary(area)
     cols = st.columns(4)
     cols[0].metric("PS points", f"{facts['n_points']:,}")
     cols[1].metric("Acquisitions", facts["n_epochs"], help=f"{facts['first_date']} to {facts['last_date']}")

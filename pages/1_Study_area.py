@@ -7,9 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from subsidence.figures import insar_series_figure
-from subsidence.maps import colour_range, is_degenerate, legend_html, velocity_mm_yr
-from subsidence.report import area_summary, quality_table
-from ui import cache, keys, mapbits, picks, tables
+from subsidence.maps import colour_range, is_degenerate, legend_html
+from ui import cache, keys, mapbits, picks, summaries, tables
 from ui.area import study_area_sidebar
 from ui.text import escape_markdown, shorten
 
@@ -19,7 +18,7 @@ if area is None:
     st.stop()
 
 st.title(f"Study area · {escape_markdown(shorten(area.name, 120))}")
-facts = area_summary(area)
+facts = summaries.area_summary(area)
 cols = st.columns(5)
 cols[0].metric("PS points", f"{facts['n_points']:,}")
 cols[1].metric("Acquisitions", facts["n_epochs"])
@@ -32,7 +31,7 @@ layer = st.radio(
     "Colour by", ["cumulative subsidence (mm)", "velocity (mm/yr)"], horizontal=True, key="study_layer"
 )
 if layer.startswith("velocity"):  # a static layer: no acquisition slider
-    values, unit, label = velocity_mm_yr(area.dates, area.subsidence_mm), "mm/yr", "velocity (linear rate)"
+    values, unit, label = summaries.velocity(area), "mm/yr", "velocity (linear rate)"
     vmin, vmax = colour_range(values)
     title = f"Velocity {dates[0]} to {dates[-1]}, down positive · black dots: wells"
 else:
@@ -68,7 +67,7 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Data quality")
-    tables.show(quality_table(area), width="stretch")
+    tables.show(summaries.quality_table(area), width="stretch")
 with right:
     st.subheader("Notes from loading")
     for note in facts["notes"] or ["No remarks."]:
