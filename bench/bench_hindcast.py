@@ -26,7 +26,7 @@ from subsidence.hindcast import hindcast, leaderboard  # noqa: E402
 from subsidence.models import model_names  # noqa: E402
 from subsidence.pipeline import prepare  # noqa: E402
 from subsidence.reader import load_study_area  # noqa: E402
-from subsidence.synthetic_bundle import write_demo  # noqa: E402
+from subsidence.synthetic_chunks import write_demo  # noqa: E402
 
 CUTS = {"demo": "2014-06-01", "recovery": "2013-12-01"}
 NETWORKS = {"paper-lstm", "spatial-lstm", "physics-lstm"}

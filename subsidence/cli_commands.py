@@ -80,7 +80,7 @@ def krige(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def make_demo(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.synthetic_bundle import write_demo
+    from subsidence.synthetic_chunks import write_demo
 
     path = write_demo(Path(args.out), n_points=args.points, seed=args.seed, variant=args.variant)
     return {"path": str(path), "n_points": args.points, "seed": args.seed, "variant": args.variant}

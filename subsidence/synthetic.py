@@ -267,18 +267,6 @@ def _nominal_compaction(
     return b, k, raw - raw[:, :1]
 
 
-def generate(config: SyntheticConfig = SyntheticConfig(), chunk_points: int | None = None) -> SyntheticArea:
-    """Generate the synthetic study area (deterministic for ``config.seed``).
-
-    The points are made ``chunk_points`` at a time (default all at once); the result is the
-    same for any chunk size (:mod:`subsidence.synthetic_chunks`, which also writes a bundle
-    chunk by chunk for areas too large to hold).
-    """
-    from subsidence.synthetic_chunks import chunks, combine, plan
-
-    return combine(list(chunks(plan(config), chunk_points or config.n_points)))
-
-
 def _wells(rng: np.random.Generator, n: int, dates: pd.DatetimeIndex, recovery: bool = False) -> pd.DataFrame:
     """Wells read about monthly on their own dates, with gaps, late starts and early stops."""
     x0, y0 = _frame()

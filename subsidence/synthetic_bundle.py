@@ -18,7 +18,6 @@ from subsidence.atomic import replace_folder, temp_sibling
 from subsidence.errors import SubsidenceError
 from subsidence.synthetic import (
     SyntheticArea,
-    SyntheticConfig,
     SyntheticTruth,
 )
 
@@ -287,21 +286,3 @@ def load_truth(bundle_dir: str | Path) -> SyntheticTruth:
             interbed_m=z["interbed_m"].astype(float),
             anomaly=z["anomaly"],
         )
-
-
-def write_demo(folder: str | Path, n_points: int = 16487, seed: int = 42, variant: str = "demo") -> Path:
-    """Generate and write the demo bundle (``n_points`` PS points) to ``folder``.
-
-    ``variant`` is ``"demo"`` (heads fall throughout) or ``"recovery"`` (heads turn and rise
-    from :data:`TURN`: the held-out test of forecasts).
-    """
-    if variant not in VARIANTS:
-        raise SubsidenceError(f"unknown demo variant {variant!r}: expected one of {', '.join(VARIANTS)}")
-    recovery = variant == "recovery"
-    from subsidence.synthetic_chunks import write_chunked  # bounded memory at any size
-
-    config = SyntheticConfig(n_points=n_points, seed=seed, recovery=recovery)
-    return write_chunked(folder, config, name=RECOVERY_NAME if recovery else DEMO_NAME)
-
-
-VARIANTS = ("demo", "recovery")

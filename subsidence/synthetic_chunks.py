@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import RegularGridInterpolator
 
+from subsidence.errors import SubsidenceError
 from subsidence.synthetic import (
     SyntheticArea,
     SyntheticConfig,
@@ -37,6 +38,7 @@ from subsidence.synthetic import (
     _smooth_field,
     _wells,
 )
+from subsidence.synthetic_bundle import DEMO_NAME, RECOVERY_NAME, write_bundle
 from subsidence.synthetic_physics import (
     ELASTIC_RATIO,
     HEIGHT_M,
@@ -78,7 +80,7 @@ class Plan:
 
 
 def plan(config: SyntheticConfig) -> Plan:
-    """Draw everything but the per-point histories, in the order :func:`subsidence.synthetic.generate` always has."""
+    """Draw everything but the per-point histories, in the order :func:`generate` always has."""
     rng = _rngs(config.seed)
     dates = _acquisitions(rng["dates"], config.n_epochs)
     gx, gy, thick, perm = _layers(rng["fields"])
@@ -257,8 +259,6 @@ def write_chunked(
     The same files as :func:`subsidence.synthetic_bundle.write_bundle` with its defaults;
     ``ps.csv`` and the truth's arrays are the same bytes for any ``chunk_points``.
     """
-    from subsidence.synthetic_bundle import write_bundle
-
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -309,3 +309,32 @@ def write_chunked(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return folder
+
+
+DEFAULT_CONFIG = SyntheticConfig()
+
+
+def generate(config: SyntheticConfig = DEFAULT_CONFIG, chunk_points: int | None = None) -> SyntheticArea:
+    """Generate the synthetic study area (deterministic for ``config.seed``).
+
+    The points are made ``chunk_points`` at a time (default all at once); the result is the
+    same for any chunk size (:func:`write_chunked` also writes a bundle chunk by chunk for
+    areas too large to hold).
+    """
+    return combine(list(chunks(plan(config), chunk_points or config.n_points)))
+
+
+VARIANTS = ("demo", "recovery")
+
+
+def write_demo(folder: str | Path, n_points: int = 16487, seed: int = 42, variant: str = "demo") -> Path:
+    """Generate and write the demo bundle (``n_points`` PS points) to ``folder``.
+
+    ``variant`` is ``"demo"`` (heads fall throughout) or ``"recovery"`` (heads turn and rise
+    from :data:`subsidence.synthetic_physics.TURN`: the held-out test of forecasts).
+    """
+    if variant not in VARIANTS:
+        raise SubsidenceError(f"unknown demo variant {variant!r}: expected one of {', '.join(VARIANTS)}")
+    recovery = variant == "recovery"
+    config = SyntheticConfig(n_points=n_points, seed=seed, recovery=recovery)
+    return write_chunked(folder, config, name=RECOVERY_NAME if recovery else DEMO_NAME)

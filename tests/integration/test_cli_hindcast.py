@@ -10,7 +10,7 @@ import pytest
 
 from subsidence.cli import main
 from subsidence.models import model_names
-from subsidence.synthetic_bundle import write_demo
+from subsidence.synthetic_chunks import write_demo
 from tests.conftest import SMALL_DEMO
 
 HINDCAST_KEYS = {

@@ -12,8 +12,9 @@ from scipy.spatial import cKDTree
 
 from subsidence.errors import SubsidenceError
 from subsidence.reader import load_study_area
-from subsidence.synthetic import SyntheticArea, SyntheticConfig, generate
+from subsidence.synthetic import SyntheticArea, SyntheticConfig
 from subsidence.synthetic_bundle import load_truth, write_bundle
+from subsidence.synthetic_chunks import generate
 from subsidence.synthetic_physics import compaction_mm, degree_of_consolidation, time_constant_days
 
 ROOT = Path(__file__).parents[2]
@@ -229,7 +230,7 @@ def test_recovery_variant_turns_heads_and_slows_subsidence_with_a_lag() -> None:
 
 def test_make_demo_variant(tmp_path: Path) -> None:
     from subsidence.cli import main
-    from subsidence.synthetic_bundle import write_demo
+    from subsidence.synthetic_chunks import write_demo
 
     assert main(["make-demo", "--out", str(tmp_path / "r"), "--points", "300", "--variant", "recovery"]) == 0
     assert "recovery" in tomllib.loads((tmp_path / "r" / "study_area.toml").read_text())["name"]

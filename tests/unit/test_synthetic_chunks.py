@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from subsidence import synthetic_chunks
-from subsidence.synthetic import SyntheticConfig, generate
+from subsidence.synthetic import SyntheticConfig
 from subsidence.synthetic_bundle import load_truth, write_bundle
-from subsidence.synthetic_chunks import write_chunked
+from subsidence.synthetic_chunks import generate, write_chunked
 from subsidence.synthetic_physics import ELASTIC_RATIO, compaction_mm, degree_of_consolidation
 
 
