@@ -52,7 +52,7 @@ def idle(page, timeout_ms: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def view_of(lon, lat) -> dict:  # type: ignore[no-untyped-def]
-    from subsidence.maps import map_view
+    from subsidence.viz.maps import map_view
 
     v = map_view(lon, lat)
     return {"longitude": v.longitude, "latitude": v.latitude, "zoom": v.zoom}
@@ -60,8 +60,8 @@ def view_of(lon, lat) -> dict:  # type: ignore[no-untyped-def]
 
 def server_side(area, index) -> None:  # type: ignore[no-untyped-def]
     """Seconds and JSON bytes of the decks built on the server (no browser)."""
-    from subsidence.aggregate import BigView
-    from subsidence.maps import ps_deck
+    from subsidence.viz.aggregate import BigView
+    from subsidence.viz.maps import ps_deck
 
     values = area.subsidence_mm[:, -1]
     cell = int(index.counts.argmax())
@@ -90,8 +90,8 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from subsidence.aggregate import PointIndex
-    from subsidence.reader import load_study_area
+    from subsidence.io.reader import load_study_area
+    from subsidence.viz.aggregate import PointIndex
 
     t0 = time.perf_counter()
     area = load_study_area(args.bundle)

@@ -26,12 +26,12 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from subsidence import evaluation  # noqa: E402
-from subsidence.chunked import fit_kriger, sample_area, series  # noqa: E402
-from subsidence.dask_pipeline import _fit_on_worker, _tile_task, partition_by_tile  # noqa: E402
+from subsidence.io.ps_stream import open_stream  # noqa: E402
 from subsidence.pipeline import make_model  # noqa: E402
-from subsidence.ps_stream import open_stream  # noqa: E402
-from subsidence.sampling import stratified_sample  # noqa: E402
+from subsidence.scale.chunked import fit_kriger, sample_area, series  # noqa: E402
+from subsidence.scale.dask_pipeline import _fit_on_worker, _tile_task, partition_by_tile  # noqa: E402
+from subsidence.scale.sampling import stratified_sample  # noqa: E402
+from subsidence.validation import evaluation  # noqa: E402
 
 
 def command_seconds(argv: list[str]) -> float:

@@ -22,11 +22,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from subsidence.hindcast import hindcast, leaderboard  # noqa: E402
+from subsidence.demo.synthetic_chunks import write_demo  # noqa: E402
+from subsidence.io.reader import load_study_area  # noqa: E402
 from subsidence.models import model_names  # noqa: E402
 from subsidence.pipeline import prepare  # noqa: E402
-from subsidence.reader import load_study_area  # noqa: E402
-from subsidence.synthetic_chunks import write_demo  # noqa: E402
+from subsidence.validation.hindcast import hindcast, leaderboard  # noqa: E402
 
 CUTS = {"demo": "2014-06-01", "recovery": "2013-12-01"}
 NETWORKS = {"paper-lstm", "spatial-lstm", "physics-lstm"}

@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pykrige.ok import OrdinaryKriging  # noqa: E402
 
-from subsidence.kriging import interpolate_wells_in_time  # noqa: E402
-from subsidence.kriging_solver import krige_epochs  # noqa: E402
-from subsidence.reader import load_study_area  # noqa: E402
-from subsidence.variogram import experimental_variogram, fit_variogram  # noqa: E402
+from subsidence.geostat.kriging import interpolate_wells_in_time  # noqa: E402
+from subsidence.geostat.kriging_solver import krige_epochs  # noqa: E402
+from subsidence.geostat.variogram import experimental_variogram, fit_variogram  # noqa: E402
+from subsidence.io.reader import load_study_area  # noqa: E402
 
 
 def pykrige_epochs(wxy, levels, targets, variogram, epochs, chunk=200_000):  # type: ignore[no-untyped-def]

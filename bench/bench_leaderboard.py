@@ -2,7 +2,7 @@
 
     python bench/bench_leaderboard.py [BUNDLE] [--folds N] [--lstm-epochs 20] [--kind spatial-block]
 
-The same recipe as the dashboard's Compare page (``subsidence.comparison.compare``): kriged
+The same recipe as the dashboard's Compare page (``subsidence.validation.comparison.compare``): kriged
 heads at the PS points, the validation protocol the data allow unless ``--kind``/``--folds``
 are given (``docs/protocols.md``: blocks the size of the variogram range of last-epoch
 subsidence with a quarter-block buffer on the demo), pooled out-of-fold predictions, the
@@ -24,10 +24,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from subsidence.comparison import compare, gain_over  # noqa: E402
+from subsidence.io.reader import load_study_area  # noqa: E402
 from subsidence.models import model_names  # noqa: E402
 from subsidence.pipeline import prepare  # noqa: E402
-from subsidence.reader import load_study_area  # noqa: E402
+from subsidence.validation.comparison import compare, gain_over  # noqa: E402
 
 
 def main() -> None:

@@ -25,11 +25,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from subsidence import evaluation, pipeline  # noqa: E402
-from subsidence.factors import Factors  # noqa: E402
+from subsidence import pipeline  # noqa: E402
 from subsidence.features import series_data  # noqa: E402
+from subsidence.geostat.factors import Factors  # noqa: E402
+from subsidence.io.reader import load_study_area  # noqa: E402
 from subsidence.models.lstm import LSTMConfig  # noqa: E402
-from subsidence.reader import load_study_area  # noqa: E402
+from subsidence.validation import evaluation  # noqa: E402
 
 
 def main() -> None:
@@ -51,7 +52,7 @@ def main() -> None:
     start = time.perf_counter()
     area = load_study_area(args.bundle)
     if args.truth_head:
-        from subsidence.synthetic_bundle import load_truth
+        from subsidence.demo.synthetic_bundle import load_truth
 
         truth = load_truth(args.bundle)
         factors = Factors(

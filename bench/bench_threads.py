@@ -36,13 +36,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from subsidence import evaluation  # noqa: E402
+from subsidence.io.reader import load_study_area  # noqa: E402
 from subsidence.models import model_class  # noqa: E402
 from subsidence.models.base import ONE_STEP  # noqa: E402
 from subsidence.pipeline import prepare  # noqa: E402
-from subsidence.reader import load_study_area  # noqa: E402
-from subsidence.splits import random_split  # noqa: E402
 from subsidence.threads import ENV_VARIABLE  # noqa: E402
+from subsidence.validation import evaluation  # noqa: E402
+from subsidence.validation.splits import random_split  # noqa: E402
 
 
 @contextlib.contextmanager

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from subsidence.figures import insar_series_figure
-from subsidence.maps import colour_range, is_degenerate, legend_html
+from subsidence.viz.figures import insar_series_figure
+from subsidence.viz.maps import colour_range, is_degenerate, legend_html
 from ui import cache, keys, mapbits, picks, summaries, tables
 from ui.area import study_area_sidebar
 from ui.text import escape_markdown, shorten

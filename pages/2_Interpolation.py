@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from subsidence.kriging_animation import head_animation_figure
-from subsidence.kriging_figures import (
+from subsidence.geostat.variogram import MODELS
+from subsidence.viz.kriging_animation import head_animation_figure
+from subsidence.viz.kriging_figures import (
     cv_table,
     head_change_figure,
     head_map_figure,
@@ -14,7 +15,6 @@ from subsidence.kriging_figures import (
     variogram_figure,
     well_series_figure,
 )
-from subsidence.variogram import MODELS
 from ui import cache, keys, tables
 from ui.area import study_area_sidebar
 from ui.inputs import keep_kriging_widgets, seed_kriging_widgets

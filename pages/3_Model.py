@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
-from subsidence.figures import loss_figure
-from subsidence.modelio import list_models
+from subsidence.io.modelio import list_models
 from subsidence.models import model_names
 from subsidence.pipeline import SPLIT_KINDS
+from subsidence.viz.figures import loss_figure
 from ui import cache, keys, reference, tables
 from ui.area import study_area_sidebar
 from ui.cache import area_key, series_for

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from subsidence.evaluation import PAPER_METRICS
-from subsidence.exports import csv_bytes, figure_html
-from subsidence.figures import model_curves_figure
-from subsidence.maps import colour_range, is_degenerate, legend_html
-from subsidence.report import METRIC_LABELS
-from subsidence.results import export_table, picked_table, plain_summary
+from subsidence.io.exports import csv_bytes, figure_html
+from subsidence.io.report import METRIC_LABELS
+from subsidence.validation.evaluation import PAPER_METRICS
+from subsidence.validation.results import export_table, picked_table, plain_summary
+from subsidence.viz.figures import model_curves_figure
+from subsidence.viz.maps import colour_range, is_degenerate, legend_html
 from ui import cache, keys, mapbits, picks, reference, results_view, tables, trust
 from ui.area import is_demo, study_area_sidebar
 from ui.models import current_model

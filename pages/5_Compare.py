@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from subsidence.comparison import PAPER_ROW, estimate_seconds
-from subsidence.figures import model_curves_figure
-from subsidence.maps import category_colours
+from subsidence.demo.synthetic_bundle import DEMO_NAME
 from subsidence.models import model_names
-from subsidence.protocols import KINDS, SPATIAL
-from subsidence.synthetic_bundle import DEMO_NAME
+from subsidence.validation.comparison import PAPER_ROW, estimate_seconds
+from subsidence.validation.protocols import KINDS, SPATIAL
+from subsidence.viz.figures import model_curves_figure
+from subsidence.viz.maps import category_colours
 from ui import cache, jobs, keys, mapbits, picks, tables
 from ui import compare as compare_ui
 from ui.area import study_area_sidebar

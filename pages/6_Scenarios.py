@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from subsidence.exports import figure_html
-from subsidence.figures import forecast_figure
-from subsidence.maps import colour_range, legend_html
-from subsidence.scenarios import (
+from subsidence.io.exports import figure_html
+from subsidence.planning.scenarios import (
     PRESETS,
     forecast_table,
     heads_outside_training,
     scenario_table,
     threshold_table,
 )
+from subsidence.viz.figures import forecast_figure
+from subsidence.viz.maps import colour_range, legend_html
 from ui import cache, keys, mapbits, picks, tables, trust
 from ui import forecasts as forecast_parts
 from ui.area import study_area_sidebar

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from subsidence import hazard
-from subsidence import hazard_figures as hf
-from subsidence.confidence import EXPLANATION, class_counts, confidence
 from subsidence.errors import SubsidenceError
-from subsidence.scenarios import PRESETS
+from subsidence.planning import hazard
+from subsidence.planning.confidence import EXPLANATION, class_counts, confidence
+from subsidence.planning.scenarios import PRESETS
+from subsidence.viz import hazard_figures as hf
 from ui import cache, pack_ui, tables
 from ui.area import study_area_sidebar
 from ui.models import current_model

@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input, 1 unexpected failure).
 
     Every expected failure is one line on standard error and exit status 2; an unexpected one
-    is one line with an id, its traceback logged to a file (``subsidence.errorlog``).
+    is one line with an id, its traceback logged to a file (``subsidence.io.errorlog``).
     """
     parser, handlers = _build_parser()
     args = parser.parse_args(argv)
@@ -244,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("error: interrupted\n")
         return 130
     except Exception as exc:  # anything else is a bug: one line with an id, traceback to the log
-        from subsidence.errorlog import apology, log_unexpected
+        from subsidence.io.errorlog import apology, log_unexpected
 
         sys.stderr.write(
             f"error: {apology(exc, log_unexpected(exc, ' '.join(map(str, argv or sys.argv[1:]))))}\n"

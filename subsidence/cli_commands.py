@@ -29,7 +29,7 @@ def _restrict(area: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]
 
 def load_period(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """The bundle, loaded and restricted to the model period (for commands that load it once)."""
-    from subsidence.reader import load_study_area
+    from subsidence.io.reader import load_study_area
 
     return _restrict(load_study_area(args.bundle), args)
 
@@ -52,8 +52,8 @@ def _split(data: Any, kind: str, seed: int) -> Any:
 
 def validate(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.coverage import period_for
-    from subsidence.reader import load_study_area
-    from subsidence.report import area_summary
+    from subsidence.io.reader import load_study_area
+    from subsidence.io.report import area_summary
 
     area = load_study_area(args.bundle)
     summary = area_summary(area)  # what was loaded, before any period is applied
@@ -62,9 +62,9 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def krige(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.kriging import KrigingConfig, krige_study_area, summary
-    from subsidence.kriging_io import write_kriging
-    from subsidence.reader import load_study_area
+    from subsidence.geostat.kriging import KrigingConfig, krige_study_area, summary
+    from subsidence.geostat.kriging_io import write_kriging
+    from subsidence.io.reader import load_study_area
 
     area = load_study_area(args.bundle)
     area, out_period = _restrict(area, args)
@@ -80,7 +80,7 @@ def krige(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def make_demo(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.synthetic_chunks import write_demo
+    from subsidence.demo.synthetic_chunks import write_demo
 
     path = write_demo(Path(args.out), n_points=args.points, seed=args.seed, variant=args.variant)
     return {"path": str(path), "n_points": args.points, "seed": args.seed, "variant": args.variant}
@@ -92,7 +92,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
         return train_scaled(args)
     from subsidence import pipeline
-    from subsidence.modelio import check_target
+    from subsidence.io.modelio import check_target
     from subsidence.models import model_class
 
     model_class(args.model)  # an unknown name fails before the slow steps
@@ -116,8 +116,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence import pipeline
-    from subsidence.modelio import load_model
-    from subsidence.reader import load_study_area
+    from subsidence.io.modelio import load_model
+    from subsidence.io.reader import load_study_area
 
     load_model(args.model)  # a broken model fails before the slow steps
     area = load_study_area(args.bundle)

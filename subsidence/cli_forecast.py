@@ -17,13 +17,13 @@ from subsidence.errors import SubsidenceError
 
 def _write_table(frame: Any, out: str, area: Any = None) -> str:
     """Write a long table to ``out`` (.csv, .parquet, or .gpkg when ``area`` gives geometry)."""
-    from subsidence.exports import results_geodataframe
+    from subsidence.io.exports import results_geodataframe
 
     path = Path(out)
     kinds = (".csv", ".parquet", ".gpkg") if area is not None else (".csv", ".parquet")
     if path.suffix.lower() not in kinds:
         raise SubsidenceError(f"--out {out}: expected a file ending in {', '.join(kinds)}")
-    from subsidence.atomic import atomic_write_via
+    from subsidence.io.atomic import atomic_write_via
 
     if path.suffix.lower() == ".csv":
         atomic_write_via(path, lambda tmp: frame.to_csv(tmp, index=False))
@@ -37,8 +37,8 @@ def _write_table(frame: Any, out: str, area: Any = None) -> str:
 
 def hindcast(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence import pipeline
-    from subsidence.hindcast import hindcast
     from subsidence.models import model_class
+    from subsidence.validation.hindcast import hindcast
 
     model_class(args.model)
     if args.out is not None and Path(args.out).suffix.lower() not in (".csv", ".parquet"):
@@ -62,9 +62,9 @@ def forecast(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
     from subsidence import pipeline
-    from subsidence.modelio import load_model
+    from subsidence.io.modelio import load_model
     from subsidence.models import model_names
-    from subsidence.scenarios import model_forecast, parse_scenario
+    from subsidence.planning.scenarios import model_forecast, parse_scenario
 
     scenario = parse_scenario(args.scenario)
     start = time.perf_counter()
@@ -103,8 +103,8 @@ def forecast(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.pack import pack_from_bundle, write_pack
-    from subsidence.scenarios import parse_scenario
+    from subsidence.planning.pack import pack_from_bundle, write_pack
+    from subsidence.planning.scenarios import parse_scenario
 
     scenarios = args.scenario or ["trend", "held", "1"]
     for text in scenarios:  # a bad scenario fails before the slow steps

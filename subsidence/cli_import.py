@@ -17,18 +17,18 @@ from subsidence.errors import SubsidenceError
 
 def import_survey(args: argparse.Namespace) -> dict[str, Any]:
     """Convert ``args.source`` to a bundle folder ``args.out``."""
-    from subsidence.formats import Sidecars
+    from subsidence.io.formats import Sidecars
 
     source = Path(args.source)
     sidecars = Sidecars(Path(args.wells), _opt(args.thickness), _opt(args.permeability))
     common = {"step": args.step, "block_rows": args.block_rows, "name": args.name}
     if source.suffix.lower() in (".h5", ".he5"):
-        from subsidence.formats_mintpy import mintpy_to_bundle
+        from subsidence.io.formats_mintpy import mintpy_to_bundle
 
         folder, n = mintpy_to_bundle(source, args.out, sidecars, geometry=args.geometry, **common)
         kind = "mintpy"
     elif source.is_dir() or source.suffix.lower() in (".tif", ".tiff"):
-        from subsidence.formats_geotiff import geotiff_to_bundle
+        from subsidence.io.formats_geotiff import geotiff_to_bundle
 
         folder, n = geotiff_to_bundle(source, args.out, sidecars, unit=args.unit, sign=args.sign, **common)
         kind = "geotiff"

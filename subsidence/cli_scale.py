@@ -17,7 +17,7 @@ from subsidence.errors import SubsidenceError
 def train_scaled(args: argparse.Namespace) -> dict[str, Any]:
     """The ``train`` command with ``--chunked`` or ``--dask``."""
     from subsidence import pipeline
-    from subsidence.modelio import check_target, save_model
+    from subsidence.io.modelio import check_target, save_model
 
     if args.start or args.end or args.extend_heads:
         raise SubsidenceError(
@@ -29,7 +29,7 @@ def train_scaled(args: argparse.Namespace) -> dict[str, Any]:
     check_target(args.out, args.overwrite)
     common = {"sample": args.sample, "seed": args.seed, "chunk_rows": args.chunk_rows}
     if args.dask is not None:
-        from subsidence.dask_pipeline import connect, run_dask
+        from subsidence.scale.dask_pipeline import connect, run_dask
 
         if args.predictions is None:
             raise SubsidenceError("--dask: give --predictions FOLDER for the per-tile GeoParquet files")
@@ -42,7 +42,7 @@ def train_scaled(args: argparse.Namespace) -> dict[str, Any]:
             if args.dask == "local" and client.cluster is not None:
                 client.cluster.close()
     else:
-        from subsidence.chunked import run_chunked
+        from subsidence.scale.chunked import run_chunked
 
         if args.predictions is not None and not str(args.predictions).lower().endswith(".parquet"):
             raise SubsidenceError(f"--predictions {args.predictions}: expected a file ending in .parquet")

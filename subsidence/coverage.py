@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from subsidence.errors import SubsidenceError
-from subsidence.studyarea import StudyArea, Wells, data_fingerprint
+from subsidence.io.studyarea import StudyArea, Wells, data_fingerprint
 
 MIN_WELLS = 3
 MIN_TOLERANCE_DAYS = 15.0

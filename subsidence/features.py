@@ -49,9 +49,9 @@ from typing import Any
 import numpy as np
 
 from subsidence.errors import SubsidenceError
-from subsidence.factors import Factors
+from subsidence.geostat.factors import Factors
+from subsidence.io.studyarea import PERMEABILITY, THICKNESS, StudyArea
 from subsidence.series import SeriesData
-from subsidence.studyarea import PERMEABILITY, THICKNESS, StudyArea
 
 PER_30_DAYS = "per-30-days"
 PER_INTERVAL = "per-interval"

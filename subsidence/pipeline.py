@@ -15,21 +15,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from subsidence import evaluation
 from subsidence.errors import SubsidenceError
 from subsidence.features import series_data
-from subsidence.modelio import ids_digest, load_model, save_model
+from subsidence.io.modelio import ids_digest, load_model, save_model
+from subsidence.io.studyarea import StudyArea
 from subsidence.models import model_class
 from subsidence.models.base import FREE_RUNNING, ONE_STEP, Model, ProgressCallback, StopFlag
 from subsidence.reference import reference_label
 from subsidence.series import SeriesData
-from subsidence.splits import random_split, spatial_block_split
-from subsidence.studyarea import StudyArea
 from subsidence.threads import step_threads
+from subsidence.validation import evaluation
+from subsidence.validation.splits import random_split, spatial_block_split
 
 if TYPE_CHECKING:
-    from subsidence.kriging import KrigingConfig, KrigingResult
-    from subsidence.kriging_solver import ProgressCallback as KrigingProgress
+    from subsidence.geostat.kriging import KrigingConfig, KrigingResult
+    from subsidence.geostat.kriging_solver import ProgressCallback as KrigingProgress
 
 RANDOM = "random"
 SPATIAL = "spatial"
@@ -55,7 +55,7 @@ def model_kriging(
     progress : callable, optional
         Kriging's ``progress(fraction, message)``.
     """
-    from subsidence.kriging import KrigingConfig, krige_study_area
+    from subsidence.geostat.kriging import KrigingConfig, krige_study_area
 
     config = replace(kriging_config if kriging_config is not None else KrigingConfig(), grid=False)
     with step_threads("krige"):
@@ -148,8 +148,8 @@ def split(
                 raise
             # the default blocks do not fit this area: blocks and buffer from its data, or a
             # ProtocolError saying why no spatial split is honest and what can be done
-            from subsidence.protocols import SPATIAL as SPATIAL_BLOCK
-            from subsidence.protocols import default_protocol
+            from subsidence.validation.protocols import SPATIAL as SPATIAL_BLOCK
+            from subsidence.validation.protocols import default_protocol
 
             chosen = default_protocol(data, SPATIAL_BLOCK, seed=seed)
             block_size_m, buffer_m = float(chosen.block_m or 0.0), float(chosen.buffer_m or 0.0)
@@ -170,7 +170,7 @@ class TrainedModel:
     split : Split
     seed : int
     metrics : dict
-        :func:`subsidence.evaluation.metrics` of the one-step changes on the test points,
+        :func:`subsidence.validation.evaluation.metrics` of the one-step changes on the test points,
         plus ``rmse_cumulative_free_mm`` (free-running, when the model offers it).
     modelled_mm : ndarray, shape (n, E - 1)
         One-step modelled changes at every point, mm per interval.

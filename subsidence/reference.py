@@ -2,7 +2,7 @@
 
 InSAR measures displacement relative to a reference the processor chose. A planner often wants
 it relative to a point they trust (a benchmark on bedrock, a stable building) or to the median
-of an area. :func:`apply_reference` returns a new :class:`~subsidence.studyarea.StudyArea` whose
+of an area. :func:`apply_reference` returns a new :class:`~subsidence.io.studyarea.StudyArea` whose
 every PS series has the reference series subtracted, so every map, curve, table, model input,
 export and forecast built from the area follows. Kriged heads and the geology layers do not
 depend on it.
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from subsidence.errors import SubsidenceError
-from subsidence.studyarea import StudyArea
+from subsidence.io.studyarea import StudyArea
 
 NONE, POINT, BOX = "none", "point", "box"
 NOTE_PREFIX = "Reference: "

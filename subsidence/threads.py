@@ -12,7 +12,7 @@ setting, and the previous count comes back when the last of them leaves.
 Per step (:data:`STEP_THREADS`, :func:`step_threads`): the pipeline's steps also set the BLAS
 library's threads (numpy/scipy's OpenBLAS, through ``threadpoolctl`` when it is installed),
 each from the same benchmark (``bench/bench_threads.py``, table in ``docs/benchmarks.md``).
-The library (``subsidence.pipeline``, ``subsidence.chunked``), the command line and the app
+The library (``subsidence.pipeline``, ``subsidence.scale.chunked``), the command line and the app
 run kriging, training and evaluation inside ``step_threads("krige" | "train" | "evaluate")``.
 ``SUBSIDENCE_TORCH_THREADS`` and ``SUBSIDENCE_BLAS_THREADS`` override every step.
 """

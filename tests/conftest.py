@@ -17,6 +17,6 @@ os.environ.setdefault("SUBSIDENCE_BUNDLE", "demo_small")
 
 @pytest.fixture(scope="session")
 def small_area():  # type: ignore[no-untyped-def]
-    from subsidence.reader import load_study_area
+    from subsidence.io.reader import load_study_area
 
     return load_study_area(SMALL_DEMO)

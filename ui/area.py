@@ -22,10 +22,10 @@ import pandas as pd
 import streamlit as st
 
 from subsidence import coverage
-from subsidence.atomic import atomic_write
 from subsidence.errors import SubsidenceError
-from subsidence.reader import list_bundles, load_study_area
-from subsidence.studyarea import StudyArea
+from subsidence.io.atomic import atomic_write
+from subsidence.io.reader import list_bundles, load_study_area
+from subsidence.io.studyarea import StudyArea
 from ui import keys, links, reference
 from ui.errors import error_line
 from ui.text import escape_markdown, shorten

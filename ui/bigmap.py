@@ -1,6 +1,6 @@
 """The Streamlit side of maps of large areas: the cell statistic chosen, the point index cached.
 
-Areas of more than :data:`subsidence.aggregate.BIG_MAP_POINTS` points are drawn as cells; a
+Areas of more than :data:`subsidence.viz.aggregate.BIG_MAP_POINTS` points are drawn as cells; a
 click on a cell zooms to the points around it, which are then clicked one by one
 (docs/big-maps.md). :func:`ui.picks.pick_layers` calls :func:`big_layers` for such areas.
 """
@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from subsidence.aggregate import STATS, BigView, PointIndex
-from subsidence.studyarea import StudyArea
+from subsidence.io.studyarea import StudyArea
+from subsidence.viz.aggregate import STATS, BigView, PointIndex
 from ui import keys
 
 STAT_LABELS = {"mean": "mean", "max": "largest", "count": "number of points"}
@@ -26,7 +26,7 @@ def point_index(key: str, _lon: np.ndarray, _lat: np.ndarray, _ids: np.ndarray) 
 
 
 def big_layers(area: StudyArea, base_key: str, active: int | None) -> dict[str, Any]:
-    """``big=`` for :func:`subsidence.maps.ps_deck`, with the statistic the user picks for the cells."""
+    """``big=`` for :func:`subsidence.viz.maps.ps_deck`, with the statistic the user picks for the cells."""
     stat = st.radio(
         "Cells show the",
         STATS,

@@ -32,16 +32,17 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from subsidence import maps, pipeline
-from subsidence.kriging import KrigingConfig, KrigingResult, krige_study_area
-from subsidence.results import ModelResults
+from subsidence import pipeline
+from subsidence.geostat.kriging import KrigingConfig, KrigingResult, krige_study_area
+from subsidence.io.studyarea import StudyArea
 from subsidence.series import SeriesData
-from subsidence.studyarea import StudyArea
+from subsidence.validation.results import ModelResults
+from subsidence.viz import maps
 from ui.errors import show_error
 from ui.inputs import KrigingSettings, kriging_settings
 
 if TYPE_CHECKING:
-    from subsidence.scenarios import Forecast, Scenario
+    from subsidence.planning.scenarios import Forecast, Scenario
     from ui.models import CurrentModel
 
 T = TypeVar("T")
@@ -193,7 +194,7 @@ def series_for(area: StudyArea) -> SeriesData | None:
 
 @st.cache_resource(show_spinner="Running the model over every point…", max_entries=8)
 def _results(inputs: str, model: str, _current: CurrentModel, _data: SeriesData) -> ModelResults:
-    from subsidence.results import model_results
+    from subsidence.validation.results import model_results
 
     return model_results(_current.model, _data, _current.test_idx)
 
@@ -205,7 +206,7 @@ def results(area: StudyArea, data: SeriesData, current: CurrentModel) -> ModelRe
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _noise_floor(inputs: str, _data: SeriesData) -> float:
-    from subsidence.crossval import noise_floor
+    from subsidence.validation.crossval import noise_floor
 
     return float(noise_floor(_data))
 
@@ -231,7 +232,7 @@ def baseline_changes(area: StudyArea, data: SeriesData, name: str, current: Curr
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _ensemble(inputs: str, _data: SeriesData) -> list[object]:
-    from subsidence.scenarios import fit_ensemble
+    from subsidence.planning.scenarios import fit_ensemble
 
     with _progress("Fitting the consolidation physics…") as report:
         return list(fit_ensemble(_data, progress=report))
@@ -244,7 +245,7 @@ def ensemble(area: StudyArea, data: SeriesData) -> list[object]:
 
 @st.cache_resource(show_spinner="Calibrating the 90 % band on past forecasts…", max_entries=4)
 def _physics_band(inputs: str, _data: SeriesData) -> object:
-    from subsidence.scenarios import physics_band as compute_band
+    from subsidence.planning.scenarios import physics_band as compute_band
 
     return compute_band(_data)
 
@@ -263,7 +264,7 @@ def _forecast(
     _data: SeriesData,
     _band: object,
 ) -> Forecast:
-    from subsidence.scenarios import forecast as run
+    from subsidence.planning.scenarios import forecast as run
 
     return run(_models, _data, scenario, horizon_years, band=_band)
 
@@ -345,7 +346,7 @@ def _digest(value: Any, into: Any) -> None:
         for item in value:
             _digest(item, into)
         into.update(b")")
-    elif hasattr(value, "cache_key"):  # e.g. subsidence.aggregate.BigView: the map's view of a large area
+    elif hasattr(value, "cache_key"):  # e.g. subsidence.viz.aggregate.BigView: the map's view of a large area
         into.update(type(value).__name__.encode())
         _digest(value.cache_key(), into)
     elif value is None or isinstance(value, str | int | float | bool | np.generic):
@@ -360,7 +361,7 @@ def _deck(key: str, _build: Callable[[], pdk.Deck]) -> SerialisedDeck:
 
 
 def ps_deck(area: StudyArea, values: np.ndarray, **options: Any) -> SerialisedDeck:
-    """:func:`subsidence.maps.ps_deck`, built and serialised once per content of its arguments.
+    """:func:`subsidence.viz.maps.ps_deck`, built and serialised once per content of its arguments.
 
     The key is the area's identity and a hash of ``values`` and every option (arrays by their
     bytes), so a rerun that changes nothing on the map reuses the serialised map.

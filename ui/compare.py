@@ -7,30 +7,30 @@ from typing import Any
 
 import streamlit as st
 
-from subsidence.comparison import Calibration, Settings
 from subsidence.models.base import TrainingProgress
-from subsidence.protocols import Protocol, ProtocolError, default_protocol
 from subsidence.series import SeriesData
+from subsidence.validation.comparison import Calibration, Settings
+from subsidence.validation.protocols import Protocol, ProtocolError, default_protocol
 from ui import keys, tables
 
 FOLD_KINDS = ("spatial-block",)
 
 
 def settings(area_key: str, data: SeriesData) -> Settings:
-    """:func:`subsidence.comparison.default_settings` for the area (measured once per area)."""
+    """:func:`subsidence.validation.comparison.default_settings` for the area (measured once per area)."""
     return _settings(area_key, data)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _settings(area_key: str, _data: SeriesData) -> Settings:
-    from subsidence.comparison import default_settings
+    from subsidence.validation.comparison import default_settings
 
     return default_settings(_data, calibration(area_key, _data))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _calibration(area_key: str, _data: SeriesData) -> Calibration:
-    from subsidence.comparison import calibrate
+    from subsidence.validation.comparison import calibrate
 
     return calibrate(_data)
 
@@ -70,8 +70,8 @@ def run(
     progress: Callable[[TrainingProgress], None],
     stop: Callable[[], bool],
 ) -> Any:
-    """:func:`subsidence.comparison.compare`; ``stop()`` ends it within a training batch."""
-    from subsidence.comparison import compare
+    """:func:`subsidence.validation.comparison.compare`; ``stop()`` ends it within a training batch."""
+    from subsidence.validation.comparison import compare
 
     return compare(data, names, protocol=protocol, lstm_epochs=lstm_epochs, progress=progress, stop=stop)
 

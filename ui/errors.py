@@ -9,7 +9,7 @@ Usage in a page (or around any block that calls the library)::
 
 * :class:`~subsidence.errors.SubsidenceError` (bad input the user can fix) becomes
   ``st.error(<its one line>)``, Markdown-escaped so ids and names show as text.
-* Anything else is logged with its traceback (``subsidence.errorlog``, server side only) and the
+* Anything else is logged with its traceback (``subsidence.io.errorlog``, server side only) and the
   page shows a short apology with an id to find it; never the traceback or a server path.
 * Streamlit's own control flow (``st.stop``, ``st.rerun``) passes through untouched: those are
   ``BaseException`` subclasses and are not caught.
@@ -25,8 +25,8 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from subsidence.errorlog import apology, log_unexpected
 from subsidence.errors import SubsidenceError
+from subsidence.io.errorlog import apology, log_unexpected
 from subsidence.text import escape_markdown, shorten
 
 

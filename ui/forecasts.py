@@ -1,7 +1,7 @@
 """The Scenarios page's forecast parts: per-well scenarios, the difference map, "Check the forecast".
 
-UI only: the work is in :mod:`subsidence.scenarios`, :mod:`subsidence.well_scenarios`,
-:mod:`subsidence.hindcast` and :mod:`subsidence.bands`.
+UI only: the work is in :mod:`subsidence.planning.scenarios`, :mod:`subsidence.planning.well_scenarios`,
+:mod:`subsidence.validation.hindcast` and :mod:`subsidence.validation.bands`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import pandas as pd
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
-from subsidence.exports import csv_bytes, geopackage_bytes, results_geodataframe
-from subsidence.hindcast import hindcast
-from subsidence.hindcast_figures import hindcast_figure
-from subsidence.maps import colour_range, legend_html, ps_deck
+from subsidence.io.exports import csv_bytes, geopackage_bytes, results_geodataframe
 from subsidence.models import model_names
-from subsidence.scenarios import PRESETS, Scenario, csv_scenario, zone_scenario
+from subsidence.planning.scenarios import PRESETS, Scenario, csv_scenario, zone_scenario
+from subsidence.validation.hindcast import hindcast
+from subsidence.viz.hindcast_figures import hindcast_figure
+from subsidence.viz.maps import colour_range, legend_html, ps_deck
 from ui import jobs, keys, picks, tables
 
 NEUTRAL = np.array([150, 150, 150, 200], dtype=np.uint8)

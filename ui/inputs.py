@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from subsidence.kriging import SCREEN_MAX_CELLS, KrigingConfig
+from subsidence.geostat.kriging import SCREEN_MAX_CELLS, KrigingConfig
 from ui import keys
 from ui.area import per_area, set_per_area
 

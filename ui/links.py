@@ -5,7 +5,7 @@ scenarios; the page is the address's path) into ``st.query_params`` from the ses
 state, so the address bar always holds a link to what is on screen. The parameters are read
 back (and the view restored) when a session starts on a link, and when they change under the
 app: Streamlit clears them when the page changes, and the browser's back button brings back
-older ones, which are then restored. Pure encoding: :mod:`subsidence.viewlink`.
+older ones, which are then restored. Pure encoding: :mod:`subsidence.planning.viewlink`.
 
 Only bundles in the server's data folder and saved models in its models folder can be named
 in a link; an uploaded area or a model trained in the session exists only in the session that
@@ -22,9 +22,9 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
+from subsidence.io.studyarea import StudyArea
+from subsidence.planning.viewlink import MAX_LINK_PICKS, PARAMS, View, decode, encode
 from subsidence.reference import parse_reference
-from subsidence.studyarea import StudyArea
-from subsidence.viewlink import MAX_LINK_PICKS, PARAMS, View, decode, encode
 from ui import keys
 from ui.text import escape_markdown, shorten
 
@@ -93,7 +93,7 @@ def restore_state(area: StudyArea) -> None:
         st.session_state[EPOCH_SEEN] = {k: dates[view.epoch] for k in EPOCH_KEYS}
         kept["epoch"] = view.epoch
     if view.scenarios:
-        from subsidence.scenarios import PRESETS
+        from subsidence.planning.scenarios import PRESETS
 
         options = {s.name for s in PRESETS} | {"custom rate", "zone of wells", "heads from a CSV"}
         chosen = [s for s in view.scenarios if s in options]

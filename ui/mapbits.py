@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from subsidence.maps import scale_bar_html
+from subsidence.viz.maps import scale_bar_html
 from ui import keys
 
 BASEMAP_NOTE = (

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from subsidence.atomic import atomic_write
 from subsidence.errors import SubsidenceError
+from subsidence.io.atomic import atomic_write
+from subsidence.io.studyarea import StudyArea
 from subsidence.series import SeriesData
-from subsidence.studyarea import StudyArea
 from ui import keys
 from ui.cache import area_key
 
@@ -57,7 +57,7 @@ class CurrentModel:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def _load_saved(path: str, mtime: float, area: str, _area: StudyArea, _data: SeriesData) -> CurrentModel:
-    from subsidence.modelio import load_model
+    from subsidence.io.modelio import load_model
     from subsidence.pipeline import saved_test_points
 
     model, meta = load_model(path, _area)

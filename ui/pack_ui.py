@@ -11,9 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from subsidence.pack import PackInputs, build_pack, file_hashes, gpkg_bytes
-from subsidence.pack_map import MAP_SUFFIX
-from subsidence.scenarios import PRESETS
+from subsidence.planning.pack import PackInputs, build_pack, file_hashes, gpkg_bytes
+from subsidence.planning.pack_map import MAP_SUFFIX
+from subsidence.planning.scenarios import PRESETS
 from ui import cache, picks
 from ui.area import is_demo
 from ui.errors import shown_errors

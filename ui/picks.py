@@ -18,10 +18,11 @@ import numpy as np
 import pydeck as pdk
 import streamlit as st
 
-from subsidence.aggregate import BIG_MAP_POINTS
 from subsidence.errors import SubsidenceError
-from subsidence.maps import TILE_LAYER, selected_ids, selected_tile
-from subsidence.picking import (
+from subsidence.io.studyarea import StudyArea
+from subsidence.viz.aggregate import BIG_MAP_POINTS
+from subsidence.viz.maps import TILE_LAYER, selected_ids, selected_tile
+from subsidence.viz.picking import (
     PICK_MAX_POINTS,
     PICKS_FILE,
     parse_ids,
@@ -30,7 +31,6 @@ from subsidence.picking import (
     tile_boxes,
     toggle,
 )
-from subsidence.studyarea import StudyArea
 from ui import keys
 from ui.area import per_area, set_per_area
 from ui.text import escape_markdown, shorten
@@ -88,9 +88,9 @@ def _tiles(
 
 
 def pick_layers(area: StudyArea, base_key: str) -> dict[str, Any]:
-    """Arguments for :func:`subsidence.maps.ps_deck` that make its points clickable.
+    """Arguments for :func:`subsidence.viz.maps.ps_deck` that make its points clickable.
 
-    An area of more than :data:`subsidence.picking.PICK_MAX_POINTS` points is cut into tiles:
+    An area of more than :data:`subsidence.viz.picking.PICK_MAX_POINTS` points is cut into tiles:
     the map first shows them as rectangles; a click on one zooms to it and makes its points
     clickable (each click then stays fast in a browser without a GPU).
     """
@@ -109,7 +109,7 @@ def pick_layers(area: StudyArea, base_key: str) -> dict[str, Any]:
 
 
 def picking_map(deck: pdk.Deck, base_key: str, height: int = 520, store: str = keys.PICKED) -> None:
-    """Draw ``deck`` (from :func:`subsidence.maps.ps_deck`) as the map that picks points.
+    """Draw ``deck`` (from :func:`subsidence.viz.maps.ps_deck`) as the map that picks points.
 
     ``base_key`` names the map of one page (``keys.RESULTS_MAP``, ``keys.COMPARE_MAP``, …);
     clicks toggle ids in ``store`` (per study area; the validation picks by default).
@@ -180,7 +180,7 @@ def on_box_select() -> None:
 
 def save_with_model(folder: str) -> None:
     """Button callback: keep the picks beside the saved model they were made with."""
-    from subsidence.picking import save_picks
+    from subsidence.viz.picking import save_picks
 
     save_picks(folder, picked())
     st.toast(f"Saved {len(picked())} picked points with the model")
@@ -188,7 +188,7 @@ def save_with_model(folder: str) -> None:
 
 def restore_from_model(folder: str) -> None:
     """Button callback: replace the picks with those saved beside the model."""
-    from subsidence.picking import load_picks
+    from subsidence.viz.picking import load_picks
 
     set_picked(load_picks(folder))
 
@@ -225,7 +225,7 @@ def pick_controls(ids: np.ndarray, test_ids: np.ndarray, model_source: str) -> N
 
 def box_picker(area: StudyArea, values: np.ndarray, label: str) -> None:
     """Behind a toggle: a scatter of the points on which a box or lasso picks many at once."""
-    from subsidence.figures import pick_scatter
+    from subsidence.viz.figures import pick_scatter
 
     if st.toggle("Pick many with box or lasso", key=keys.PICK_MANY_ON):
         st.plotly_chart(

@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
+from subsidence.io.studyarea import StudyArea
 from subsidence.reference import (
     BOX,
     NONE,
@@ -23,7 +24,6 @@ from subsidence.reference import (
     marker_layer,
     reference_label,
 )
-from subsidence.studyarea import StudyArea
 from ui import keys
 from ui.text import escape_markdown, shorten
 
@@ -187,7 +187,7 @@ def model_line(model: Any, area: StudyArea) -> None:
     source = getattr(model, "source", "")
     if model is None or not source or not Path(source).exists():
         return  # trained in this session: kept per area and reference, so it always matches
-    from subsidence.model_checks import read_meta
+    from subsidence.io.model_checks import read_meta
 
     try:
         trained = str(read_meta(source).get("reference") or Reference().label)

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
-from subsidence.figures import severity_figure
-from subsidence.maps import velocity_mm_yr
-from subsidence.results import MEASURE_LABELS, map_values
+from subsidence.io.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe
+from subsidence.validation.results import MEASURE_LABELS, map_values
+from subsidence.viz.figures import severity_figure
+from subsidence.viz.maps import velocity_mm_yr
 from ui import tables
 
 VELOCITY = "velocity"

@@ -12,21 +12,21 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from subsidence import maps
-from subsidence.studyarea import StudyArea
+from subsidence.io.studyarea import StudyArea
+from subsidence.viz import maps
 from ui.cache import area_identity
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _summary(identity: str, _area: StudyArea) -> dict[str, Any]:
-    from subsidence.report import area_summary
+    from subsidence.io.report import area_summary
 
     return area_summary(_area)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _quality(identity: str, _area: StudyArea) -> pd.DataFrame:
-    from subsidence.report import quality_table
+    from subsidence.io.report import quality_table
 
     return quality_table(_area)
 
@@ -37,15 +37,15 @@ def _velocity(identity: str, _area: StudyArea) -> np.ndarray:
 
 
 def area_summary(area: StudyArea) -> dict[str, Any]:
-    """:func:`subsidence.report.area_summary`, once per area (a million points: a second per rerun)."""
+    """:func:`subsidence.io.report.area_summary`, once per area (a million points: a second per rerun)."""
     return _summary(area_identity(area), area)
 
 
 def quality_table(area: StudyArea) -> pd.DataFrame:
-    """:func:`subsidence.report.quality_table`, once per area."""
+    """:func:`subsidence.io.report.quality_table`, once per area."""
     return _quality(area_identity(area), area)
 
 
 def velocity(area: StudyArea) -> np.ndarray:
-    """Each point's InSAR velocity (mm/yr, :func:`subsidence.maps.velocity_mm_yr`), once per area."""
+    """Each point's InSAR velocity (mm/yr, :func:`subsidence.viz.maps.velocity_mm_yr`), once per area."""
     return _velocity(area_identity(area), area)

@@ -1,6 +1,6 @@
 """Confidence on the Results and Scenarios maps: one control, one paragraph, the same classes.
 
-The classes come from :mod:`subsidence.confidence` (the same as the Hazard page and the
+The classes come from :mod:`subsidence.planning.confidence` (the same as the Hazard page and the
 decision pack); this module only chooses how a map shows them.
 """
 
@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from subsidence.confidence import DO_NOT_USE, EXPLANATION, confidence
-from subsidence.hazard_figures import CONFIDENCE_COLOURS
-from subsidence.maps import colour_range, colours, grey_out, palette_colours
+from subsidence.planning.confidence import DO_NOT_USE, EXPLANATION, confidence
+from subsidence.viz.hazard_figures import CONFIDENCE_COLOURS
+from subsidence.viz.maps import colour_range, colours, grey_out, palette_colours
 from ui import cache
 
 OFF = "not shown"

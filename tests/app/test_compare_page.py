@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from subsidence.comparison import PAPER_ROW
+from subsidence.validation.comparison import PAPER_ROW
 from ui import keys
 
 ROOT = Path(__file__).parents[2]

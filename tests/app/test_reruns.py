@@ -27,14 +27,14 @@ ROOT = Path(__file__).parents[2]
 PAGES = ["Home.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
 STEPS = {  # module: functions of the library that the pages' caches call
     "ui.area": ["load_study_area"],
-    "subsidence.kriging": ["krige_study_area"],
+    "subsidence.geostat.kriging": ["krige_study_area"],
     "ui.cache": ["krige_study_area"],  # the maps' kriging (imported by name when ui.cache loaded, above)
     "subsidence.pipeline": ["model_kriging", "prepare"],
-    "subsidence.modelio": ["load_model"],
-    "subsidence.results": ["model_results"],
-    "subsidence.crossval": ["noise_floor"],
-    "subsidence.scenarios": ["fit_ensemble", "physics_band", "forecast"],
-    "subsidence.comparison": ["calibrate", "default_settings"],
+    "subsidence.io.modelio": ["load_model"],
+    "subsidence.validation.results": ["model_results"],
+    "subsidence.validation.crossval": ["noise_floor"],
+    "subsidence.planning.scenarios": ["fit_ensemble", "physics_band", "forecast"],
+    "subsidence.validation.comparison": ["calibrate", "default_settings"],
 }
 
 
@@ -79,12 +79,14 @@ def test_no_step_recomputes_after_a_rerun_and_pages_share_each_step(calls: Count
     assert calls["subsidence.pipeline.model_kriging"] == 1  # the models' inputs, for every page
     assert calls["subsidence.pipeline.prepare"] == 1
     assert calls["ui.cache.krige_study_area"] == 1  # the Interpolation page's maps
-    assert calls["subsidence.kriging.krige_study_area"] == 1  # the models' (the maps' is counted above)
-    assert calls["subsidence.modelio.load_model"] == 1  # the shipped model, on Results and Hazard
-    assert calls["subsidence.results.model_results"] == 1
+    assert (
+        calls["subsidence.geostat.kriging.krige_study_area"] == 1
+    )  # the models' (the maps' is counted above)
+    assert calls["subsidence.io.modelio.load_model"] == 1  # the shipped model, on Results and Hazard
+    assert calls["subsidence.validation.results.model_results"] == 1
     for step in ("crossval.noise_floor", "scenarios.fit_ensemble", "scenarios.physics_band"):
         assert calls[f"subsidence.{step}"] == 1, step
-    assert calls["subsidence.comparison.calibrate"] == 1
+    assert calls["subsidence.validation.comparison.calibrate"] == 1
 
 
 def test_two_sessions_asking_at_once_compute_each_step_once(calls: Counter[str]) -> None:
@@ -100,4 +102,4 @@ def test_two_sessions_asking_at_once_compute_each_step_once(calls: Counter[str])
         assert "paper-lstm" in at.caption[0].value.replace("\\", "")
     assert calls["subsidence.pipeline.prepare"] == 1
     assert calls["subsidence.pipeline.model_kriging"] == 1
-    assert calls["subsidence.results.model_results"] == 1
+    assert calls["subsidence.validation.results.model_results"] == 1

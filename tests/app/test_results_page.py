@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from subsidence.evaluation import severity_labels
+from subsidence.validation.evaluation import severity_labels
 from ui import keys
 
 ROOT = Path(__file__).parents[2]

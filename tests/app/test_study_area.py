@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from subsidence.maps import TILE_LAYER
+from subsidence.viz.maps import TILE_LAYER
 from ui import keys
 from ui.area import UPLOAD
 
@@ -79,9 +79,9 @@ def test_bad_upload_shows_error_and_keeps_the_previous_area() -> None:
 
 
 def test_valid_upload_becomes_the_study_area(tmp_path: Path) -> None:
-    from subsidence.synthetic import SyntheticConfig
-    from subsidence.synthetic_bundle import write_bundle
-    from subsidence.synthetic_chunks import generate
+    from subsidence.demo.synthetic import SyntheticConfig
+    from subsidence.demo.synthetic_bundle import write_bundle
+    from subsidence.demo.synthetic_chunks import generate
 
     bundle = write_bundle(generate(SyntheticConfig(n_points=300, seed=5)), tmp_path / "uploaded", truth=False)
     at = AppTest.from_file(str(ROOT / "pages" / "1_Study_area.py"), default_timeout=120).run()

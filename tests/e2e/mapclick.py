@@ -72,8 +72,8 @@ def zoom_to_tile(page, area, tile: int = 0) -> tuple[dict, np.ndarray]:  # type:
     Returns the view the map then shows and the positions of the tile's points (all points,
     and the whole-area view, when the area is small enough to pick at once).
     """
-    from subsidence.maps import map_view
-    from subsidence.picking import PICK_MAX_POINTS, picking_tiles, tile_boxes
+    from subsidence.viz.maps import map_view
+    from subsidence.viz.picking import PICK_MAX_POINTS, picking_tiles, tile_boxes
 
     lon, lat = area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float)
     if area.n_points <= PICK_MAX_POINTS:

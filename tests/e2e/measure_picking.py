@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from subsidence.reader import load_study_area
+from subsidence.io.reader import load_study_area
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, wait_for_app
 from tests.e2e.mapclick import point_pixel, spread_points, zoom_to_tile
 from tests.e2e.serve import serve

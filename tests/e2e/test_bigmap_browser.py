@@ -1,7 +1,7 @@
 """Real browser, a 200,000-point area: the map shows cells, a click zooms, a click picks a point.
 
 The area is written in the test by the chunked generator (6 acquisitions: a few seconds); above
-``subsidence.aggregate.BIG_MAP_POINTS`` points the Study area map is drawn as cells, a click on
+``subsidence.viz.aggregate.BIG_MAP_POINTS`` points the Study area map is drawn as cells, a click on
 a cell zooms to the points around it and a click on one of them shows its time series.
 """
 
@@ -24,8 +24,8 @@ N_POINTS = 200_000
 
 @pytest.fixture(scope="module")
 def big_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from subsidence import synthetic_chunks
-    from subsidence.synthetic import SyntheticConfig
+    from subsidence.demo import synthetic_chunks
+    from subsidence.demo.synthetic import SyntheticConfig
 
     config = SyntheticConfig(n_points=N_POINTS, n_epochs=6, seed=5)
     folder = tmp_path_factory.mktemp("big") / "area_200k"
@@ -44,14 +44,14 @@ def lon_lat(bundle: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def view_of(lon: np.ndarray, lat: np.ndarray) -> dict:
-    from subsidence.maps import map_view
+    from subsidence.viz.maps import map_view
 
     v = map_view(lon, lat)
     return {"longitude": v.longitude, "latitude": v.latitude, "zoom": v.zoom}
 
 
 def test_a_200k_point_map_shows_cells_zooms_and_picks(big_area: Path, models_dir: Path, page) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.aggregate import PointIndex
+    from subsidence.viz.aggregate import PointIndex
 
     lon, lat = lon_lat(big_area)
     index = PointIndex(lon, lat)

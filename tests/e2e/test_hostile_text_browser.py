@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from subsidence.maps import map_view
-from subsidence.reader import load_study_area
+from subsidence.io.reader import load_study_area
+from subsidence.viz.maps import map_view
 from tests.e2e.conftest import ROOT, upload, wait_for_app
 from tests.e2e.mapclick import point_pixel
 

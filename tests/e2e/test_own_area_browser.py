@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from subsidence.maps import map_view
+from subsidence.viz.maps import map_view
 from tests.e2e.conftest import ROOT, upload, wait_for_app
 from tests.e2e.mapclick import point_pixel, spread_points
 
@@ -76,7 +76,7 @@ def test_upload_walk_train_and_pick_on_own_area(app_url, page, tmp_path) -> None
 
     go(page, "Results")
     check_page(page, "Results")
-    from subsidence.reader import load_study_area
+    from subsidence.io.reader import load_study_area
 
     area = load_study_area(BUNDLE)
     lon, lat = area.points["lon"].to_numpy(), area.points["lat"].to_numpy()

@@ -55,7 +55,7 @@ def click_points(page, area, count: int) -> tuple[list[list[str]], list[int], di
 
 
 def test_ten_clicks_pick_ten_points_on_the_full_demo(full_demo_url, page) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.reader import load_study_area
+    from subsidence.io.reader import load_study_area
 
     area = load_study_area(ROOT / "data" / "demo_beijing")
     page.goto(f"{full_demo_url}/Results")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from subsidence.maps import map_view
+from subsidence.viz.maps import map_view
 from tests.e2e.conftest import wait_for_app
 from tests.e2e.mapclick import isolated_points, point_pixel
 

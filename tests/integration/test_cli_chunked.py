@@ -9,12 +9,13 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from subsidence import evaluation, pipeline
+from subsidence import pipeline
 from subsidence.cli import main
+from subsidence.io.ps_stream import open_stream
+from subsidence.io.reader import load_study_area
 from subsidence.models.base import ONE_STEP
-from subsidence.ps_stream import open_stream
-from subsidence.reader import load_study_area
-from subsidence.sampling import stratified_sample
+from subsidence.scale.sampling import stratified_sample
+from subsidence.validation import evaluation
 from tests.conftest import SMALL_DEMO
 
 ARGS = ["--model", "paper-lstm", "--max-epochs", "1", "--sample", "300", "--chunk-rows", "600", "--seed", "2"]

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from subsidence.cli import main
+from subsidence.demo.synthetic_chunks import write_demo
 from subsidence.models import model_names
-from subsidence.synthetic_chunks import write_demo
 from tests.conftest import SMALL_DEMO
 
 HINDCAST_KEYS = {

@@ -14,7 +14,7 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 
 from subsidence.cli import main
-from subsidence.reader import load_study_area
+from subsidence.io.reader import load_study_area
 from tests.conftest import SMALL_DEMO
 
 WELLS = str(SMALL_DEMO / "wells.csv")

@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from subsidence import cli_commands, pipeline
-from subsidence.kriging import KrigingConfig, krige_study_area
+from subsidence.geostat.kriging import KrigingConfig, krige_study_area
 from subsidence.series import SeriesData
 from ui import keys
 from ui.inputs import KrigingSettings

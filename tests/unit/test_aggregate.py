@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from subsidence.aggregate import CELL_LAYER, CELLS_ACROSS, BigView, PointIndex
-from subsidence.maps import (
+from subsidence.io.reader import load_study_area
+from subsidence.viz.aggregate import CELL_LAYER, CELLS_ACROSS, BigView, PointIndex
+from subsidence.viz.maps import (
     PICKED_LAYER,
     PS_LAYER,
     colour_range,
@@ -19,7 +20,6 @@ from subsidence.maps import (
     selected_ids,
     selected_tile,
 )
-from subsidence.reader import load_study_area
 
 SMALL = Path(__file__).parents[2] / "data" / "demo_small"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from subsidence.atomic import atomic_write, atomic_write_via, is_leftover
+from subsidence.io.atomic import atomic_write, atomic_write_via, is_leftover
 
 
 def test_a_failing_writer_leaves_the_old_file_and_no_leftover(tmp_path: Path) -> None:

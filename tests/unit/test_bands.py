@@ -7,7 +7,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from subsidence.bands import POOLED, calibration_cuts, fit_band, point_floor, residuals, score_scale
+from subsidence.validation.bands import (
+    POOLED,
+    calibration_cuts,
+    fit_band,
+    point_floor,
+    residuals,
+    score_scale,
+)
 from tests.unit.test_consolidation import synthetic
 
 

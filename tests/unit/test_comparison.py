@@ -7,16 +7,16 @@ import time
 import numpy as np
 import pytest
 
-from subsidence.comparison import (
+from subsidence.models import model_names
+from subsidence.validation.comparison import (
     Calibration,
     calibrate,
     compare,
     default_settings,
     estimate_seconds,
 )
-from subsidence.crossval import Stopped, cross_validate
-from subsidence.models import model_names
-from subsidence.protocols import Protocol, default_protocol
+from subsidence.validation.crossval import Stopped, cross_validate
+from subsidence.validation.protocols import Protocol, default_protocol
 from tests.unit.test_features import make_series
 
 DATA = make_series(n=200, n_epochs=20)

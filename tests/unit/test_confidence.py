@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subsidence import confidence
-from subsidence.confidence import CARE, DO_NOT_USE, GOOD, Rules
 from subsidence.errors import SubsidenceError
+from subsidence.planning import confidence
+from subsidence.planning.confidence import CARE, DO_NOT_USE, GOOD, Rules
 
 RULES = Rules(density_radius_m=100.0)
 

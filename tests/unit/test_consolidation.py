@@ -169,7 +169,7 @@ def test_after_a_turn_compaction_slows_with_the_aquitard_lag_then_stops() -> Non
 def test_fitted_on_the_decline_the_physics_forecasts_the_turn() -> None:
     data = _turning()
     k = 15
-    from subsidence.hindcast import fit_model, observed_since, run_forward
+    from subsidence.validation.hindcast import fit_model, observed_since, run_forward
 
     model = fit_model("consolidation", data, k, seed=0)
     forecast = run_forward(model, data, k)

@@ -11,8 +11,8 @@ import pytest
 
 from subsidence import coverage
 from subsidence.errors import SubsidenceError
-from subsidence.kriging import KrigingConfig, krige_study_area
-from subsidence.reader import load_study_area
+from subsidence.geostat.kriging import KrigingConfig, krige_study_area
+from subsidence.io.reader import load_study_area
 
 REAL = Path(__file__).parents[1] / "data" / "real"
 
@@ -119,7 +119,7 @@ def test_a_gap_in_the_middle_keeps_the_longest_run(psbas) -> None:  # type: igno
 
 
 def test_quality_report_flags_uncovered_acquisitions_before_any_step(psbas) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.report import area_summary, quality_table
+    from subsidence.io.report import area_summary, quality_table
 
     table = quality_table(psbas).set_index("check")
     assert table.loc["acquisitions the wells cover", "value"] == "135 of 146"
@@ -134,7 +134,7 @@ def test_quality_report_flags_uncovered_acquisitions_before_any_step(psbas) -> N
 
 
 def test_well_chart_marks_extrapolated_levels(psbas) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.kriging_figures import well_series_figure
+    from subsidence.viz.kriging_figures import well_series_figure
 
     area, _ = coverage.restrict(psbas, extend_heads=True)
     fig = well_series_figure(krige_study_area(area, KrigingConfig(grid=False)), area, "PZ1")

@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from subsidence.crossval import best_model_per_point, cross_validate, leaderboard, noise_floor
 from subsidence.errors import SubsidenceError
-from subsidence.protocols import make_folds, subsidence_range_m
-from subsidence.splits import Fold, block_ids, spatial_block_folds
+from subsidence.validation.crossval import best_model_per_point, cross_validate, leaderboard, noise_floor
+from subsidence.validation.protocols import make_folds, subsidence_range_m
+from subsidence.validation.splits import Fold, block_ids, spatial_block_folds
 from tests.unit.test_consolidation import synthetic
 
 

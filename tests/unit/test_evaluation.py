@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.evaluation import (
+from subsidence.validation.evaluation import (
     PAPER_METRICS,
     SEVERITY_EDGES_MM,
     metrics,

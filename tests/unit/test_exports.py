@@ -10,10 +10,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from subsidence import atomic
 from subsidence.errors import StorageError
-from subsidence.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe, write_atomic
-from subsidence.reader import load_study_area
+from subsidence.io import atomic
+from subsidence.io.exports import csv_bytes, figure_html, geopackage_bytes, results_geodataframe, write_atomic
+from subsidence.io.reader import load_study_area
 
 TINY = Path(__file__).parents[1] / "data" / "tiny"
 

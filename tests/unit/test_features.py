@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.factors import Factors
 from subsidence.features import (
     PER_30_DAYS,
     PER_INTERVAL,
@@ -22,6 +21,7 @@ from subsidence.features import (
     to_interval,
     to_unit,
 )
+from subsidence.geostat.factors import Factors
 from subsidence.series import SeriesData
 
 
@@ -67,7 +67,7 @@ def test_fill_gaps_refuses_an_empty_series() -> None:
 
 
 def test_series_data_from_the_small_demo(small_area) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.synthetic_bundle import load_truth
+    from subsidence.demo.synthetic_bundle import load_truth
     from tests.conftest import SMALL_DEMO
 
     truth = load_truth(SMALL_DEMO)
@@ -127,7 +127,7 @@ def test_scaler_is_fitted_on_the_given_training_points_only() -> None:
 def test_series_data_keeps_where_values_were_observed(small_area) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace as dc_replace
 
-    from subsidence.synthetic_bundle import load_truth
+    from subsidence.demo.synthetic_bundle import load_truth
     from tests.conftest import SMALL_DEMO
 
     truth = load_truth(SMALL_DEMO)

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from subsidence import hazard
 from subsidence.errors import SubsidenceError
-from subsidence.hazard import BJERRUM_CLASSES, NO_NEIGHBOUR, Paths
-from subsidence.scenarios import Forecast, ModelForecast, Scenario
+from subsidence.planning import hazard
+from subsidence.planning.hazard import BJERRUM_CLASSES, NO_NEIGHBOUR, Paths
+from subsidence.planning.scenarios import Forecast, ModelForecast, Scenario
 from subsidence.series import SeriesData
 
 

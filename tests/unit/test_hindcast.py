@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.hindcast import (
+from subsidence.models.base import SeriesData
+from subsidence.validation.hindcast import (
     IT_STOPS,
     VELOCITY,
     anchor_offset,
@@ -17,7 +18,6 @@ from subsidence.hindcast import (
     leaderboard,
     velocity_forecast,
 )
-from subsidence.models.base import SeriesData
 from tests.unit.test_consolidation import synthetic
 
 CUT = "2013-06-01"

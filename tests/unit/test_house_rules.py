@@ -33,7 +33,7 @@ def test_library_never_imports_streamlit_or_prints(path: Path) -> None:
 
 
 def test_importing_the_library_is_light_and_silent() -> None:
-    code = "import sys, subsidence, subsidence.reader, subsidence.models; print('torch' in sys.modules, 'streamlit' in sys.modules)"
+    code = "import sys, subsidence, subsidence.io.reader, subsidence.models; print('torch' in sys.modules, 'streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.split() == ["False", "False"] and out.stderr == ""
 
@@ -87,7 +87,7 @@ def import_graph() -> dict[str, set[str]]:
 def test_import_graph_sees_the_library() -> None:
     graph = import_graph()
     assert "subsidence.series" in graph["subsidence.features"]  # the graph is read, not empty
-    assert "subsidence.splits" in graph["subsidence.protocols"]
+    assert "subsidence.validation.splits" in graph["subsidence.validation.protocols"]
 
 
 def test_no_import_runs_back_up() -> None:

@@ -12,17 +12,17 @@ import pytest
 from pykrige.ok import OrdinaryKriging
 
 from subsidence.errors import SubsidenceError
-from subsidence.grids import grid_axes, sample_raster
-from subsidence.kriging import (
+from subsidence.geostat.grids import grid_axes, sample_raster
+from subsidence.geostat.kriging import (
     KrigingConfig,
     interpolate_wells_in_time,
     krige_study_area,
     summary,
 )
-from subsidence.kriging_io import write_kriging
-from subsidence.kriging_solver import krige_epochs, loo_residuals
-from subsidence.studyarea import Raster, Wells
-from subsidence.variogram import Variogram, experimental_variogram, fit_variogram
+from subsidence.geostat.kriging_io import write_kriging
+from subsidence.geostat.kriging_solver import krige_epochs, loo_residuals
+from subsidence.geostat.variogram import Variogram, experimental_variogram, fit_variogram
+from subsidence.io.studyarea import Raster, Wells
 
 SMALL_DEMO = Path(__file__).parents[2] / "data" / "demo_small"
 
@@ -206,7 +206,7 @@ def test_small_demo_factors_grid_and_cross_validation(small_area, demo_result) -
 
 
 def test_small_demo_matches_the_generator_truth(small_area, demo_result) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.synthetic_bundle import load_truth
+    from subsidence.demo.synthetic_bundle import load_truth
 
     truth = load_truth(SMALL_DEMO)
     f = demo_result.factors
@@ -260,7 +260,7 @@ def test_write_kriging(small_area, demo_result, tmp_path: Path) -> None:  # type
 
 
 def test_figures(small_area, demo_result) -> None:  # type: ignore[no-untyped-def]
-    from subsidence import kriging_figures as kf
+    from subsidence.viz import kriging_figures as kf
 
     e = small_area.n_epochs
     fig = kf.head_map_figure(demo_result, small_area, epoch=3)
@@ -286,7 +286,7 @@ def test_figures(small_area, demo_result) -> None:  # type: ignore[no-untyped-de
         kf.well_series_figure(demo_result, small_area, "nope")
     table = kf.cv_table(demo_result)
     assert list(table["quantity"]) == ["groundwater level", "thickness", "permeability"]
-    from subsidence.kriging_animation import head_animation_figure
+    from subsidence.viz.kriging_animation import head_animation_figure
 
     anim = head_animation_figure(demo_result, small_area, max_cells=2000)
     assert len(anim.frames) == e and len(anim.layout.sliders[0].steps) == e
@@ -332,7 +332,7 @@ def test_demo_heads_are_informative(small_area) -> None:  # type: ignore[no-unty
 
 
 def test_heads_without_spatial_pattern_are_flagged() -> None:
-    from subsidence.kriging_heads import head_information
+    from subsidence.geostat.kriging_heads import head_information
 
     rng = np.random.default_rng(3)
     levels = 51.0 + rng.normal(0, 0.5, (6, 40))  # six wells, no pattern at all

@@ -12,7 +12,7 @@ from subsidence.errors import SubsidenceError
 from subsidence.models.base import FREE_RUNNING, TrainingProgress
 from subsidence.models.lstm import LSTMConfig, PaperLSTM
 from subsidence.models.lstm_net import train_sequence_model
-from subsidence.splits import random_split
+from subsidence.validation.splits import random_split
 from tests.unit.test_features import make_series
 
 QUICK = LSTMConfig(max_epochs=2)

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from subsidence.figures import MAX_PANELS, model_curves_figure
-from subsidence.maps import (
+from subsidence.viz.figures import MAX_PANELS, model_curves_figure
+from subsidence.viz.maps import (
     GREYED,
     grey_out,
     map_view,

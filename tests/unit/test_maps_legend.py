@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from subsidence.maps import NEUTRAL, RAMPS, colours, is_degenerate, legend_html
+from subsidence.viz.maps import NEUTRAL, RAMPS, colours, is_degenerate, legend_html
 
 
 def _stops(html: str) -> list[tuple[int, int, int]]:
@@ -47,7 +47,7 @@ def test_deck_draws_a_flat_map_in_one_colour_and_escapes_ids_once(small_area) ->
     import dataclasses
     import json
 
-    from subsidence.maps import PS_LAYER, ps_deck, selected_ids
+    from subsidence.viz.maps import PS_LAYER, ps_deck, selected_ids
 
     values = np.full(small_area.n_points, 22.0)
     deck = ps_deck(small_area, values, label="added", degenerate=True)
@@ -70,8 +70,8 @@ def test_deck_draws_a_flat_map_in_one_colour_and_escapes_ids_once(small_area) ->
 def test_a_tiled_deck_draws_every_point_but_lets_only_one_tile_be_clicked(small_area) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from subsidence.maps import COLOUR_LAYER, PS_LAYER, TILE_LAYER, ps_deck, selected_tile
-    from subsidence.picking import picking_tiles, tile_boxes
+    from subsidence.viz.maps import COLOUR_LAYER, PS_LAYER, TILE_LAYER, ps_deck, selected_tile
+    from subsidence.viz.picking import picking_tiles, tile_boxes
 
     lon, lat = small_area.points["lon"].to_numpy(), small_area.points["lat"].to_numpy()
     tile = picking_tiles(lon, lat, max_points=600)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from subsidence.model_checks import read_meta
-from subsidence.modelio import list_models, load_model, save_model
+from subsidence.io.model_checks import read_meta
+from subsidence.io.modelio import list_models, load_model, save_model
 from subsidence.models.baselines import Persistence
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,8 +21,8 @@ ZIP_STEPS = ["tmp-written", "replaced"]
 # Runs in a child process: replace the model, SIGKILL ourselves right after step STEP.
 CHILD = """
 import os, signal, sys
-from subsidence import atomic
-from subsidence.modelio import save_model
+from subsidence.io import atomic
+from subsidence.io.modelio import save_model
 from subsidence.models.baselines import Persistence
 
 step = sys.argv[2]

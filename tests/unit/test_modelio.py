@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subsidence import modelio
 from subsidence.errors import ModelExistsError, ModelFileError, StorageError
-from subsidence.model_checks import read_meta
-from subsidence.modelio import (
+from subsidence.io import modelio
+from subsidence.io.model_checks import read_meta
+from subsidence.io.modelio import (
     delete_model,
     is_shipped,
     list_models,

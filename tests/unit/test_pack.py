@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.pack import (
+from subsidence.planning.pack import (
     SECTIONS,
     Pack,
     build_pack,
@@ -81,8 +81,8 @@ def test_a_hindcast_is_reported_with_its_band_coverage(evil_bundle: Path) -> Non
     import numpy as np
     import pandas as pd
 
-    from subsidence.evaluation import severity_labels
-    from subsidence.hindcast import Hindcast
+    from subsidence.validation.evaluation import severity_labels
+    from subsidence.validation.hindcast import Hindcast
 
     inputs = inputs_from_bundle(evil_bundle, ROOT / "models" / "paper-lstm-demo", ["held"], ["P01"])
     observed = np.tile(np.arange(1.0, 5.0), (3, 1))  # 3 points, 4 acquisitions after the cut

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.picking import load_picks, newly_clicked, parse_ids, random_ids, save_picks, toggle
+from subsidence.viz.picking import load_picks, newly_clicked, parse_ids, random_ids, save_picks, toggle
 
 
 def test_toggle_adds_then_removes() -> None:
@@ -43,7 +43,7 @@ def test_picks_saved_beside_a_model_round_trip(tmp_path) -> None:  # type: ignor
 def test_large_areas_are_cut_into_tiles_small_enough_to_click() -> None:
     import numpy as np
 
-    from subsidence.picking import PICK_MAX_POINTS, picking_tiles, tile_boxes
+    from subsidence.viz.picking import PICK_MAX_POINTS, picking_tiles, tile_boxes
 
     rng = np.random.default_rng(3)
     lon, lat = 116 + rng.random(16_487), 39 + 0.5 * rng.random(16_487)

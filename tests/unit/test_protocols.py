@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from subsidence.coverage import apply_period, default_period
-from subsidence.crossval import cross_validate
 from subsidence.errors import SubsidenceError
+from subsidence.io.reader import load_study_area
 from subsidence.pipeline import prepare
-from subsidence.protocols import (
+from subsidence.validation.crossval import cross_validate
+from subsidence.validation.protocols import (
     LEAVE_ONE_OUT,
     RANDOM,
     SPATIAL,
@@ -21,8 +22,7 @@ from subsidence.protocols import (
     default_test_epochs,
     make_folds,
 )
-from subsidence.reader import load_study_area
-from subsidence.splits import block_ids
+from subsidence.validation.splits import block_ids
 from tests.unit.test_consolidation import synthetic
 
 REAL = "tests/data/real"

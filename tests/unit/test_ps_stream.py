@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from subsidence.errors import BundleError
-from subsidence.ps_stream import open_stream
-from subsidence.reader import load_study_area
+from subsidence.io.ps_stream import open_stream
+from subsidence.io.reader import load_study_area
 from tests.conftest import SMALL_DEMO
 
 

@@ -14,7 +14,7 @@ import pytest
 from pyproj import Transformer
 
 from subsidence.errors import BundleError
-from subsidence.reader import load_study_area
+from subsidence.io.reader import load_study_area
 
 DATA = Path(__file__).parents[1] / "data"
 TINY = DATA / "tiny"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from subsidence.reader import load_study_area
+from subsidence.io.reader import load_study_area
 
 REAL = Path(__file__).parents[1] / "data" / "real"
 

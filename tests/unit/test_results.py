@@ -9,10 +9,10 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from subsidence.exports import geopackage_bytes, results_geodataframe
+from subsidence.io.exports import geopackage_bytes, results_geodataframe
 from subsidence.models.baselines import Persistence
 from subsidence.pipeline import prepare, split
-from subsidence.results import export_table, map_values, model_results, picked_table, plain_summary
+from subsidence.validation.results import export_table, map_values, model_results, picked_table, plain_summary
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.sampling import severity_class, stratified_sample
+from subsidence.scale.sampling import severity_class, stratified_sample
 
 
 def _area(n: int = 4000, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:

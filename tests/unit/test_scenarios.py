@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.scenarios import PRESETS, Scenario, forecast, future_heads, scenario_table
+from subsidence.planning.scenarios import PRESETS, Scenario, forecast, future_heads, scenario_table
 from subsidence.series import SeriesData
 
 
@@ -83,7 +83,7 @@ def _nearest_points(area, data, well: str, n: int = 20) -> np.ndarray:  # type: 
 
 
 def test_zone_scenario_moves_heads_near_its_wells_only(demo) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.scenarios import zone_scenario
+    from subsidence.planning.scenarios import zone_scenario
 
     area, data = demo
     well = str(area.wells.ids[0])
@@ -106,8 +106,8 @@ def test_zone_scenario_moves_heads_near_its_wells_only(demo) -> None:  # type: i
 
 
 def test_csv_scenario_reads_future_heads_per_well(demo, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.scenarios import csv_scenario
-    from subsidence.well_scenarios import _last_level
+    from subsidence.planning.scenarios import csv_scenario
+    from subsidence.planning.well_scenarios import _last_level
 
     area, data = demo
     well = str(area.wells.ids[0])
@@ -135,7 +135,7 @@ def test_csv_scenario_reads_future_heads_per_well(demo, tmp_path) -> None:  # ty
     ],
 )
 def test_csv_errors_are_one_line_naming_row_and_column(demo, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.scenarios import csv_scenario
+    from subsidence.planning.scenarios import csv_scenario
 
     area, data = demo
     with pytest.raises(SubsidenceError, match="^.*$") as info:

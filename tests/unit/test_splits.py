@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.splits import block_ids, random_split, spatial_block_split
+from subsidence.validation.splits import block_ids, random_split, spatial_block_split
 
 XY = np.random.default_rng(3).uniform(0, 20_000, (2000, 2))
 

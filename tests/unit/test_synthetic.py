@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from scipy.spatial import cKDTree
 
+from subsidence.demo.synthetic import SyntheticArea, SyntheticConfig
+from subsidence.demo.synthetic_bundle import load_truth, write_bundle
+from subsidence.demo.synthetic_chunks import generate
+from subsidence.demo.synthetic_physics import compaction_mm, degree_of_consolidation, time_constant_days
 from subsidence.errors import SubsidenceError
-from subsidence.reader import load_study_area
-from subsidence.synthetic import SyntheticArea, SyntheticConfig
-from subsidence.synthetic_bundle import load_truth, write_bundle
-from subsidence.synthetic_chunks import generate
-from subsidence.synthetic_physics import compaction_mm, degree_of_consolidation, time_constant_days
+from subsidence.io.reader import load_study_area
 
 ROOT = Path(__file__).parents[2]
 FULL = ROOT / "data" / "demo_beijing"
@@ -207,7 +207,7 @@ def test_bad_options_are_refused_and_leave_nothing(small: SyntheticArea, tmp_pat
 
 
 def test_recovery_variant_turns_heads_and_slows_subsidence_with_a_lag() -> None:
-    from subsidence.synthetic_physics import TURN
+    from subsidence.demo.synthetic_physics import TURN
 
     demo = generate(SyntheticConfig(n_points=600, seed=7))
     rec = generate(SyntheticConfig(n_points=600, seed=7, recovery=True))
@@ -230,7 +230,7 @@ def test_recovery_variant_turns_heads_and_slows_subsidence_with_a_lag() -> None:
 
 def test_make_demo_variant(tmp_path: Path) -> None:
     from subsidence.cli import main
-    from subsidence.synthetic_chunks import write_demo
+    from subsidence.demo.synthetic_chunks import write_demo
 
     assert main(["make-demo", "--out", str(tmp_path / "r"), "--points", "300", "--variant", "recovery"]) == 0
     assert "recovery" in tomllib.loads((tmp_path / "r" / "study_area.toml").read_text())["name"]

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subsidence import synthetic_chunks
-from subsidence.synthetic import SyntheticConfig
-from subsidence.synthetic_bundle import load_truth, write_bundle
-from subsidence.synthetic_chunks import generate, write_chunked
-from subsidence.synthetic_physics import ELASTIC_RATIO, compaction_mm, degree_of_consolidation
+from subsidence.demo import synthetic_chunks
+from subsidence.demo.synthetic import SyntheticConfig
+from subsidence.demo.synthetic_bundle import load_truth, write_bundle
+from subsidence.demo.synthetic_chunks import generate, write_chunked
+from subsidence.demo.synthetic_physics import ELASTIC_RATIO, compaction_mm, degree_of_consolidation
 
 
 def test_chunked_bundle_is_byte_identical_to_the_whole(tmp_path: Path) -> None:

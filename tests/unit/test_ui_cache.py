@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import streamlit as st
 
-from subsidence import maps
+from subsidence.viz import maps
 from ui import cache
 
 

@@ -8,7 +8,7 @@ from pykrige import variogram_models as pykrige_models
 from scipy.spatial.distance import cdist
 
 from subsidence.errors import SubsidenceError
-from subsidence.variogram import (
+from subsidence.geostat.variogram import (
     MODELS,
     ExperimentalVariogram,
     Variogram,

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subsidence.viewlink import MAX_LINK_PICKS, View, decode, encode
+from subsidence.planning.viewlink import MAX_LINK_PICKS, View, decode, encode
 
 
 def test_round_trip_through_a_url() -> None:

@@ -1,0 +1,1 @@
+"""The synthetic demo: physics, generation and bundle writing."""

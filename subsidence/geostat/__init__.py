@@ -1,0 +1,1 @@
+"""Geostatistics: variograms, kriging of heads and layers, grids and rasters."""

@@ -1,0 +1,1 @@
+"""Reading and checking study-area bundles and survey formats; exports and model files."""

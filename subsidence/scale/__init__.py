@@ -1,0 +1,1 @@
+"""Beyond memory and beyond one machine: chunked pipeline, sampling rule, Dask."""

@@ -1,0 +1,208 @@
+"""The bounded-memory pipeline on a Dask cluster (``train BUNDLE --chunked --dask ADDRESS``).
+
+The same steps and the same figures as :func:`subsidence.scale.chunked.run_chunked`, spread over
+workers (plan for large areas in ``docs/scaling.md``):
+
+1. **Index and sample** on the client (ids, coordinates, last value; the stratified sample).
+2. **Partition by spatial tile**: the client streams the PS table once and writes each chunk's
+   rows, grouped by square tile (sized so that a tile holds about ``chunk_rows`` points), to
+   ``<predictions>/_staging/tile=K/`` as Parquet; one tile is one partition.
+3. **Kriging weights broadcast once**: the variograms are fitted on the client and the fitted
+   :class:`~subsidence.scale.chunked.PointKriger` is scattered to every worker.
+4. **Training on one worker**: the sample's series go to one worker, which fits the model; the
+   fitted model is replicated to every worker.
+5. **Inference and scoring map-partitioned**: each tile is kriged, predicted, scored (sums of
+   errors, :class:`~subsidence.scale.chunked.Scores`) and written as ``part-K.parquet``
+   (GeoParquet, one file per tile) in ``predictions``; the client adds the scores up.
+
+``address``: ``"local"`` starts a :class:`distributed.LocalCluster` of ``workers`` processes of
+one thread each; any other value is a scheduler address (``tcp://host:8786``) whose workers
+can read the bundle and write ``predictions`` at the same path (a shared disk or mount).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from subsidence.errors import SubsidenceError
+from subsidence.io.ps_stream import DEFAULT_CHUNK_ROWS, PsStream, open_stream
+from subsidence.scale.chunked import (
+    PointKriger,
+    PredictionWriter,
+    Scores,
+    fit_kriger,
+    predict_chunk,
+    sample_area,
+    series,
+)
+from subsidence.scale.sampling import stratified_sample, tile_index
+from subsidence.threads import step_threads
+from subsidence.validation import evaluation
+
+STAGING = "_staging"
+
+
+def connect(address: str, workers: int = 2, processes: bool = True) -> Any:
+    """A ``distributed.Client``: a new LocalCluster for ``"local"``, else the scheduler at ``address``.
+
+    Raises
+    ------
+    SubsidenceError
+        When no scheduler answers at ``address`` (one line, with what to check).
+    """
+    from distributed import Client, LocalCluster
+
+    if address == "local":
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]  # distributed is untyped
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,  # a worker slow to stop on a busy machine is not the user's error
+        )
+        return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is untyped
+    try:
+        return Client(address, timeout="3s")  # type: ignore[no-untyped-call]  # distributed is untyped
+    except (OSError, TimeoutError) as exc:
+        raise SubsidenceError(
+            f"--dask {address}: no Dask scheduler answers there ({exc}); start one "
+            "(dask scheduler) or use --dask local"
+        ) from exc
+
+
+def partition_by_tile(stream: PsStream, in_sample: np.ndarray, root: Path, chunk_rows: int) -> list[Path]:
+    """Write the PS rows grouped by spatial tile under ``root``; returns the tile folders.
+
+    Tiles are squares sized so that, at the points' mean density, one holds about
+    ``chunk_rows`` points.
+    """
+    span = np.ptp(stream.xy_m, axis=0)
+    per_side = max(1, int(np.ceil(np.sqrt(stream.n_points / chunk_rows))))
+    side = max(float(span.max()) / per_side, 1.0)
+    origin = (float(stream.xy_m[:, 0].min()), float(stream.xy_m[:, 1].min()))
+    tiles = tile_index(stream.xy_m, side, origin)
+    shutil.rmtree(root, ignore_errors=True)
+    folders: set[Path] = set()
+    for k, chunk in enumerate(stream.chunks(chunk_rows)):
+        stop = chunk.start + len(chunk.ps_ids)
+        assert chunk.subsidence_mm is not None
+        frame = pd.DataFrame(chunk.subsidence_mm, columns=[str(d.date()) for d in stream.dates])
+        frame.insert(0, "in_sample", in_sample[chunk.start : stop])
+        frame.insert(0, "y_m", chunk.xy_m[:, 1])
+        frame.insert(0, "x_m", chunk.xy_m[:, 0])
+        frame.insert(0, "ps_id", chunk.ps_ids)
+        frame["tile"] = tiles[chunk.start : stop]
+        for tile, part in frame.groupby("tile", sort=True):
+            folder = root / f"tile={tile}"
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(
+                pa.Table.from_pandas(part.drop(columns="tile"), preserve_index=False),
+                folder / f"part-{k:05d}.parquet",
+            )
+            folders.add(folder)
+    return sorted(folders)
+
+
+def _fit_on_worker(model: Any, train: Any, seed: int) -> Any:
+    with step_threads("train"):
+        return model.fit(train, np.arange(train.n_points), seed=seed)
+
+
+def _tile_task(
+    folder: str,
+    kriger: PointKriger,
+    fitted: Any,
+    dates: pd.DatetimeIndex,
+    edges: tuple[float, ...],
+    out: str,
+    crs: Any,
+) -> Scores:
+    """Krige, predict, score and write one tile (runs on a worker)."""
+    frame = pq.read_table(folder).to_pandas()
+    values = frame[[str(d.date()) for d in dates]].to_numpy(float)
+    xy = frame[["x_m", "y_m"]].to_numpy(float)
+    data, modelled = predict_chunk(kriger, fitted, frame["ps_id"].to_numpy(), xy, dates, values)
+    scores = Scores(edges)
+    in_sample = frame["in_sample"].to_numpy(bool)
+    scores.add(data, modelled, np.flatnonzero(~in_sample))
+    writer = PredictionWriter(out, crs, dates)
+    try:
+        writer.write(data, modelled, in_sample)
+    finally:
+        writer.close()
+    return scores
+
+
+def run_dask(
+    bundle: str | Path,
+    model: Any,
+    client: Any,
+    predictions: str | Path,
+    *,
+    sample: int = 20_000,
+    seed: int = 0,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> tuple[Any, dict[str, Any]]:
+    """Run the chunked pipeline on ``client``'s cluster; predictions as ``predictions/part-*.parquet``.
+
+    Returns the fitted model and the same summary as :func:`subsidence.scale.chunked.run_chunked`
+    (``n_partitions`` and ``workers`` added).
+    """
+    start = time.perf_counter()
+    stream = open_stream(bundle, chunk_rows)
+    rows = stratified_sample(stream.xy_m, stream.last_mm, sample, seed)
+    in_sample = np.zeros(stream.n_points, dtype=bool)
+    in_sample[rows] = True
+    out = Path(predictions)
+    if out.suffix.lower() in (".parquet", ".csv"):
+        raise SubsidenceError(
+            f"--predictions {out}: with --dask, expected a folder (one file per tile is written)"
+        )
+    folders = partition_by_tile(stream, in_sample, out / STAGING, chunk_rows)
+    area = sample_area(stream, rows, chunk_rows)
+    kriger, factors = fit_kriger(area)
+    train = series(area.points["ps_id"].to_numpy(), area.xy_m, area.dates, area.subsidence_mm, factors)
+    kriger_f = client.scatter(kriger, broadcast=True)
+    fitted_f = client.submit(_fit_on_worker, model, train, seed, pure=False)
+    fitted = fitted_f.result()
+    fitted_f = client.scatter(fitted, broadcast=True)
+    edges = evaluation.severity_edges(stream.last_mm)
+    for old in out.glob("part-*.parquet"):
+        old.unlink()
+    futures = [
+        client.submit(
+            _tile_task,
+            str(f),
+            kriger_f,
+            fitted_f,
+            stream.dates,
+            edges,
+            str(out / f"part-{k:05d}.parquet"),
+            stream.work_crs,
+            pure=False,
+        )  # fmt: skip
+        for k, f in enumerate(folders)
+    ]
+    total = Scores(edges)
+    for part in client.gather(futures):
+        total = total.merge(part)
+    shutil.rmtree(out / STAGING, ignore_errors=True)
+    return fitted, {
+        "n_points": stream.n_points,
+        "n_sample": int(rows.size),
+        "sampling": "stratified by severity class and spatial tile (subsidence.scale.sampling)",
+        **total.to_json(),
+        "n_partitions": len(folders),
+        "workers": len(client.scheduler_info().get("workers", {})),
+        "seconds": round(time.perf_counter() - start, 2),
+        "path": str(out),
+    }

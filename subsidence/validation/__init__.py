@@ -1,0 +1,1 @@
+"""Honest validation: splits and protocols, cross-validation, scores, hindcasts and bands."""

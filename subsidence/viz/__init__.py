@@ -1,0 +1,1 @@
+"""Maps and figures (pydeck, plotly), built from library objects; no streamlit."""
