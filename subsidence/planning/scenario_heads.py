@@ -11,13 +11,17 @@ heads are in :mod:`subsidence.planning.scenarios`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from subsidence.errors import SubsidenceError
 from subsidence.series import SeriesData
+
+if TYPE_CHECKING:  # a type only
+    from subsidence.io.studyarea import StudyArea
 
 DAYS_PER_YEAR = 365.25
 TREND_WINDOW_DAYS = 730.0
@@ -104,21 +108,23 @@ def extend(data: SeriesData, future_dates: pd.DatetimeIndex, head_m: np.ndarray)
     )
 
 
-def zone_scenario(area: object, data: SeriesData, well_ids: list[str], rate_m_per_yr: float) -> Scenario:
+def zone_scenario(area: StudyArea, data: SeriesData, well_ids: list[str], rate_m_per_yr: float) -> Scenario:
     """The chosen wells' heads change at ``rate_m_per_yr`` (+ = recovery); elsewhere the trend goes on."""
     from subsidence.planning.well_scenarios import zone_changes
 
-    changes = zone_changes(area, data, list(well_ids), float(rate_m_per_yr))  # type: ignore[arg-type]
-    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))  # type: ignore[attr-defined]
+    changes = zone_changes(area, data, list(well_ids), float(rate_m_per_yr))
+    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))
     return Scenario(f"zone of {len(changes)} wells {rate_m_per_yr:+g} m/yr", None, changes, xy)
 
 
-def csv_scenario(area: object, data: SeriesData, source: object, name: str = "heads from CSV") -> Scenario:
+def csv_scenario(
+    area: StudyArea, data: SeriesData, source: str | Path | bytes, name: str = "heads from CSV"
+) -> Scenario:
     """Future heads per well read from a CSV (``docs/forecasts.md``); elsewhere the trend goes on."""
     from subsidence.planning.well_scenarios import read_heads_csv
 
-    changes = read_heads_csv(source, area, data)  # type: ignore[arg-type]
-    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))  # type: ignore[attr-defined]
+    changes = read_heads_csv(source, area, data)
+    xy = tuple(zip(area.wells.x.tolist(), area.wells.y.tolist(), strict=True))
     return Scenario(name, None, changes, xy)
 
 
