@@ -84,7 +84,11 @@ def test_no_step_recomputes_after_a_rerun_and_pages_share_each_step(calls: Count
     )  # the models' (the maps' is counted above)
     assert calls["subsidence.io.modelio.load_model"] == 1  # the shipped model, on Results and Hazard
     assert calls["subsidence.validation.results.model_results"] == 1
-    for step in ("crossval.noise_floor", "scenarios.fit_ensemble", "scenarios.physics_band"):
+    for step in (
+        "validation.crossval.noise_floor",
+        "planning.scenarios.fit_ensemble",
+        "planning.scenarios.physics_band",
+    ):
         assert calls[f"subsidence.{step}"] == 1, step
     assert calls["subsidence.validation.comparison.calibrate"] == 1
 
