@@ -63,7 +63,7 @@ def test_a_200k_point_map_shows_cells_zooms_and_picks(big_area: Path, models_dir
             "link", name="Study area", exact=True
         ).click()
         wait_for_app(page, timeout_ms=180_000)
-        expect(page.get_by_text("200,000", exact=True)).to_be_visible()
+        expect(page.get_by_test_id("stMetricValue").get_by_text("200,000", exact=True)).to_be_visible()
         expect(page.get_by_text(re.compile("too many points to click at once"))).to_be_visible()
         canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
         canvas.wait_for()
