@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from subsidence.io.ps_stream import open_stream  # noqa: E402
-from subsidence.pipeline import make_model  # noqa: E402
+from subsidence.models import make_model  # noqa: E402
 from subsidence.scale.chunked import fit_kriger, sample_area, series  # noqa: E402
 from subsidence.scale.dask_pipeline import _fit_on_worker, _tile_task, partition_by_tile  # noqa: E402
 from subsidence.scale.sampling import stratified_sample  # noqa: E402

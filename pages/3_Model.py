@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
-from subsidence.io.modelio import list_models
 from subsidence.models import model_names
+from subsidence.models.modelio import list_models
 from subsidence.pipeline import SPLIT_KINDS
 from subsidence.viz.figures import loss_figure
 from ui import cache, keys, reference, tables

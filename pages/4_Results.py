@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from subsidence.io.exports import csv_bytes, figure_html
-from subsidence.io.report import METRIC_LABELS
 from subsidence.validation.evaluation import PAPER_METRICS
+from subsidence.validation.quality import METRIC_LABELS
 from subsidence.validation.results import export_table, picked_table, plain_summary
 from subsidence.viz.figures import model_curves_figure
 from subsidence.viz.maps import colour_range, is_degenerate, legend_html

@@ -53,7 +53,7 @@ def _split(data: Any, kind: str, seed: int) -> Any:
 def validate(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.coverage import period_for
     from subsidence.io.reader import load_study_area
-    from subsidence.io.report import area_summary
+    from subsidence.validation.quality import area_summary
 
     area = load_study_area(args.bundle)
     summary = area_summary(area)  # what was loaded, before any period is applied
@@ -92,8 +92,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
         return train_scaled(args)
     from subsidence import pipeline
-    from subsidence.io.modelio import check_target
     from subsidence.models import model_class
+    from subsidence.models.modelio import check_target
 
     model_class(args.model)  # an unknown name fails before the slow steps
     check_target(args.out, args.overwrite)  # so does an existing model without --overwrite
@@ -116,8 +116,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence import pipeline
-    from subsidence.io.modelio import load_model
     from subsidence.io.reader import load_study_area
+    from subsidence.models.modelio import load_model
 
     load_model(args.model)  # a broken model fails before the slow steps
     area = load_study_area(args.bundle)

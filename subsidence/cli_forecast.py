@@ -62,8 +62,8 @@ def forecast(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
     from subsidence import pipeline
-    from subsidence.io.modelio import load_model
-    from subsidence.models import model_names
+    from subsidence.models import make_model, model_names
+    from subsidence.models.modelio import load_model
     from subsidence.planning.scenarios import model_forecast, parse_scenario
 
     scenario = parse_scenario(args.scenario)
@@ -72,7 +72,7 @@ def forecast(args: argparse.Namespace) -> dict[str, Any]:
     data = pipeline.prepare(area)
     if args.model in model_names():
         name = args.model
-        model = pipeline.make_model(name, max_epochs=args.max_epochs).fit(
+        model = make_model(name, max_epochs=args.max_epochs).fit(
             data, np.arange(data.n_points), seed=args.seed
         )
     elif Path(args.model).exists():
@@ -103,8 +103,8 @@ def forecast(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(args: argparse.Namespace) -> dict[str, Any]:
-    from subsidence.planning.pack import pack_from_bundle, write_pack
     from subsidence.planning.scenarios import parse_scenario
+    from subsidence.report.pack import pack_from_bundle, write_pack
 
     scenarios = args.scenario or ["trend", "held", "1"]
     for text in scenarios:  # a bad scenario fails before the slow steps

@@ -17,7 +17,8 @@ from subsidence.errors import SubsidenceError
 def train_scaled(args: argparse.Namespace) -> dict[str, Any]:
     """The ``train`` command with ``--chunked`` or ``--dask``."""
     from subsidence import pipeline
-    from subsidence.io.modelio import check_target, save_model
+    from subsidence.models import make_model
+    from subsidence.models.modelio import check_target, save_model
 
     if args.start or args.end or args.extend_heads:
         raise SubsidenceError(
@@ -25,7 +26,7 @@ def train_scaled(args: argparse.Namespace) -> dict[str, Any]:
         )
     if args.split != pipeline.RANDOM:
         raise SubsidenceError("--chunked/--dask score the points outside the sample; leave out --split")
-    model = pipeline.make_model(args.model, max_epochs=args.max_epochs)  # an unknown name fails first
+    model = make_model(args.model, max_epochs=args.max_epochs)  # an unknown name fails first
     check_target(args.out, args.overwrite)
     common = {"sample": args.sample, "seed": args.seed, "chunk_rows": args.chunk_rows}
     if args.dask is not None:

@@ -9,7 +9,7 @@ and ``evaluate_saved(path, area, data) -> dict``. Each returns a new value; heav
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +17,10 @@ import numpy as np
 
 from subsidence.errors import SubsidenceError
 from subsidence.features import series_data
-from subsidence.io.modelio import ids_digest, load_model, save_model
 from subsidence.io.studyarea import StudyArea
-from subsidence.models import model_class
-from subsidence.models.base import FREE_RUNNING, ONE_STEP, Model, ProgressCallback, StopFlag
+from subsidence.models import make_model
+from subsidence.models.base import FREE_RUNNING, ONE_STEP, ProgressCallback, StopFlag
+from subsidence.models.modelio import ids_digest, load_model, save_model
 from subsidence.reference import reference_label
 from subsidence.series import SeriesData
 from subsidence.threads import step_threads
@@ -187,22 +187,6 @@ class TrainedModel:
     modelled_mm: np.ndarray
     seconds: float
     epochs_trained: int | None
-
-
-def make_model(name: str, config: Any = None, *, max_epochs: int | None = None) -> Model:
-    """An unfitted model of the registry; ``max_epochs`` overrides the config's when it has one.
-
-    Model classes take an optional config as their only argument and expose it as ``.config``.
-    """
-    cls = model_class(name)
-    model = cls(config) if config is not None else cls()
-    if max_epochs is not None:
-        if max_epochs < 1:
-            raise SubsidenceError(f"max_epochs must be >= 1; found {max_epochs}")
-        current = getattr(model, "config", None)
-        if current is not None and "max_epochs" in {f.name for f in fields(current)}:
-            model = cls(replace(current, max_epochs=max_epochs))
-    return model
 
 
 def train(

@@ -57,7 +57,7 @@ class CurrentModel:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def _load_saved(path: str, mtime: float, area: str, _area: StudyArea, _data: SeriesData) -> CurrentModel:
-    from subsidence.io.modelio import load_model
+    from subsidence.models.modelio import load_model
     from subsidence.pipeline import saved_test_points
 
     model, meta = load_model(path, _area)

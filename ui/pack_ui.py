@@ -11,9 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from subsidence.planning.pack import PackInputs, build_pack, file_hashes, gpkg_bytes
-from subsidence.planning.pack_map import MAP_SUFFIX
 from subsidence.planning.scenarios import PRESETS
+from subsidence.report.pack import PackInputs, build_pack, file_hashes, gpkg_bytes
+from subsidence.report.pack_map import MAP_SUFFIX
 from ui import cache, picks
 from ui.area import is_demo
 from ui.errors import shown_errors

@@ -187,7 +187,7 @@ def model_line(model: Any, area: StudyArea) -> None:
     source = getattr(model, "source", "")
     if model is None or not source or not Path(source).exists():
         return  # trained in this session: kept per area and reference, so it always matches
-    from subsidence.io.model_checks import read_meta
+    from subsidence.models.model_checks import read_meta
 
     try:
         trained = str(read_meta(source).get("reference") or Reference().label)

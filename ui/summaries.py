@@ -19,14 +19,14 @@ from ui.cache import area_identity
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _summary(identity: str, _area: StudyArea) -> dict[str, Any]:
-    from subsidence.io.report import area_summary
+    from subsidence.validation.quality import area_summary
 
     return area_summary(_area)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _quality(identity: str, _area: StudyArea) -> pd.DataFrame:
-    from subsidence.io.report import quality_table
+    from subsidence.validation.quality import quality_table
 
     return quality_table(_area)
 
@@ -37,12 +37,12 @@ def _velocity(identity: str, _area: StudyArea) -> np.ndarray:
 
 
 def area_summary(area: StudyArea) -> dict[str, Any]:
-    """:func:`subsidence.io.report.area_summary`, once per area (a million points: a second per rerun)."""
+    """:func:`subsidence.validation.quality.area_summary`, once per area (a million points: a second per rerun)."""
     return _summary(area_identity(area), area)
 
 
 def quality_table(area: StudyArea) -> pd.DataFrame:
-    """:func:`subsidence.io.report.quality_table`, once per area."""
+    """:func:`subsidence.validation.quality.quality_table`, once per area."""
     return _quality(area_identity(area), area)
 
 

@@ -153,7 +153,7 @@ def save_model_as(trained: Any, name: str, area: StudyArea, data: SeriesData, ov
         The name is not allowed, names the shipped model, or (without ``overwrite``) exists.
     """
     from subsidence.errors import SubsidenceError
-    from subsidence.io import modelio
+    from subsidence.models import modelio
     from subsidence.pipeline import save_trained
 
     name = modelio.check_model_name(name)
@@ -179,7 +179,7 @@ class ModelExists(Exception):
 
 def model_zip(folder: Any) -> bytes:
     """A saved model as a .zip the Model page's upload accepts."""
-    from subsidence.io import modelio
+    from subsidence.models import modelio
 
     if hasattr(modelio, "model_zip_bytes"):
         return modelio.model_zip_bytes(folder)
@@ -198,7 +198,7 @@ def model_zip(folder: Any) -> bytes:
 
 def delete_saved(name: str) -> None:
     """Button callback: delete a saved model and clear the confirmation."""
-    from subsidence.io.modelio import delete_model
+    from subsidence.models.modelio import delete_model
 
     delete_model(MODELS_DIR / name)
     st.session_state[keys.CONFIRM_DELETE] = False
@@ -206,7 +206,7 @@ def delete_saved(name: str) -> None:
 
 def scores_table(metrics: dict[str, Any], area: StudyArea) -> Any:
     """Scores, beside the paper's only on the demo (the paper's basin is no yardstick elsewhere)."""
-    from subsidence.io.report import metrics_vs_paper
+    from subsidence.validation.quality import metrics_vs_paper
     from ui.area import is_demo
 
     table = metrics_vs_paper(metrics)

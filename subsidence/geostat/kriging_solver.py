@@ -14,12 +14,12 @@ from scipy.spatial.distance import cdist
 from subsidence.coverage import MIN_WELLS
 from subsidence.errors import SubsidenceError
 from subsidence.geostat.variogram import Variogram
+from subsidence.io.plausibility import DUPLICATE_DISTANCE_M
 
 ProgressCallback = Callable[[float, str], None]
 """Called with (fraction done in 0..1, message)."""
 
 ZERO_DISTANCE_M = 1e-10  # PyKrige's eps: closer than this counts as the same place
-DUPLICATE_DISTANCE_M = 1e-3
 MIN_WELLS_PER_EPOCH = MIN_WELLS
 _CONDITION_LIMIT = 1e10  # above: variances computed directly rather than by Schur updates
 _UNUSABLE_CONDITION = 1e13  # 1-norm condition; above, estimates lose more than about 1e-3 of their scale

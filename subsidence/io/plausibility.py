@@ -18,6 +18,7 @@ from subsidence.text import shorten
 MAX_STEP_MM = 1000.0  # refused: a metre between two acquisitions is not land subsidence
 NOTE_STEP_MM = 100.0  # noted: a decimetre between two acquisitions is suspicious
 MAX_ABS_HEAD_M = 9000.0  # refused: above any well on Earth (heads in cm or mm?)
+DUPLICATE_DISTANCE_M = 1e-3  # wells closer than this are one place (kriging would be singular)
 NOTE_HEAD_STEP_M = 20.0  # noted: a well's typical change between readings (cm?)
 MAX_WELL_MOVE_M = 1.0  # refused: one well with two locations
 NOTE_THICKNESS_M = 3000.0  # noted: thicker than any aquifer system (cm?)
@@ -62,8 +63,6 @@ def check_wells(ids: pd.Series, nums: np.ndarray, file: str) -> None:
 def _wells_apart(wells: Wells, files: dict[str, str]) -> None:
     """Refuse two wells at one place now, as kriging would later (coverage notes: report.py)."""
     from scipy.spatial.distance import cdist
-
-    from subsidence.geostat.kriging_solver import DUPLICATE_DISTANCE_M
 
     xy = np.column_stack([wells.x, wells.y])
     ids = wells.ids

@@ -7,7 +7,7 @@ a neural model is used).
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from subsidence.errors import SubsidenceError
 
@@ -45,3 +45,21 @@ def model_class(name: str) -> type[Model]:
     module, cls = _REGISTRY[name]
     found: type[Model] = getattr(importlib.import_module(module), cls)
     return found
+
+
+def make_model(name: str, config: Any = None, *, max_epochs: int | None = None) -> Model:
+    """An unfitted model of the registry; ``max_epochs`` overrides the config's when it has one.
+
+    Model classes take an optional config as their only argument and expose it as ``.config``.
+    """
+    from dataclasses import fields, replace
+
+    cls = model_class(name)
+    model = cls(config) if config is not None else cls()
+    if max_epochs is not None:
+        if max_epochs < 1:
+            raise SubsidenceError(f"max_epochs must be >= 1; found {max_epochs}")
+        current = getattr(model, "config", None)
+        if current is not None and "max_epochs" in {f.name for f in fields(current)}:
+            model = cls(replace(current, max_epochs=max_epochs))
+    return model

@@ -118,7 +118,7 @@ def fit_model(
     stop: StopFlag | None = None,
 ) -> Model:
     """Model ``name`` fitted on every point's acquisitions ``0..k``."""
-    from subsidence.pipeline import make_model
+    from subsidence.models import make_model
 
     model = make_model(name, config, max_epochs=max_epochs)
     return model.fit(truncate(data, k + 1), np.arange(data.n_points), seed=seed, stop=stop)

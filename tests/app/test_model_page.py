@@ -120,7 +120,7 @@ def test_upload_a_model_archive_and_refuse_a_tampered_one(models_dir: Path) -> N
 
 def test_model_names_typed_by_users_cannot_be_paths() -> None:
     from subsidence.errors import SubsidenceError
-    from subsidence.io.modelio import check_model_name
+    from subsidence.models.modelio import check_model_name
 
     assert check_model_name(" run-1.b_2 ") == "run-1.b_2"
     for bad in ("../evil", "a/b", "", "..", "with space"):

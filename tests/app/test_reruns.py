@@ -30,7 +30,7 @@ STEPS = {  # module: functions of the library that the pages' caches call
     "subsidence.geostat.kriging": ["krige_study_area"],
     "ui.cache": ["krige_study_area"],  # the maps' kriging (imported by name when ui.cache loaded, above)
     "subsidence.pipeline": ["model_kriging", "prepare"],
-    "subsidence.io.modelio": ["load_model"],
+    "subsidence.models.modelio": ["load_model"],
     "subsidence.validation.results": ["model_results"],
     "subsidence.validation.crossval": ["noise_floor"],
     "subsidence.planning.scenarios": ["fit_ensemble", "physics_band", "forecast"],
@@ -82,7 +82,7 @@ def test_no_step_recomputes_after_a_rerun_and_pages_share_each_step(calls: Count
     assert (
         calls["subsidence.geostat.kriging.krige_study_area"] == 1
     )  # the models' (the maps' is counted above)
-    assert calls["subsidence.io.modelio.load_model"] == 1  # the shipped model, on Results and Hazard
+    assert calls["subsidence.models.modelio.load_model"] == 1  # the shipped model, on Results and Hazard
     assert calls["subsidence.validation.results.model_results"] == 1
     for step in (
         "validation.crossval.noise_floor",

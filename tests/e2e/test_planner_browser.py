@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 REFERENCE = "PS000010"
 PICK = "PS000001"
 SLOW = 240_000  # ms a page may compute (forecasts, the pack) on a loaded 2-core machine
-# The decision pack's section headings (subsidence.planning.pack.SECTIONS); extend as the pack grows.
+# The decision pack's section headings (subsidence.report.pack.SECTIONS); extend as the pack grows.
 PACK_SECTIONS = (
     "Study area and inputs",
     "Model and validation",

@@ -13,6 +13,7 @@ from subsidence import pipeline
 from subsidence.cli import main
 from subsidence.io.ps_stream import open_stream
 from subsidence.io.reader import load_study_area
+from subsidence.models import make_model
 from subsidence.models.base import ONE_STEP
 from subsidence.scale.sampling import stratified_sample
 from subsidence.validation import evaluation
@@ -34,7 +35,7 @@ def in_memory() -> dict[str, float]:
     data = pipeline.prepare(area)
     stream = open_stream(SMALL_DEMO)
     rows = stratified_sample(stream.xy_m, stream.last_mm, 300, 2)
-    fitted = pipeline.make_model("paper-lstm", max_epochs=1).fit(data, rows, seed=2)
+    fitted = make_model("paper-lstm", max_epochs=1).fit(data, rows, seed=2)
     test = np.setdiff1d(np.arange(data.n_points), rows)
     return evaluation.metrics(data, fitted.predict(data, ONE_STEP), test)
 

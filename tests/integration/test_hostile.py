@@ -103,9 +103,9 @@ def test_bad_command_lines_are_one_line(
 
 
 def test_train_needs_overwrite_to_replace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from subsidence.io.model_checks import read_meta
-    from subsidence.io.modelio import save_model
     from subsidence.models.baselines import Persistence
+    from subsidence.models.model_checks import read_meta
+    from subsidence.models.modelio import save_model
 
     target = save_model(Persistence(), tmp_path / "m", meta={"seed": 7})
     start = time.perf_counter()

@@ -119,7 +119,7 @@ def test_a_gap_in_the_middle_keeps_the_longest_run(psbas) -> None:  # type: igno
 
 
 def test_quality_report_flags_uncovered_acquisitions_before_any_step(psbas) -> None:  # type: ignore[no-untyped-def]
-    from subsidence.io.report import area_summary, quality_table
+    from subsidence.validation.quality import area_summary, quality_table
 
     table = quality_table(psbas).set_index("check")
     assert table.loc["acquisitions the wells cover", "value"] == "135 of 146"

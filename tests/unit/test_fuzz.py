@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from subsidence.errors import BundleError, ModelFileError, SubsidenceError
-from subsidence.io.model_checks import read_meta
-from subsidence.io.modelio import load_model
 from subsidence.io.reader import load_study_area
+from subsidence.models.model_checks import read_meta
+from subsidence.models.modelio import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "data" / "tiny"

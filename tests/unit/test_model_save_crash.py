@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from subsidence.io.model_checks import read_meta
-from subsidence.io.modelio import list_models, load_model, save_model
 from subsidence.models.baselines import Persistence
+from subsidence.models.model_checks import read_meta
+from subsidence.models.modelio import list_models, load_model, save_model
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER_STEPS = ["tmp-made", "weights-written", "tmp-written", "old-moved", "new-moved", "old-removed"]
@@ -22,7 +22,7 @@ ZIP_STEPS = ["tmp-written", "replaced"]
 CHILD = """
 import os, signal, sys
 from subsidence.io import atomic
-from subsidence.io.modelio import save_model
+from subsidence.models.modelio import save_model
 from subsidence.models.baselines import Persistence
 
 step = sys.argv[2]

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from subsidence.errors import ModelExistsError, ModelFileError, StorageError
-from subsidence.io import modelio
-from subsidence.io.model_checks import read_meta
-from subsidence.io.modelio import (
+from subsidence.models import model_names, modelio
+from subsidence.models.lstm import LSTMConfig, PaperLSTM
+from subsidence.models.model_checks import read_meta
+from subsidence.models.modelio import (
     delete_model,
     is_shipped,
     list_models,
@@ -23,8 +24,6 @@ from subsidence.io.modelio import (
     model_zip_bytes,
     save_model,
 )
-from subsidence.models import model_names
-from subsidence.models.lstm import LSTMConfig, PaperLSTM
 from tests.unit.test_features import make_series
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 
 from subsidence.errors import SubsidenceError
-from subsidence.planning.pack import (
+from subsidence.report.pack import (
     SECTIONS,
     Pack,
     build_pack,

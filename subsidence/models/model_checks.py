@@ -1,7 +1,7 @@
 """Reading and checking saved models: size limits, ``model.json`` parsing and validation,
 the safetensors header against the configured sizes, and a model's inputs against a study area.
 
-Nothing here builds a model or trusts the files: :mod:`subsidence.io.modelio` loads through these
+Nothing here builds a model or trusts the files: :mod:`subsidence.models.modelio` loads through these
 checks (and saves, lists and deletes).
 """
 

@@ -17,8 +17,8 @@ from subsidence.planning import hazard
 from subsidence.series import SeriesData
 
 if TYPE_CHECKING:
-    from subsidence.planning.pack import Pack
     from subsidence.planning.scenarios import Forecast
+    from subsidence.report.pack import Pack
 
 
 def file_hashes(paths: Sequence[str | Path]) -> list[tuple[str, int, str]]:
@@ -102,7 +102,7 @@ def write_pack(pack: Pack, out: str | Path) -> tuple[Path, Path]:
 
 def map_path(out: str | Path) -> Path:
     """Where the interactive map goes beside the pack ``out`` (same name, ending in ``-map.html``)."""
-    from subsidence.planning.pack_map import MAP_SUFFIX
+    from subsidence.report.pack_map import MAP_SUFFIX
 
     out = Path(out)
     return out.with_name(out.stem + MAP_SUFFIX)

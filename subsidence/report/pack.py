@@ -24,9 +24,9 @@ from subsidence.errors import SubsidenceError
 from subsidence.io.studyarea import StudyArea
 from subsidence.planning import confidence as conf
 from subsidence.planning import hazard
-from subsidence.planning.pack_files import file_hashes, fingerprint, gpkg_bytes, pack_layers, write_pack
-from subsidence.planning.pack_map import MAP_SUFFIX, MAX_MAP_POINTS, results_map
-from subsidence.planning.pack_sections import (
+from subsidence.report.pack_files import file_hashes, fingerprint, gpkg_bytes, pack_layers, write_pack
+from subsidence.report.pack_map import MAP_SUFFIX, MAX_MAP_POINTS, results_map
+from subsidence.report.pack_sections import (
     inputs_html,
     model_html,
     page,
@@ -79,7 +79,7 @@ class Pack:
     sections: tuple[str, ...]
     fingerprint: str
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
-    map_html: str = ""  # the folium map, written beside the pack (see subsidence.planning.pack_map)
+    map_html: str = ""  # the folium map, written beside the pack (see subsidence.report.pack_map)
 
 
 @dataclass(frozen=True)
@@ -306,9 +306,9 @@ def inputs_from_bundle(
     reference: str | None = None,
 ) -> PackInputs:
     """Everything :func:`build_pack` needs, from a bundle and a saved model (see :func:`pack_from_bundle`)."""
-    from subsidence.io.modelio import is_shipped, load_model
     from subsidence.io.reader import load_study_area
     from subsidence.models.base import ONE_STEP
+    from subsidence.models.modelio import is_shipped, load_model
     from subsidence.pipeline import model_kriging, prepare, saved_test_points
     from subsidence.planning import scenarios as sc
     from subsidence.reference import apply_reference, parse_reference

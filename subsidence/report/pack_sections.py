@@ -17,7 +17,7 @@ from subsidence.series import SeriesData
 from subsidence.text import escape_html as esc
 
 if TYPE_CHECKING:
-    from subsidence.planning.pack import PackInputs
+    from subsidence.report.pack import PackInputs
 
 
 def table_html(frame: pd.DataFrame) -> str:
@@ -51,7 +51,7 @@ def inputs_html(inp: PackInputs, fp: str) -> str:
 
 def model_html(inp: PackInputs) -> str:
     """The model, its scores beside the paper's, and the hindcast (or a plain "no hindcast run")."""
-    from subsidence.io.report import metrics_vs_paper
+    from subsidence.validation.quality import metrics_vs_paper
 
     table = metrics_vs_paper(inp.metrics).rename(columns={"paper": "paper (Li et al. 2020, Beijing Plain)"})
     yardstick = (

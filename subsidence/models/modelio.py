@@ -44,7 +44,9 @@ from subsidence.io.atomic import (
     storage_error,
     temp_sibling,
 )
-from subsidence.io.model_checks import (
+from subsidence.io.studyarea import StudyArea
+from subsidence.models import model_class
+from subsidence.models.model_checks import (
     META,
     WEIGHTS,
     _is_number,
@@ -56,8 +58,6 @@ from subsidence.io.model_checks import (
     check_inputs,
     read_meta,
 )
-from subsidence.io.studyarea import StudyArea
-from subsidence.models import model_class
 from subsidence.series import SeriesData
 from subsidence.text import shorten
 
