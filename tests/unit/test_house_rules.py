@@ -114,3 +114,27 @@ def test_every_button_has_a_key(path: Path) -> None:
         and not any(k.arg == "key" for k in node.keywords)
     ]
     assert not missing, "buttons without key=: " + ", ".join(missing)
+
+
+# The stages of docs/architecture.md, in flow order: a module imports only its own stage and those
+# before it (type-only imports aside). Shared helpers (errors, text, threads, thinning) and the
+# CLI, the scale-out pipeline and the demo sit beside the flow and are not ranked.
+STAGES = {
+    "io": 0, "coverage": 1, "reference": 1, "geostat": 2, "series": 3, "features": 3, "models": 4,
+    "validation": 5, "planning": 6, "viz": 7, "pipeline": 8, "report": 9,
+}  # fmt: skip
+
+
+def test_no_stage_imports_a_later_stage() -> None:
+    def rank(module: str) -> int | None:
+        parts = module.split(".")
+        return STAGES.get(parts[1]) if len(parts) > 1 else None
+
+    graph = import_graph()
+    upward = [
+        f"{src} -> {dst}"
+        for src, targets in graph.items()
+        for dst in targets
+        if (a := rank(src)) is not None and (b := rank(dst)) is not None and b > a
+    ]
+    assert not upward, "imports running back up the flow: " + ", ".join(sorted(upward))
