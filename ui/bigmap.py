@@ -40,3 +40,10 @@ def big_layers(area: StudyArea, base_key: str, active: int | None) -> dict[str, 
     lon, lat = area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float)
     index = point_index(key, lon, lat, area.points["ps_id"].to_numpy())
     return {"big": BigView(index, str(stat), active)}
+
+
+def static_layers(area: StudyArea, base_key: str) -> dict[str, Any]:
+    """``ps_deck`` options for a map that does not pick: cells for a large area, else nothing."""
+    from subsidence.viz.aggregate import BIG_MAP_POINTS
+
+    return big_layers(area, base_key, None) if area.n_points > BIG_MAP_POINTS else {}

@@ -18,8 +18,9 @@ from subsidence.models import model_names
 from subsidence.planning.scenarios import PRESETS, Scenario, csv_scenario, zone_scenario
 from subsidence.validation.hindcast import hindcast
 from subsidence.viz.hindcast_figures import hindcast_figure
-from subsidence.viz.maps import colour_range, legend_html, ps_deck
-from ui import jobs, keys, picks, tables
+from subsidence.viz.maps import colour_range, legend_html
+from ui import cache, jobs, keys, picks, tables
+from ui.bigmap import static_layers
 
 NEUTRAL = np.array([150, 150, 150, 200], dtype=np.uint8)
 
@@ -124,7 +125,7 @@ def difference_section(area: Any, forecasts: list[Any]) -> None:
             "drawn in one neutral colour."
         )
     st.pydeck_chart(
-        ps_deck(
+        cache.ps_deck(
             area,
             diff,
             label=f"{first} minus {second} by {fa.dates[-1].date()} (mm)",
@@ -133,6 +134,7 @@ def difference_section(area: Any, forecasts: list[Any]) -> None:
             picked=picks.picked(),
             basemap=bool(st.session_state.get(keys.BASEMAP, False)),
             rgba=neutral_rgba(diff),
+            **static_layers(area, "diff_map"),
         ),
         key="diff_map",
         height=420,
@@ -209,7 +211,7 @@ def check_the_forecast(area: Any, data: Any, picked: list[str]) -> None:
             errors = h.point_errors()
             lo, hi = colour_range(errors["error_last_mm"].to_numpy(), symmetric=True)
             st.pydeck_chart(
-                ps_deck(
+                cache.ps_deck(
                     area,
                     errors["error_last_mm"].to_numpy(),
                     label=f"{h.model} minus InSAR at {h.dates[-1].date()} (mm)",
@@ -217,6 +219,7 @@ def check_the_forecast(area: Any, data: Any, picked: list[str]) -> None:
                     value_range=(lo, hi),
                     picked=picks.picked(),
                     basemap=st.session_state.get(keys.BASEMAP, False),
+                    **static_layers(area, "hindcast_map"),
                 ),
                 key="hindcast_map",
                 height=420,
