@@ -10,7 +10,7 @@ from subsidence.planning import hazard
 from subsidence.planning.confidence import EXPLANATION, class_counts, confidence
 from subsidence.planning.scenarios import PRESETS
 from subsidence.viz import hazard_figures as hf
-from ui import cache, pack_ui, tables
+from ui import cache, pack_ui, reference, tables
 from ui.area import study_area_sidebar
 from ui.models import current_model
 
@@ -58,7 +58,10 @@ st.markdown(
     f"({st.session_state['hazard_kind']}) by {horizon}. Earliest and latest dates come from the forecast band."
 )
 st.plotly_chart(
-    hf.time_to_threshold_map(xy, ttt, title=f"Years until {threshold:g} mm ({scenario.name})", crs=crs),
+    reference.on_figure(
+        hf.time_to_threshold_map(xy, ttt, title=f"Years until {threshold:g} mm ({scenario.name})", crs=crs),
+        area,
+    ),
     key="hazard_ttt_map",
 )
 tables.show(hazard.crossing_table(ttt, xy), key="hazard_ttt_table")
@@ -71,7 +74,9 @@ st.markdown(
     "understate what one building feels."
 )
 when = st.radio("When", ["today", "horizon"], horizontal=True, key="hazard_when")
-st.plotly_chart(hf.distortion_map(xy, dist, when, crs=crs), key="hazard_distortion_map")
+st.plotly_chart(
+    reference.on_figure(hf.distortion_map(xy, dist, when, crs=crs), area), key="hazard_distortion_map"
+)
 counts = hazard.class_counts(dist["class_today"]).rename(columns={"class": "class", "points": "points today"})
 counts[f"points on {horizon}"] = hazard.class_counts(dist["class_horizon"])["points"]
 tables.show(counts, key="hazard_distortion_counts")
@@ -89,7 +94,9 @@ if (kriged := cache.inputs_kriging(area)) is None:
     st.stop()
 head_sd = kriged.factors.head_sd_m
 conf = confidence(xy, head_sd, np.column_stack([area.wells.x, area.wells.y]), cv, band)
-st.plotly_chart(hf.confidence_map(xy, data.ps_ids, conf, crs=crs), key="hazard_confidence_map")
+st.plotly_chart(
+    reference.on_figure(hf.confidence_map(xy, data.ps_ids, conf, crs=crs), area), key="hazard_confidence_map"
+)
 tables.show(class_counts(conf["confidence"]), key="hazard_confidence_counts")
 if model is None:
     st.caption("No model yet: the model-error check is left out. Train one on the Model page.")

@@ -111,7 +111,7 @@ def parse_reference(text: str | None) -> Reference:
     return Reference(POINT, ps_id=text[3:] if text.lower().startswith("ps:") else text)
 
 
-def _in_box(area: StudyArea, box: tuple[float, float, float, float]) -> np.ndarray:
+def in_box(area: StudyArea, box: tuple[float, float, float, float]) -> np.ndarray:
     lon, lat = area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float)
     inside: np.ndarray = (lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])
     return inside
@@ -136,7 +136,7 @@ def reference_series(area: StudyArea, ref: Reference) -> tuple[np.ndarray, str]:
         what = f"PS {ref.ps_id}"
     elif ref.kind == BOX:
         assert ref.box is not None
-        inside = _in_box(area, ref.box)
+        inside = in_box(area, ref.box)
         if not inside.any():
             raise ReferenceError(
                 f"reference box {ref.key}: no PS point inside; draw a box around some points"

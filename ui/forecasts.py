@@ -19,7 +19,7 @@ from subsidence.planning.scenarios import PRESETS, Scenario, csv_scenario, zone_
 from subsidence.validation.hindcast import hindcast
 from subsidence.viz.hindcast_figures import hindcast_figure
 from subsidence.viz.maps import colour_range, legend_html
-from ui import cache, jobs, keys, picks, tables
+from ui import cache, jobs, keys, picks, reference, tables
 from ui.bigmap import static_layers
 
 NEUTRAL = np.array([150, 150, 150, 200], dtype=np.uint8)
@@ -125,16 +125,18 @@ def difference_section(area: Any, forecasts: list[Any]) -> None:
             "drawn in one neutral colour."
         )
     st.pydeck_chart(
-        cache.ps_deck(
-            area,
-            diff,
-            label=f"{first} minus {second} by {fa.dates[-1].date()} (mm)",
-            ramp="diverging",
-            value_range=(dlo, dhi),
-            picked=picks.picked(),
-            basemap=bool(st.session_state.get(keys.BASEMAP, False)),
-            rgba=neutral_rgba(diff),
-            **static_layers(area, "diff_map"),
+        reference.on_deck(
+            cache.ps_deck(
+                area,
+                diff,
+                label=f"{first} minus {second} by {fa.dates[-1].date()} (mm)",
+                ramp="diverging",
+                value_range=(dlo, dhi),
+                picked=picks.picked(),
+                basemap=bool(st.session_state.get(keys.BASEMAP, False)),
+                rgba=neutral_rgba(diff),
+                **static_layers(area, "diff_map"),
+            )
         ),
         key="diff_map",
         height=420,
@@ -211,15 +213,17 @@ def check_the_forecast(area: Any, data: Any, picked: list[str]) -> None:
             errors = h.point_errors()
             lo, hi = colour_range(errors["error_last_mm"].to_numpy(), symmetric=True)
             st.pydeck_chart(
-                cache.ps_deck(
-                    area,
-                    errors["error_last_mm"].to_numpy(),
-                    label=f"{h.model} minus InSAR at {h.dates[-1].date()} (mm)",
-                    ramp="diverging",
-                    value_range=(lo, hi),
-                    picked=picks.picked(),
-                    basemap=st.session_state.get(keys.BASEMAP, False),
-                    **static_layers(area, "hindcast_map"),
+                reference.on_deck(
+                    cache.ps_deck(
+                        area,
+                        errors["error_last_mm"].to_numpy(),
+                        label=f"{h.model} minus InSAR at {h.dates[-1].date()} (mm)",
+                        ramp="diverging",
+                        value_range=(lo, hi),
+                        picked=picks.picked(),
+                        basemap=st.session_state.get(keys.BASEMAP, False),
+                        **static_layers(area, "hindcast_map"),
+                    )
                 ),
                 key="hindcast_map",
                 height=420,

@@ -115,12 +115,9 @@ def picking_map(deck: pdk.Deck, base_key: str, height: int = 520, store: str = k
     clicks toggle ids in ``store`` (per study area; the validation picks by default).
     """
     widget = _map_key(base_key)
-    from ui.reference import marker  # the reference point, on every picking map
+    from ui.reference import on_deck
 
-    if (ref := marker()) is not None:
-        from ui.cache import with_layer
-
-        deck = with_layer(deck, ref)
+    deck = on_deck(deck)  # the reference point, on every picking map
     st.pydeck_chart(
         deck,
         on_select=functools.partial(on_click, base_key, widget, store),

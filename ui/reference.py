@@ -9,8 +9,10 @@ pages get has every displacement made relative to the reference
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from subsidence.errors import SubsidenceError
@@ -199,3 +201,40 @@ def model_line(model: Any, area: StudyArea) -> None:
             f"The model was trained with reference {escape_markdown(shorten(trained, 120))}; "
             f"retrain to use {escape_markdown(shorten(now, 120))}."
         )
+
+
+def on_figure(fig: Any, area: StudyArea) -> Any:
+    """``fig`` (a plotly map in km of the area's metric CRS) with the reference marked, if any."""
+    import plotly.graph_objects as go
+
+    from subsidence.reference import POINT, in_box
+
+    ref = current()
+    if ref.kind == POINT:
+        inside = area.points["ps_id"].astype(str).to_numpy() == ref.ps_id
+    elif ref.box is not None:
+        inside = in_box(area, ref.box)
+    else:
+        return fig
+    if not inside.any():
+        return fig
+    x, y = (float(np.median(area.points[c].to_numpy()[inside])) / 1000 for c in ("x", "y"))
+    fig.add_trace(
+        go.Scatter(
+            x=[x],
+            y=[y],
+            mode="markers",
+            marker={"symbol": "star", "size": 16, "color": "white", "line": {"color": "black", "width": 2}},
+            name="reference",
+            hovertemplate=f"reference: {html.escape(shorten(ref.label, 80))}<extra></extra>",
+        )
+    )
+    return fig
+
+
+def on_deck(deck: Any) -> Any:
+    """``deck`` with the reference marker on top (a copy when the map is a cached one)."""
+    from ui.cache import with_layer
+
+    layer = marker()
+    return deck if layer is None else with_layer(deck, layer)

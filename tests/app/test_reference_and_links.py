@@ -20,7 +20,8 @@ def _caption(at: AppTest) -> str:
 
 
 def test_choosing_a_reference_point_changes_the_data_and_stays_across_pages() -> None:
-    at = AppTest.from_file(STUDY, default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120).run()
+    at.switch_page("pages/1_Study_area.py").run()  # pages relative to the entry page, as the app runs
     assert not at.exception and not at.error
     assert "none" in _caption(at)
     before = at.get("deck_gl_json_chart")[0].proto.json
@@ -32,10 +33,16 @@ def test_choosing_a_reference_point_changes_the_data_and_stays_across_pages() ->
     assert MARKER_LAYER in deck and deck != before
     assert at.query_params["ref"] == "ps:PS000010"
     # another page: the reference is kept and shown
-    at.switch_page(str(ROOT / "Home.py")).run()
-    assert not at.exception
+    at.switch_page("Home.py").run()
+    assert not at.exception and not at.get("deck_gl_json_chart")  # the entry page: no map
     assert _caption(at).startswith("Reference: PS000010")
+    # the Hazard page's maps (plotly) mark it too
+    at.switch_page("pages/7_Hazard.py").run()
+    assert not at.exception and not at.error
+    maps = [c.proto.spec for c in at.get("plotly_chart") if c.proto.id.endswith("_map")]
+    assert len(maps) == 3 and all('"name":"reference"' in m.replace(" ", "") for m in maps)
     # back to none
+    at.switch_page("Home.py").run()
     at.radio(key=MODE).set_value("None (as delivered)").run()
     assert "none" in _caption(at) and "ref" not in at.query_params
 
