@@ -287,6 +287,23 @@ def pick_scatter(area: StudyArea, values: np.ndarray, label: str, picked: Sequen
     return fig
 
 
+def band_trace(forecast: Forecast, i: int, colour: str, group: str) -> go.Scatter:
+    """The shaded 90 % band of ``forecast`` at point ``i`` (no legend entry, no hover)."""
+    x = list(forecast.dates) + list(forecast.dates[::-1])
+    band = list(forecast.high_mm[i]) + list(forecast.low_mm[i][::-1])
+    return go.Scatter(
+        x=x,
+        y=band,
+        fill="toself",
+        line={"width": 0},
+        fillcolor=colour,
+        opacity=0.2,
+        legendgroup=group,
+        showlegend=False,
+        hoverinfo="skip",
+    )
+
+
 def forecast_figure(
     data: SeriesData, forecasts: Sequence[Forecast], ps_ids: Sequence[str], most: int = MAX_PANELS
 ) -> go.Figure:
@@ -328,22 +345,7 @@ def forecast_figure(
         )
         for j, f in enumerate(forecasts):
             colour, name = PALETTE[j % len(PALETTE)], str(f.scenario.name)
-            x = list(f.dates) + list(f.dates[::-1])
-            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=band,
-                    fill="toself",
-                    line={"width": 0},
-                    fillcolor=colour,
-                    opacity=0.2,
-                    legendgroup=name,
-                    showlegend=False,
-                    hoverinfo="skip",
-                ),
-                **at,
-            )
+            fig.add_trace(band_trace(f, i, colour, name), **at)
             fig.add_trace(
                 go.Scatter(
                     x=f.dates,

@@ -20,6 +20,7 @@ from subsidence.planning.confidence import CARE, DO_NOT_USE, GOOD
 from subsidence.planning.hazard import BJERRUM_CLASSES, NO_NEIGHBOUR
 from subsidence.series import SeriesData
 from subsidence.thinning import thin as thin  # pack.py reads hazard_figures.thin
+from subsidence.viz.figures import band_trace
 
 if TYPE_CHECKING:  # a type only: the scenarios module is not needed to draw
     from subsidence.planning.scenarios import Forecast
@@ -271,23 +272,7 @@ def picks_figure(
         )
         for s, f in enumerate(forecasts):
             colour, name = colours[s % len(colours)], html.escape(f.scenario.name)
-            x = list(f.dates) + list(f.dates[::-1])
-            band = list(f.high_mm[i]) + list(f.low_mm[i][::-1])
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=band,
-                    fill="toself",
-                    line={"width": 0},
-                    fillcolor=colour,
-                    opacity=0.2,
-                    legendgroup=name,
-                    showlegend=False,
-                    hoverinfo="skip",
-                ),
-                row=r,
-                col=c,
-            )
+            fig.add_trace(band_trace(f, i, colour, name), row=r, col=c)
             fig.add_trace(
                 go.Scatter(
                     x=f.dates,

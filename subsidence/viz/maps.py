@@ -102,6 +102,22 @@ def scale_bar_html(lon: np.ndarray, lat: np.ndarray) -> str:
     )
 
 
+def _points_layer(frame: pd.DataFrame, layer_id: str, radius_m: float, pickable: bool) -> pdk.Layer:
+    """The PS points as dots (clickable when ``pickable``)."""
+    return pdk.Layer(
+        "ScatterplotLayer",
+        frame,
+        id=layer_id,
+        get_position=["lon", "lat"],
+        get_fill_color=["r", "g", "b", "a"],
+        get_radius=radius_m,
+        radius_min_pixels=4,
+        radius_max_pixels=12,
+        pickable=pickable,
+        auto_highlight=False,  # a hover highlight redraws the deck: seconds in a slow browser
+    )
+
+
 def ps_deck(
     area: StudyArea,
     values: np.ndarray,
@@ -194,21 +210,9 @@ def ps_deck(
             np.clip(0.35 * np.sqrt((xmax - xmin) * (ymax - ymin) / max(area.n_points, 1)), 5, 2000)
         )
     layers = [
-        pdk.Layer(
-            "ScatterplotLayer",
-            frame,
-            id=PS_LAYER,
-            get_position=["lon", "lat"],
-            get_fill_color=["r", "g", "b", "a"],
-            get_radius=radius_m,
-            radius_min_pixels=4,
-            radius_max_pixels=12,
-            pickable=pickable is None,
-            auto_highlight=False,  # a hover highlight redraws the deck: seconds in a slow browser
-        )
+        _points_layer(frame, COLOUR_LAYER if pickable is not None else PS_LAYER, radius_m, pickable is None)
     ]
     if pickable is not None:
-        layers[0].id = COLOUR_LAYER
         subset = frame[np.asarray(pickable, bool)]
         if len(tiles):
             boxes = pd.DataFrame(
@@ -234,20 +238,7 @@ def ps_deck(
                     pickable=True,
                 ),
             )
-        layers.append(
-            pdk.Layer(
-                "ScatterplotLayer",
-                subset,
-                id=PS_LAYER,
-                get_position=["lon", "lat"],
-                get_fill_color=["r", "g", "b", "a"],
-                get_radius=radius_m,
-                radius_min_pixels=4,
-                radius_max_pixels=12,
-                pickable=True,
-                auto_highlight=False,
-            )
-        )
+        layers.append(_points_layer(subset, PS_LAYER, radius_m, True))
     n_pickable = len(frame) if pickable is None else int(np.asarray(pickable, bool).sum())
     if show_wells:
         wells = pd.DataFrame(
