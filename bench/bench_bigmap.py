@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -102,9 +103,8 @@ def main() -> None:
     print(f"point index (cells, k-d tree, ids) built in {time.perf_counter() - t0:.2f} s")
     if not args.open_only:
         server_side(area, index)
-    models = Path(args.bundle).parent / "bench-models"
-    if not models.exists():
-        shutil.copytree(ROOT / "models" / "paper-lstm-demo", models / "paper-lstm-demo")
+    models = Path(tempfile.mkdtemp(prefix="bench-models-"))  # never beside the bundle (data/ is tracked)
+    shutil.copytree(ROOT / "models" / "paper-lstm-demo", models / "paper-lstm-demo")
     env = {"SUBSIDENCE_DATA_DIR": str(args.bundle.parent), "SUBSIDENCE_MODELS_DIR": str(models)}
     rows = []
     with serve(ROOT, args.bundle.name, **env) as url, sync_playwright() as p:
