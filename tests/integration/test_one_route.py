@@ -100,4 +100,6 @@ def test_the_map_grid_does_not_change_the_values_at_the_points(small_area: Any) 
     with_grid = krige_study_area(small_area, settings.map_config()).factors
     points_only = pipeline.model_kriging(small_area, settings.model_config()).factors
     for name in ("head_m", "head_sd_m", "thickness_m", "permeability_m_per_day"):
-        assert np.array_equal(getattr(with_grid, name), getattr(points_only, name), equal_nan=True), name
+        # equal to rounding: the models' kriging runs with the measured BLAS thread count
+        # (subsidence.threads), which may sum in another order than this direct call
+        np.testing.assert_allclose(getattr(with_grid, name), getattr(points_only, name), rtol=1e-9, atol=1e-9)
