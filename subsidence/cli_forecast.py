@@ -105,6 +105,7 @@ def forecast(args: argparse.Namespace) -> dict[str, Any]:
 def report(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.planning.scenarios import parse_scenario
     from subsidence.report.pack import pack_from_bundle, write_pack
+    from subsidence.report.pack_files import map_path
 
     scenarios = args.scenario or ["trend", "held", "1"]
     for text in scenarios:  # a bad scenario fails before the slow steps
@@ -126,4 +127,5 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
         "fingerprint": pack.fingerprint,
         "path": str(html_path),
         "geopackage": str(gpkg_path),
+        **({"map": str(map_path(html_path))} if pack.map_html else {}),  # needs the internet to draw
     }

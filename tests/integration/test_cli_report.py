@@ -30,6 +30,7 @@ def test_report_writes_the_pack_and_prints_the_contract_keys(tmp_path: Path) -> 
     assert result["bytes"] == out.stat().st_size > 1_000_000  # plotly.js is embedded
     assert len(result["fingerprint"]) == 64 and result["fingerprint"] in out.read_text(encoding="utf-8")
     assert out.with_suffix(".gpkg").stat().st_size > 0
+    assert result["map"] == str(tmp_path / "pack-map.html") and Path(result["map"]).stat().st_size > 0
     assert "levels held" in out.read_text(encoding="utf-8")
 
 
