@@ -34,7 +34,7 @@ def test_maps_tables_and_the_decision_pack() -> None:
 
     at.number_input(key="hazard_mm").set_value(5000.0)
     at.radio(key="hazard_when").set_value("horizon")
-    at.button[0].click().run()  # the form's submit button
+    at.button(key="hazard_submit").click().run()  # the form's submit button
     assert not at.exception
     crossing = next(d.value for d in at.dataframe if "reached on" in d.value.columns)
     assert crossing.empty  # 5 m more than today: nobody by the horizon

@@ -40,6 +40,6 @@ def test_maps_slider_variograms_and_cross_validation() -> None:
     buttons, bar = anim["updatemenus"][0], anim["sliders"][0]
     assert buttons["xanchor"] == "right" and buttons["x"] <= bar["x"]  # the buttons sit left of the slider
     at.selectbox(key=keys.INTERP_CELL).set_value(1000.0)
-    at.button[0].click().run()  # the form's Apply
+    at.button(key="kriging_apply").click().run()  # the form's Apply
     assert not at.exception
     assert any("map grid 1,000 m" in c.value for c in at.caption)

@@ -7,31 +7,13 @@ import time
 import zipfile
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import wait_for_training
 from ui import keys
 
 ROOT = Path(__file__).parents[2]
 PAGE = str(ROOT / "pages" / "3_Model.py")
-
-
-@pytest.fixture
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    import ui.models
-    import ui.training
-
-    monkeypatch.setattr(ui.models, "MODELS_DIR", tmp_path)
-    monkeypatch.setattr(ui.training, "MODELS_DIR", tmp_path)
-    return tmp_path
-
-
-def _finish(at: AppTest, seconds: float = 240) -> AppTest:
-    deadline = time.monotonic() + seconds
-    while at.session_state[keys.TRAIN_JOB].finished is None:
-        assert time.monotonic() < deadline, "training did not finish"
-        time.sleep(0.3)
-    return at.run()
 
 
 def _current(at: AppTest):  # type: ignore[no-untyped-def]
@@ -42,19 +24,19 @@ def _current(at: AppTest):  # type: ignore[no-untyped-def]
 def test_stop_keeps_the_previous_model_until_chosen(models_dir: Path) -> None:
     at = AppTest.from_file(PAGE, default_timeout=240).run()
     at.selectbox(key=keys.MODEL_NAME).set_value("persistence")
-    at.button[1].click().run()
-    at = _finish(at)
+    at.button(key="train_submit").click().run()
+    at = wait_for_training(at)
     before = _current(at)
     assert before is not None and before.source == "trained in this session"
 
     at.selectbox(key=keys.MODEL_NAME).set_value("paper-lstm")
     at.number_input(key=keys.MAX_EPOCHS).set_value(300)
-    at.button[1].click().run()
+    at.button(key="train_submit").click().run()
     while not at.session_state[keys.TRAIN_JOB].reports:
         time.sleep(0.2)
     at.run()
     at.button(key="stop_training").click().run()
-    at = _finish(at)
+    at = wait_for_training(at)
     assert any("stopped early by you" in s.value for s in at.success)
     assert _current(at).token == before.token  # the stopped model did not replace it
     assert any("stays current" in c.value for c in at.caption)
@@ -66,8 +48,8 @@ def test_stop_keeps_the_previous_model_until_chosen(models_dir: Path) -> None:
 def test_save_asks_before_replacing_and_offers_a_download(models_dir: Path) -> None:
     at = AppTest.from_file(PAGE, default_timeout=240).run()
     at.selectbox(key=keys.MODEL_NAME).set_value("linear-trend")
-    at.button[1].click().run()
-    at = _finish(at)
+    at.button(key="train_submit").click().run()
+    at = wait_for_training(at)
     at.text_input(key=keys.SAVE_NAME).set_value("mine")
     next(b for b in at.button if b.label == "Save model").click().run()
     assert any(s.value.replace("\\", "") == "Saved as mine" for s in at.success)

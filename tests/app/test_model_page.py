@@ -8,39 +8,20 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import wait_for_training
 from ui import keys
 
 ROOT = Path(__file__).parents[2]
 PAGE = str(ROOT / "pages" / "3_Model.py")
 
 
-@pytest.fixture
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    import ui.models
-    import ui.training
-
-    monkeypatch.setattr(ui.models, "MODELS_DIR", tmp_path)
-    monkeypatch.setattr(ui.training, "MODELS_DIR", tmp_path)
-    return tmp_path
-
-
-def _wait_for_training(at: AppTest, seconds: float = 240) -> AppTest:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job = at.session_state[keys.TRAIN_JOB] if keys.TRAIN_JOB in at.session_state else None
-        if job is not None and job.finished is not None:
-            return at.run()
-        time.sleep(0.5)
-    raise AssertionError("training did not finish")
-
-
 def test_train_save_load_and_delete(models_dir: Path) -> None:
     at = AppTest.from_file(PAGE, default_timeout=240).run()
     assert not at.exception
     at.number_input(key=keys.MAX_EPOCHS).set_value(2)
-    at.button[1].click()  # the form's Train button (the first is "Reset to the paper's settings")
+    at.button(key="train_submit").click()  # the form's Train button
     at.run()
-    at = _wait_for_training(at)
+    at = wait_for_training(at)
     assert not at.exception and not at.error
     assert any("Trained paper-lstm" in s.value for s in at.success)
     shown = at.dataframe[0].value
@@ -75,14 +56,14 @@ def test_paper_defaults_are_one_click_away(models_dir: Path) -> None:
 def test_stop_ends_training_early(models_dir: Path) -> None:
     at = AppTest.from_file(PAGE, default_timeout=240).run()
     at.number_input(key=keys.MAX_EPOCHS).set_value(300)
-    at.button[1].click()
+    at.button(key="train_submit").click()
     at.run()
     deadline = time.monotonic() + 60
     while not at.session_state[keys.TRAIN_JOB].reports and time.monotonic() < deadline:
         time.sleep(0.2)
     at.run()
     at.button(key="stop_training").click().run()
-    at = _wait_for_training(at)
+    at = wait_for_training(at)
     job = at.session_state[keys.TRAIN_JOB]
     assert job.stopped and job.result.epochs_trained < 300
     assert any("stopped early by you" in s.value for s in at.success)
@@ -131,9 +112,9 @@ def test_model_names_typed_by_users_cannot_be_paths() -> None:
 def test_a_model_stays_with_the_area_it_was_trained_on(models_dir: Path) -> None:
     at = AppTest.from_file(PAGE, default_timeout=240).run()
     at.selectbox(key=keys.MODEL_NAME).set_value("persistence")
-    at.button[1].click()
+    at.button(key="train_submit").click()
     at.run()
-    at = _wait_for_training(at)
+    at = wait_for_training(at)
     (trained_on,) = at.session_state[keys.CURRENT_MODEL]  # current models are kept per area
     assert at.session_state[keys.CURRENT_MODEL][trained_on].area == trained_on
     assert "demo_small" in trained_on

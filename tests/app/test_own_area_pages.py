@@ -58,7 +58,7 @@ def _train(at: AppTest, model: str = "persistence") -> AppTest:
     at.switch_page("pages/3_Model.py").run()
     at.selectbox(key=keys.MODEL_NAME).set_value(model)
     at.number_input(key=keys.MAX_EPOCHS).set_value(2)
-    at.button[1].click().run()  # the form's Train button
+    at.button(key="train_submit").click().run()  # the form's Train button
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         job = at.session_state[keys.TRAIN_JOB]
