@@ -23,6 +23,7 @@ from subsidence.reference import (
     POINT,
     Reference,
     apply_reference,
+    in_box,
     marker_layer,
     reference_label,
 )
@@ -203,26 +204,35 @@ def model_line(model: Any, area: StudyArea) -> None:
         )
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _position_km(identity: str, ref: Reference, _area: StudyArea) -> tuple[float, float] | None:
+    """Where the reference sits on the area's metric maps (km), once per area and reference."""
+    if ref.kind == POINT:
+        inside = _area.points["ps_id"].astype(str).to_numpy() == ref.ps_id
+    elif ref.box is not None:
+        inside = in_box(_area, ref.box)
+    else:
+        return None
+    if not inside.any():
+        return None
+    x, y = (float(np.median(_area.points[c].to_numpy()[inside])) / 1000 for c in ("x", "y"))
+    return x, y
+
+
 def on_figure(fig: Any, area: StudyArea) -> Any:
     """``fig`` (a plotly map in km of the area's metric CRS) with the reference marked, if any."""
     import plotly.graph_objects as go
 
-    from subsidence.reference import POINT, in_box
+    from ui.cache import area_identity
 
     ref = current()
-    if ref.kind == POINT:
-        inside = area.points["ps_id"].astype(str).to_numpy() == ref.ps_id
-    elif ref.box is not None:
-        inside = in_box(area, ref.box)
-    else:
+    where = _position_km(area_identity(area), ref, area)
+    if where is None:
         return fig
-    if not inside.any():
-        return fig
-    x, y = (float(np.median(area.points[c].to_numpy()[inside])) / 1000 for c in ("x", "y"))
     fig.add_trace(
         go.Scatter(
-            x=[x],
-            y=[y],
+            x=[where[0]],
+            y=[where[1]],
             mode="markers",
             marker={"symbol": "star", "size": 16, "color": "white", "line": {"color": "black", "width": 2}},
             name="reference",
