@@ -121,7 +121,7 @@ def difference_section(area: Any, forecasts: list[Any]) -> None:
     flat = float(np.ptp(diff)) < 0.5
     if flat:
         st.warning(
-            f"The two scenarios differ by about the same amount everywhere ({float(np.median(diff)):+.0f} mm): the map is "
+            f"The two scenarios differ by about the same amount everywhere ({int(round(float(np.median(diff)))):+d} mm): the map is "
             "drawn in one neutral colour."
         )
     st.pydeck_chart(

@@ -58,25 +58,42 @@ PRESETS = (
 )
 
 
+MIN_TREND_EPOCHS = 4  # fewer in the last two years: the trend takes the last 4 acquisitions
+MIN_SEASON_EPOCHS = 6  # fewer in the trend's window: a line, no annual cycle
+
+
 def _design(days: np.ndarray) -> np.ndarray:
     w = 2 * np.pi * days / DAYS_PER_YEAR
     return np.column_stack([np.ones_like(days), days, np.cos(w), np.sin(w)])
 
 
+def trend_window(days: np.ndarray) -> np.ndarray:
+    """Which acquisitions the head trend is fitted on: the last two years, or the last 4 when
+    the record is sparser than that (yearly levelling surveys); the whole record if shorter."""
+    recent = days >= days[-1] - TREND_WINDOW_DAYS
+    if recent.sum() < MIN_TREND_EPOCHS:
+        recent = np.arange(len(days)) >= len(days) - MIN_TREND_EPOCHS
+    return np.asarray(recent, bool)
+
+
 def future_heads(data: SeriesData, scenario: Scenario, future_days: np.ndarray) -> np.ndarray:
     """Scenario heads (n, F) at ``future_days`` (days since the first acquisition, >= the last).
 
-    A line and an annual cycle are fitted to each point's last two years of head (one least
-    squares for all points); the future keeps the cycle and follows the scenario's rate (or the
-    fitted trend) from the fitted value at the last acquisition.
+    A line and an annual cycle are fitted to each point's head over :func:`trend_window` (one
+    least squares for all points; the cycle only when the window holds at least
+    :data:`MIN_SEASON_EPOCHS` acquisitions, so a few yearly surveys give a line); the future
+    keeps the cycle and follows the scenario's rate (or the fitted trend) from the fitted value
+    at the last acquisition.
     """
     days = data.days
-    recent = days >= days[-1] - TREND_WINDOW_DAYS
-    if recent.sum() < 4:
-        raise SubsidenceError(
-            "a scenario needs at least 4 acquisitions in the last two years to fit the head trend"
-        )
-    coef, *_ = np.linalg.lstsq(_design(days[recent]), data.head_m[:, recent].T, rcond=None)  # (4, n)
+    recent = trend_window(days)
+    if recent.sum() < 2:
+        raise SubsidenceError("a scenario needs at least 2 acquisitions to fit the head trend")
+    columns = 4 if recent.sum() >= MIN_SEASON_EPOCHS else 2  # a line (+ the annual cycle)
+    coef = np.zeros((4, data.n_points))
+    coef[:columns], *_ = np.linalg.lstsq(
+        _design(days[recent])[:, :columns], data.head_m[:, recent].T, rcond=None
+    )  # (4, n); the cycle's rows stay 0 without enough acquisitions
     at_last = _design(np.array([days[-1]])) @ coef  # (1, n)
     future = _design(np.asarray(future_days, float))
     seasonal = future[:, 2:] @ coef[2:] - _design(np.array([days[-1]]))[:, 2:] @ coef[2:]  # (F, n)

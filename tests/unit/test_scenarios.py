@@ -40,6 +40,25 @@ def test_future_heads_continue_the_trend_or_follow_the_rate() -> None:
     np.testing.assert_allclose(held[:, 2] - held[:, 1], 0.0, atol=1e-9)
 
 
+def test_yearly_surveys_give_a_line_from_the_last_four() -> None:
+    """Levelling once a year: under 4 acquisitions in two years, so the trend takes the last 4, as a line."""
+    data = _data(5)
+    yearly = np.arange(0, 40, 10)  # every 360 days: 4 surveys
+    data = SeriesData(
+        ps_ids=data.ps_ids,
+        xy_m=data.xy_m,
+        dates=data.dates[yearly],
+        subsidence_mm=data.subsidence_mm[:, yearly],
+        head_m=10 - 2.0 * data.days[yearly][None, :] / 365.25 + np.zeros((5, 1)),  # -2 m/yr
+        thickness_m=data.thickness_m,
+        permeability_m_per_day=data.permeability_m_per_day,
+    )
+    future = data.days[-1] + np.array([0.0, 365.25])
+    heads = future_heads(data, PRESETS[0], future)
+    np.testing.assert_allclose(heads[:, 0], data.head_m[:, -1], atol=1e-9)
+    np.testing.assert_allclose(heads[:, 1] - heads[:, 0], -2.0, atol=1e-6)  # the line, no invented season
+
+
 class _Physics:
     """Compaction proportional to head decline below the start: enough to test the plumbing."""
 
