@@ -62,7 +62,10 @@ chosen = forecast_parts.chosen_scenarios(area, data)
 if not chosen:
     st.info("Choose at least one scenario.")
     st.stop()
-forecasts = [cache.forecast(area, data, s, float(st.session_state[keys.HORIZON])) for s in chosen]
+made = [cache.forecast(area, data, s, float(st.session_state[keys.HORIZON])) for s in chosen]
+forecasts = [f for f in made if f is not None]
+if len(forecasts) < len(made):  # the error is on the page
+    st.stop()
 
 st.subheader("What each scenario adds by the horizon")
 tables.show(scenario_table(forecasts), key="scenario_table", decimals=3)

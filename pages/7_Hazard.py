@@ -40,6 +40,8 @@ with st.form("hazard_form"):
 
 scenario = next(s for s in PRESETS if s.name == st.session_state["hazard_scenario"])
 forecast = cache.forecast(area, data, scenario, float(st.session_state["hazard_horizon"]))
+if forecast is None:  # the error is on the page
+    st.stop()
 paths = hazard.paths_from(forecast, data)
 kind = hazard.ADDED if st.session_state["hazard_kind"] == "more than today" else hazard.ABSOLUTE
 threshold = float(st.session_state["hazard_mm"])

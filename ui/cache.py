@@ -269,11 +269,16 @@ def _forecast(
     return run(_models, _data, scenario, horizon_years, band=_band)
 
 
-def forecast(area: StudyArea, data: SeriesData, scenario: Scenario, horizon_years: float) -> Forecast:
-    """A scenario forecast at every point (cached per scenario and horizon)."""
+def forecast(area: StudyArea, data: SeriesData, scenario: Scenario, horizon_years: float) -> Forecast | None:
+    """A scenario forecast at every point (cached per scenario and horizon), or None after one
+    ``st.error`` line when the record cannot carry it."""
     inputs = inputs_identity(area)
-    cached = _forecast(inputs, scenario, horizon_years, ensemble(area, data), data, physics_band(area, data))
-    return cached
+    return _shown(
+        "forecast",
+        lambda: _forecast(
+            inputs, scenario, horizon_years, ensemble(area, data), data, physics_band(area, data)
+        ),
+    )
 
 
 def kriging_warning(area: StudyArea) -> None:

@@ -47,7 +47,7 @@ def pack_panel(
     pack = None
     with st.spinner("Writing the decision pack…"), shown_errors("decision pack"):
         horizon = float(settings["horizon"])
-        extra = [cache.forecast(area, data, s, horizon) for s in PRESETS]
+        extra = [f for s in PRESETS if (f := cache.forecast(area, data, s, horizon)) is not None]
         pack = build_pack(
             PackInputs(
                 area=area,

@@ -102,3 +102,23 @@ def test_a_uniform_forecast_is_drawn_in_one_neutral_colour() -> None:
     rgba = neutral_rgba(np.full(50, 22.0))
     assert rgba is not None and (rgba == NEUTRAL).all()
     assert neutral_rgba(np.linspace(0, 80, 50)) is None
+
+
+def test_a_forecast_the_record_cannot_carry_is_one_error_line(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import streamlit as st
+
+    from subsidence.errors import SubsidenceError
+    from subsidence.planning import scenarios
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise SubsidenceError("a scenario needs at least 2 acquisitions to fit the head trend")
+
+    monkeypatch.setattr(scenarios, "future_heads", refuse)
+    st.cache_resource.clear()  # forecasts of earlier tests must not answer
+    try:
+        for page in (PAGE, str(ROOT / "pages" / "7_Hazard.py")):
+            at = AppTest.from_file(page, default_timeout=300).run()
+            assert not at.exception, page
+            assert any("at least 2 acquisitions" in e.value for e in at.error), page
+    finally:
+        st.cache_resource.clear()
