@@ -64,7 +64,8 @@ def read_members(
     label = shorten(path.name, 80)
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        # NotImplementedError: a header claiming a zip version or method Python cannot read
         raise error(f"{label}: not a readable .zip archive ({shorten(exc, 120)})") from exc
     out: dict[str, bytes] = {}
     with archive:
