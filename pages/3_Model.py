@@ -9,7 +9,7 @@ from subsidence.models import model_names
 from subsidence.models.modelio import list_models
 from subsidence.pipeline import SPLIT_KINDS
 from subsidence.viz.figures import loss_figure
-from ui import cache, keys, reference, tables
+from ui import cache, cluster, keys, reference, tables
 from ui.area import study_area_sidebar
 from ui.cache import area_key, series_for
 from ui.models import MODELS_DIR, SHIPPED, load_saved, load_uploaded, set_current
@@ -27,6 +27,7 @@ from ui.training import (
 
 st.set_page_config(page_title="Model", page_icon="🧠", layout="wide")
 area = study_area_sidebar()
+address = cluster.address_setting()
 data = series_for(area) if area is not None else None
 if area is None or data is None:
     st.stop()
@@ -73,6 +74,7 @@ if mode == "Train a new model":
             result_panel(job, area, data)
 
     progress_panel()
+    cluster.cluster_panel(area, address)
 else:
     upload = st.file_uploader("Open a model saved elsewhere (.zip)", type=["zip"], key=keys.MODEL_UPLOAD)
     if upload is not None:

@@ -30,31 +30,22 @@ def train_scaled(args: argparse.Namespace) -> dict[str, Any]:
     check_target(args.out, args.overwrite)
     common = {"sample": args.sample, "seed": args.seed, "chunk_rows": args.chunk_rows}
     if args.dask is not None:
-        from subsidence.scale.dask_pipeline import connect, run_dask
+        from subsidence.scale.dask_pipeline import run_on_cluster
 
         if args.predictions is None:
             raise SubsidenceError("--dask: give --predictions FOLDER for the per-tile GeoParquet files")
-        # one local worker runs in this process (threads): no worker start-up, same tasks
-        client = connect(args.dask, workers=args.dask_workers, processes=args.dask_workers > 1)
-        try:
-            fitted, summary = run_dask(args.bundle, model, client, args.predictions, **common)
-        finally:
-            client.close()
-            if args.dask == "local" and client.cluster is not None:
-                client.cluster.close()
+        fitted, summary = run_on_cluster(
+            args.bundle, model, args.dask, args.predictions, workers=args.dask_workers, **common
+        )
     else:
         from subsidence.scale.chunked import run_chunked
 
         if args.predictions is not None and not str(args.predictions).lower().endswith(".parquet"):
             raise SubsidenceError(f"--predictions {args.predictions}: expected a file ending in .parquet")
         fitted, summary = run_chunked(args.bundle, model, predictions=args.predictions, **common)
-    meta = {
-        "n_points": summary["n_points"],
-        "sample": {"n": summary["n_sample"], "seed": args.seed, "rule": summary["sampling"]},
-        "seed": args.seed,
-        "epochs_trained": getattr(fitted, "epochs_trained", None),
-        "metrics": {k: v for k, v in summary.items() if k.startswith(("rmse", "mae", "n_test"))},
-    }
+    from subsidence.scale.chunked import sample_meta
+
+    meta = sample_meta(fitted, summary, args.seed)
     path = save_model(fitted, args.out, meta=meta, overwrite=args.overwrite)
     return {
         "model": args.model,

@@ -85,3 +85,10 @@ SCENARIO_RATE = "scenario_rate"
 HORIZON = "horizon_years"
 SCENARIO_SHOWN = "scenario_shown"
 SCENARIO_MAP = "scenario_map"  # the Scenarios page's picking map (ui.picks.picking_map)
+
+DASK_ADDRESS = "dask_address"  # sidebar: the Dask scheduler of cluster runs ("local" or tcp://host:port)
+DASK_ADDRESS_KEPT = "dask_address_kept"  # its value, kept outside the widget
+CLUSTER_JOB = "cluster_job"  # the Model page's cluster run (a ui.jobs.Job)
+CLUSTER_MODEL = "cluster_model"
+CLUSTER_SAMPLE = "cluster_sample"
+CLUSTER_SAVE_NAME = "cluster_save_name"

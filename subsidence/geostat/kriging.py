@@ -45,6 +45,7 @@ from subsidence.geostat.kriging_heads import (
     _head_cv,
     _head_experimental,
     _HeadKriging,
+    fill_silent_wells,
     head_information,
 )
 from subsidence.geostat.kriging_layers import _krige_layer, _LayerOut
@@ -121,6 +122,9 @@ class KrigingResult:
         :func:`head_information`): show them as the wells' average, not as a pattern.
     head_warning : str or None
         The plain sentence saying why, when ``head_informative`` is False.
+    filled_levels_m : ndarray, shape (n_wells, n_epochs), or None
+        ``well_levels_m`` with silent wells filled in (:func:`fill_silent_wells`): what the head
+        estimates use (None when ``fill_silent_wells`` is off).
     """
 
     factors: Factors
@@ -139,6 +143,7 @@ class KrigingResult:
     notes: tuple[str, ...] = ()
     head_informative: bool = True
     head_warning: str | None = None
+    filled_levels_m: np.ndarray | None = None
 
     @property
     def head_loo_rmse_m(self) -> float:
@@ -234,7 +239,8 @@ def krige_study_area(
     if config.grid:
         gx, gy, cell = grid_axes(area.extent_m, config.cell_size_m, config.max_cells, config.margin_m)
         grid_axes_xy = (gx, gy)
-    heads = _HeadKriging(wxy, levels, per_epoch, dates, names, config)
+    filled = fill_silent_wells(wxy, levels, pooled, dates, names) if config.fill_silent_wells else None
+    heads = _HeadKriging(wxy, levels, per_epoch, dates, names, config, filled)
     est, var = heads.krige(points, np.float64, False, lambda f, m: report(0.1 + 0.2 * f, f"heads at PS: {m}"))
     head_cv = _head_cv(heads.loo(), wells, dates)
     sd = np.sqrt(np.maximum(var, 0.0))
@@ -276,6 +282,12 @@ def krige_study_area(
     notes = [
         f"head variogram ({'pooled over epochs' if config.pooled else 'per epoch'}): {pooled.describe()}"
     ]
+    n_filled = 0 if filled is None else int((np.isfinite(filled) & ~np.isfinite(levels)).any(axis=1).sum())
+    if n_filled:
+        notes.append(
+            f"{n_filled} well(s) silent at some acquisitions were filled there from the change at the other "
+            "wells, so that wells starting, stopping or pausing make no steps in the heads"
+        )
     if grid is not None:
         notes.append(f"grid: {grid.shape[1]} x {grid.shape[0]} cells of {cell:g} m")
     notes += [out.note for out in layers.values()]
@@ -301,6 +313,7 @@ def krige_study_area(
         notes=tuple(notes),
         head_informative=informative,
         head_warning=warning,
+        filled_levels_m=filled,
     )
 
 

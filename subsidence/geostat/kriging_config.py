@@ -48,6 +48,12 @@ class KrigingConfig:
         Krige log10 of permeability (log-normal, always > 0 after back-transform).
     chunk_entries : int
         Target chunk size in matrix entries (targets x sites) to bound memory.
+    fill_silent_wells : bool
+        Estimate a well at the acquisitions where it is silent (before it starts, after it
+        stops, beyond its gaps) from the change of head at the other wells plus its own mean
+        offset from them, so that the same wells enter every epoch's head map: wells entering
+        and leaving no longer make steps in the heads (``docs/coverage.md``). The
+        cross-validation and the kriging variance use the wells' own readings only.
     """
 
     variogram_model: str = "auto"
@@ -63,6 +69,7 @@ class KrigingConfig:
     layer_max_cells: int = 40_000
     log_permeability: bool = True
     chunk_entries: int = 4_000_000
+    fill_silent_wells: bool = True
 
     def __post_init__(self) -> None:
         allowed = ("auto", *MODELS)

@@ -245,6 +245,7 @@ def krige_epochs(
     progress: ProgressCallback | None = None,
     epochs_first: bool = False,
     dtype: type = np.float64,
+    estimate_values: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Ordinary kriging of many epochs at once (epochs grouped by the sites present).
 
@@ -271,6 +272,9 @@ def krige_epochs(
         Return arrays shaped (n_epochs, n_targets) instead (maps: no transposed copy).
     dtype : numpy float type
         Of the returned arrays (float32 halves the memory of large grids).
+    estimate_values : ndarray, shape (n_sites, n_epochs), optional
+        Estimate from these values instead (e.g. ``values`` with silent sites filled in); the
+        variance still follows the sites present in ``values``.
 
     Returns
     -------
@@ -298,11 +302,14 @@ def krige_epochs(
             f"krige_epochs: expected sites (n, 2), values (n, n_epochs) and targets (k, 2), found "
             f"{xy.shape}, {z.shape} and {targets.shape}"
         )
-    used = np.isfinite(z).any(axis=1)  # sites never present play no part
-    xy, z = xy[used], z[used]
+    z_est = z if estimate_values is None else np.asarray(estimate_values, dtype=float).reshape(z.shape)
+    used = np.isfinite(z).any(axis=1) | np.isfinite(z_est).any(axis=1)  # sites never present play no part
+    xy, z, z_est = xy[used], z[used], z_est[used]
     names = np.arange(len(used)).astype(str) if site_names is None else np.asarray(site_names)
-    groups = _groups(xy, z, variogram, dates, names[used], "site" if site_names is None else "well")
-    coef = _dual_coefficients(groups, z)
+    what = "site" if site_names is None else "well"
+    groups = _groups(xy, z, variogram, dates, names[used], what)
+    est_groups = groups if estimate_values is None else _groups(xy, z_est, variogram, dates, names[used], what)
+    coef = _dual_coefficients(est_groups, z_est)
     var_of = _Variance(variogram, xy, groups) if variance else None
     group_of = np.empty(z.shape[1], dtype=int)
     for k, g in enumerate(groups):

@@ -66,12 +66,12 @@ def load_study_area(path: str | Path) -> StudyArea:
                 f"{path.name}: expected a bundle folder or a .zip archive, found a {path.suffix} file"
             )
         with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
-            root = _extract_zip(path, Path(tmp))
+            root = extract_bundle(path, Path(tmp))
             return _load_folder(root, source=str(path))
     return _load_folder(path, source=str(path))
 
 
-def _extract_zip(path: Path, dest: Path) -> Path:
+def extract_bundle(path: Path, dest: Path) -> Path:
     """Extract a bundle archive safely (limits, names, one bundle) and return the manifest's folder."""
     limits = {Path(DEFAULT_FILES[k]).name: v for k, v in MAX_FILE_BYTES.items()}
     members = read_members(

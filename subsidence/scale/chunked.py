@@ -86,6 +86,7 @@ def fit_kriger(area: StudyArea, config: KrigingConfig | None = None) -> tuple[Po
         area.dates,
         wells.ids.astype(str),
         config,
+        result.filled_levels_m,
     )
     return PointKriger(heads, tuple(area.layers.values()), area.work_crs, config), result.factors
 
@@ -316,3 +317,14 @@ def predict_chunk(
     data = series(ids, xy_m, dates, np.asarray(mm, dtype=float), factors)
     with step_threads("evaluate"):
         return data, fitted.predict(data, ONE_STEP)
+
+
+def sample_meta(fitted: Any, summary: dict[str, Any], seed: int) -> dict[str, Any]:
+    """What a model fitted on a sample records beside its weights (the sample's recipe, scores)."""
+    return {
+        "n_points": summary["n_points"],
+        "sample": {"n": summary["n_sample"], "seed": seed, "rule": summary["sampling"]},
+        "seed": seed,
+        "epochs_trained": getattr(fitted, "epochs_trained", None),
+        "metrics": {k: v for k, v in summary.items() if k.startswith(("rmse", "mae", "n_test"))},
+    }

@@ -22,9 +22,13 @@ can read the bundle and write ``predictions`` at the same path (a shared disk or
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import shutil
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,7 @@ import pyarrow.parquet as pq
 
 from subsidence.errors import SubsidenceError
 from subsidence.io.ps_stream import DEFAULT_CHUNK_ROWS, PsStream, open_stream
+from subsidence.io.reader import extract_bundle
 from subsidence.scale.chunked import (
     PointKriger,
     PredictionWriter,
@@ -49,6 +54,30 @@ from subsidence.threads import step_threads
 from subsidence.validation import evaluation
 
 STAGING = "_staging"
+Progress = Callable[[float, str], None]
+
+
+class ClusterRunStopped(SubsidenceError):
+    """The user stopped a cluster run (nothing of it is kept)."""
+
+
+_ADDRESS = re.compile(r"^(tcp|tls|ucx|ws|wss|inproc)://[A-Za-z0-9_.\-\[\]:]+$")
+
+
+def check_address(text: str) -> str:
+    """``"local"`` or a scheduler address (``tcp://host:8786``), stripped.
+
+    Raises
+    ------
+    SubsidenceError
+        Anything else, in one line with the expected form.
+    """
+    address = text.strip()
+    if address == "local" or _ADDRESS.match(address):
+        return address
+    raise SubsidenceError(
+        f"{address[:80]!r} is not a Dask scheduler address; expected e.g. tcp://10.0.0.5:8786, or local"
+    )
 
 
 def connect(address: str, workers: int = 2, processes: bool = True) -> Any:
@@ -74,8 +103,8 @@ def connect(address: str, workers: int = 2, processes: bool = True) -> Any:
         return Client(address, timeout="3s")  # type: ignore[no-untyped-call]  # distributed is untyped
     except (OSError, TimeoutError) as exc:
         raise SubsidenceError(
-            f"--dask {address}: no Dask scheduler answers there ({exc}); start one "
-            "(dask scheduler) or use --dask local"
+            f"{address}: no Dask scheduler answers there ({exc}); check the address, start one "
+            "(dask scheduler) or use local"
         ) from exc
 
 
@@ -151,13 +180,28 @@ def run_dask(
     sample: int = 20_000,
     seed: int = 0,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Progress | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Run the chunked pipeline on ``client``'s cluster; predictions as ``predictions/part-*.parquet``.
+
+    ``progress(fraction, message)`` is told each stage and each finished tile; ``stop()`` is
+    asked between them: when it answers True the tiles still queued are cancelled, the files
+    written so far removed and :class:`ClusterRunStopped` raised.
 
     Returns the fitted model and the same summary as :func:`subsidence.scale.chunked.run_chunked`
     (``n_partitions`` and ``workers`` added).
     """
+    from distributed import as_completed
+
     start = time.perf_counter()
+
+    def tell(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(fraction, message)
+        if stop is not None and stop():
+            raise ClusterRunStopped("stopped before the cluster finished; no predictions were kept")
+
     stream = open_stream(bundle, chunk_rows)
     rows = stratified_sample(stream.xy_m, stream.last_mm, sample, seed)
     in_sample = np.zeros(stream.n_points, dtype=bool)
@@ -167,11 +211,14 @@ def run_dask(
         raise SubsidenceError(
             f"--predictions {out}: with --dask, expected a folder (one file per tile is written)"
         )
+    tell(0.0, f"writing {stream.n_points:,} points as spatial tiles")
     folders = partition_by_tile(stream, in_sample, out / STAGING, chunk_rows)
+    tell(0.1, f"kriging the sample of {rows.size:,} points")
     area = sample_area(stream, rows, chunk_rows)
     kriger, factors = fit_kriger(area)
     train = series(area.points["ps_id"].to_numpy(), area.xy_m, area.dates, area.subsidence_mm, factors)
     kriger_f = client.scatter(kriger, broadcast=True)
+    tell(0.2, "training on one worker")
     fitted_f = client.submit(_fit_on_worker, model, train, seed, pure=False)
     fitted = fitted_f.result()
     fitted_f = client.scatter(fitted, broadcast=True)
@@ -193,9 +240,18 @@ def run_dask(
         for k, f in enumerate(folders)
     ]
     total = Scores(edges)
-    for part in client.gather(futures):
-        total = total.merge(part)
-    shutil.rmtree(out / STAGING, ignore_errors=True)
+    try:
+        for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]  # distributed is untyped
+            total = total.merge(future.result())
+            tell(0.4 + 0.6 * done / len(futures), f"{done} of {len(futures)} tiles predicted and scored")
+    except ClusterRunStopped:
+        client.cancel(futures)
+        _wait_until_idle(client)  # a tile already running finishes writing before the clean-up
+        for part in out.glob("part-*.parquet"):
+            part.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(out / STAGING, ignore_errors=True)
     return fitted, {
         "n_points": stream.n_points,
         "n_sample": int(rows.size),
@@ -206,3 +262,47 @@ def run_dask(
         "seconds": round(time.perf_counter() - start, 2),
         "path": str(out),
     }
+
+
+def _executing(dask_worker: Any) -> int:
+    return int(dask_worker.state.executing_count)
+
+
+def _wait_until_idle(client: Any, timeout_s: float = 30.0) -> None:
+    """Wait (at most ``timeout_s``) until no worker runs a task, cancelled ones included."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and any(client.run(_executing).values()):
+        time.sleep(0.1)
+
+
+def run_on_cluster(
+    bundle: str | Path,
+    model: Any,
+    address: str,
+    predictions: str | Path,
+    *,
+    workers: int = 2,
+    **options: Any,
+) -> tuple[Any, dict[str, Any]]:
+    """:func:`run_dask` on the scheduler at ``address`` (``"local"``: a new LocalCluster of
+    ``workers``), closing the connection (and a local cluster) afterwards, also on errors.
+
+    ``options`` are :func:`run_dask`'s (``sample``, ``seed``, ``chunk_rows``, ``progress``,
+    ``stop``). One local worker runs in this process (threads): no worker start-up, same tasks.
+    A ``.zip`` bundle is extracted (safely) beside ``predictions`` for the run and removed after.
+    """
+    with contextlib.ExitStack() as stack:
+        folder = Path(bundle)
+        if folder.is_file():
+            Path(predictions).parent.mkdir(parents=True, exist_ok=True)
+            tmp = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix=".bundle-", dir=Path(predictions).parent)
+            )
+            folder = extract_bundle(folder, Path(tmp))
+        client = connect(address, workers=workers, processes=workers > 1)
+        try:
+            return run_dask(folder, model, client, predictions, **options)
+        finally:
+            client.close()
+            if address == "local" and client.cluster is not None:
+                client.cluster.close()

@@ -11,6 +11,7 @@ import pytest
 
 from subsidence import pipeline
 from subsidence.cli import main
+from subsidence.errors import SubsidenceError
 from subsidence.io.ps_stream import open_stream
 from subsidence.io.reader import load_study_area
 from subsidence.models import make_model
@@ -87,3 +88,40 @@ def test_bad_scaled_runs_are_one_line(
     )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
+
+
+def test_a_cluster_run_stopped_by_the_user_keeps_nothing(tmp_path: Path) -> None:
+    from subsidence.scale.dask_pipeline import ClusterRunStopped, run_on_cluster
+
+    told: list[tuple[float, str]] = []
+
+    def stop() -> bool:  # the user presses Stop once the first tile is done
+        return any(m.startswith("1 of") for _, m in told)
+
+    with pytest.raises(ClusterRunStopped, match="no predictions were kept"):
+        run_on_cluster(SMALL_DEMO, make_model("linear-trend"), "local", tmp_path / "parts", workers=1,
+                       sample=300, chunk_rows=300, progress=lambda f, m: told.append((f, m)), stop=stop)  # fmt: skip
+    assert [m for _, m in told][:3] == [
+        "writing 2,000 points as spatial tiles",
+        "kriging the sample of 300 points",
+        "training on one worker",
+    ]
+    assert (
+        not list((tmp_path / "parts").glob("part-*.parquet"))
+        and not (tmp_path / "parts" / "_staging").exists()
+    )
+
+
+@pytest.mark.parametrize("text", ["local", " tcp://10.0.0.5:8786 ", "tls://[::1]:8786", "inproc://x"])
+def test_scheduler_addresses_are_accepted(text: str) -> None:
+    from subsidence.scale.dask_pipeline import check_address
+
+    assert check_address(text) == text.strip()
+
+
+@pytest.mark.parametrize("text", ["", "my laptop", "http://x:8786", "tcp://a b", "tcp://x;rm -rf /"])
+def test_anything_else_is_one_line_naming_the_form(text: str) -> None:
+    from subsidence.scale.dask_pipeline import check_address
+
+    with pytest.raises(SubsidenceError, match="not a Dask scheduler address; expected e.g. tcp://"):
+        check_address(text)

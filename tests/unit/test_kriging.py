@@ -346,3 +346,44 @@ def test_heads_without_spatial_pattern_are_flagged() -> None:
     assert informative and warning is None
     informative, warning = head_information(Variogram("spherical", 150.0, 30_000.0, 1.0), 1.0, z[:4])
     assert not informative and "only 4 wells" in warning
+
+
+def test_a_well_that_stops_makes_no_step_in_the_heads() -> None:
+    """Every well falls by the same amount each epoch on top of its own level; one well near the
+    target stops halfway. Filled from the others, the kriged change stays the common change;
+    without the fill the head steps by that well's own offset when it stops."""
+    from subsidence.geostat.kriging_heads import fill_silent_wells
+
+    rng = np.random.default_rng(3)
+    xy, _ = _sites(15, seed=3)
+    common = -0.5 * np.arange(10)
+    z = 40 + rng.normal(0, 3, (15, 1)) + common[None, :]
+    target = xy[:1] + 50.0
+    z[0, 5:] = np.nan  # the well beside the target stops
+    v = Variogram("exponential", 9.0, 15_000.0, 0.5)
+    dates = pd.date_range("2020-01-01", periods=10, freq="MS")
+    names = np.array([f"W{i}" for i in range(15)])
+    filled = fill_silent_wells(xy, z, v, dates, names)
+    assert np.isfinite(filled).all()
+    np.testing.assert_allclose(filled[1:], z[1:])  # wells that report keep their readings
+    with_fill, var_fill = krige_epochs(xy, z, target, v, estimate_values=filled)
+    plain, var_plain = krige_epochs(xy, z, target, v)
+    np.testing.assert_allclose(np.diff(with_fill[0]), np.diff(common), atol=1e-6)
+    assert abs(np.diff(plain[0])[4] - (-0.5)) > 0.1  # the step the fill removes
+    assert var_fill is not None and var_plain is not None
+    np.testing.assert_allclose(var_fill, var_plain)  # the variance follows the wells' own readings
+    assert var_fill[0, 6] > var_fill[0, 2]  # and is larger once the nearest well is silent
+
+
+def test_krige_study_area_notes_filled_wells(small_area) -> None:  # type: ignore[no-untyped-def]
+    levels = interpolate_wells_in_time(small_area.wells, small_area.dates)
+    silent = int((~np.isfinite(levels)).any(axis=1).sum())
+    config = KrigingConfig(grid=False)
+    filled = krige_study_area(small_area, config)
+    plain = krige_study_area(small_area, dataclasses.replace(config, fill_silent_wells=False))
+    assert silent > 0
+    assert any(f"{silent} well(s) silent" in n for n in filled.notes)
+    assert not any("silent" in n for n in plain.notes)
+    np.testing.assert_array_equal(filled.well_levels_m, plain.well_levels_m)  # readings unchanged
+    assert filled.head_cv.rmse == plain.head_cv.rmse  # scored on the wells' own readings
+    assert not np.allclose(filled.factors.head_m, plain.factors.head_m)
