@@ -57,12 +57,12 @@ def test_recovery_variant_cut_at_the_turn(recovery: Path, capsys: pytest.Capture
     result = run(capsys, "hindcast", str(recovery), "--model", "consolidation", "--cut", "2013-12-01")
     refs = {r["forecast"]: r["rmse_mm"] for r in result["references"]}
     # the physics forecasts the turn (docs/benchmarks.md, 1,500 points, every forecast from the
-    # same robust anchor): 0.6 x "it stops" met (measured 0.19 x), coverage met (0.947, band
-    # 27 mm); the 0.2 x velocity is missed narrowly (measured 0.234 x: 5.58 of 23.8 mm,
-    # with an InSAR noise floor of about 3.7 mm), so the test holds the measured level
+    # same robust anchor): 0.6 x "it stops" met (measured 0.18 x), coverage met (0.93, band
+    # 23 mm); the 0.2 x velocity is missed narrowly (measured 0.223 x: 5.30 of 23.8 mm;
+    # 4.70 mm, 0.198 x, with the true heads), so the test holds the measured level
     assert result["rmse_mm"] <= 0.6 * refs["it stops"]
     assert 0.85 <= result["coverage_90"] <= 0.95
-    assert result["rmse_mm"] <= 0.25 * refs["velocity"]
+    assert result["rmse_mm"] <= 0.23 * refs["velocity"]
     for name in model_names():  # every model runs on the variant; none beats the physics at the turn
         other = run(
             capsys, "hindcast", str(recovery), "--model", name, "--cut", "2013-12-01", "--max-epochs", "2"
