@@ -185,12 +185,47 @@ def tau_days(params: dict[str, float], b_m: np.ndarray, k: np.ndarray | None) ->
     return np.clip(tau, 1e-3, None)
 
 
+RESPONSE_CHUNK_ENTRIES = 1_000_000  # points x epochs x epochs per block (8 MB per temporary)
+
+
 def responses(
     hist: HeadHistory, days: np.ndarray, b_m: np.ndarray, tau: np.ndarray, spinup_years: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Inelastic and elastic compaction (mm) per unit S_skv / S_ske, shape (n, E) each, 0 at epoch 0."""
-    lag = np.maximum(days[None, :, None] - days[None, None, :], 0.0)  # (1, E_eval, E_step)
-    g = tau[:, None, None] * consolidation_integral(lag / tau[:, None, None])  # (n, E, E)
+    """Inelastic and elastic compaction (mm) per unit S_skv / S_ske, shape (n, E) each, 0 at epoch 0.
+
+    Worked out in blocks of points (each point's response is its own): the (points, E, E)
+    temporaries of a whole area ran to gigabytes and made the physics memory-bound (a block
+    of about a million entries is 2-3 times faster, to the bit the same).
+    """
+    step = max(1, RESPONSE_CHUNK_ENTRIES // max(len(days) ** 2, 1))
+    if len(tau) <= step:
+        return _responses(hist, days, b_m, tau, spinup_years)
+    parts = [
+        _responses(_rows(hist, slice(k, k + step)), days, b_m[k : k + step], tau[k : k + step], spinup_years)
+        for k in range(0, len(tau), step)
+    ]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _rows(hist: HeadHistory, rows: slice) -> HeadHistory:
+    """The same history for some points only (``prior_days`` is shared by every point)."""
+    return HeadHistory(
+        hist.inelastic_rate_m_per_day[rows],
+        hist.elastic_m[rows],
+        hist.spinup_rate_m_per_day[rows],
+        hist.preconsolidation_m[rows],
+        hist.prior_days,
+        hist.prior_rate_m_per_day[rows],
+    )
+
+
+def _responses(
+    hist: HeadHistory, days: np.ndarray, b_m: np.ndarray, tau: np.ndarray, spinup_years: float
+) -> tuple[np.ndarray, np.ndarray]:
+    lag = days[:, None] - days[None, :]  # (E_eval, E_step); F(0) = 0 where the step comes later
+    later = lag > 0
+    g = np.zeros((len(tau), len(days), len(days)))
+    g[:, later] = tau[:, None] * consolidation_integral(lag[later][None, :] / tau[:, None])  # (n, E, E)
     ramps = (hist.inelastic_rate_m_per_day[:, None, :] * (g[:, :, :-1] - g[:, :, 1:])).sum(axis=2)
     # before the record: the recent window as ramps along its pre-consolidation path, and the
     # older decline as one ramp along the trend from -spinup to the start of the window

@@ -200,3 +200,19 @@ def test_long_records_are_fitted_on_every_kth_acquisition() -> None:
     cols = fit_epochs(146)
     assert cols[0] == 0 and cols[-1] == 145 and len(cols) <= MAX_FIT_EPOCHS + 1
     assert set(np.diff(cols[:-1]).tolist()) == {3}
+
+
+def test_responses_in_blocks_of_points_equal_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    from subsidence.models import consolidation_physics as cp
+
+    rng = np.random.default_rng(5)
+    days = np.cumsum(np.r_[0.0, rng.integers(12, 60, 29)]).astype(float)
+    head = 20 - 0.004 * days[None, :] * rng.uniform(0.5, 2, (37, 1)) + rng.normal(0, 0.3, (37, 30))
+    hist = cp.head_history(head, days)
+    b, tau = rng.uniform(20, 120, 37), rng.uniform(50, 3000, 37)
+    whole = cp.responses(hist, days, b, tau, 10.0)
+    monkeypatch.setattr(cp, "RESPONSE_CHUNK_ENTRIES", 5 * 30 * 30)  # blocks of 5 points, the last of 2
+    blocks = cp.responses(hist, days, b, tau, 10.0)
+    for a, c in zip(whole, blocks, strict=True):
+        np.testing.assert_array_equal(a, c)
+    assert whole[0].shape == (37, 30) and (whole[0][:, 0] == 0).all() and (whole[0][:, -1] > 0).all()
