@@ -20,15 +20,18 @@ def train_scaled(args: argparse.Namespace) -> dict[str, Any]:
     from subsidence.models import make_model
     from subsidence.models.modelio import check_target, save_model
 
-    if args.start or args.end or args.extend_heads:
-        raise SubsidenceError(
-            "--chunked/--dask use the whole period; leave out --start, --end and --extend-heads"
-        )
     if args.split != pipeline.RANDOM:
         raise SubsidenceError("--chunked/--dask score the points outside the sample; leave out --split")
     model = make_model(args.model, max_epochs=args.max_epochs)  # an unknown name fails first
     check_target(args.out, args.overwrite)
-    common = {"sample": args.sample, "seed": args.seed, "chunk_rows": args.chunk_rows}
+    common = {
+        "sample": args.sample,
+        "seed": args.seed,
+        "chunk_rows": args.chunk_rows,
+        "start": args.start,
+        "end": args.end,
+        "extend_heads": args.extend_heads,
+    }
     if args.dask is not None:
         from subsidence.scale.dask_pipeline import run_on_cluster
 

@@ -347,10 +347,7 @@ def apply_period(area: StudyArea, period: ModelPeriod) -> StudyArea:
         return area
     keep = (area.dates >= period.first) & (area.dates <= period.last)
     dates = area.dates[keep]
-    t = _seconds(area.dates)
-    ref = _reference(area.subsidence_mm, t, int(np.flatnonzero(keep)[0]))
-    values = area.subsidence_mm[:, keep] - ref[:, None]
-    values[np.isfinite(ref), 0] = 0.0  # cumulative since the first kept date, by definition
+    values = period_values(area.subsidence_mm, area.dates, period)
     alive = np.isfinite(values).any(axis=1)
     points = area.points
     notes = [*area.notes, period.sentence()]
@@ -370,6 +367,17 @@ def apply_period(area: StudyArea, period: ModelPeriod) -> StudyArea:
         fingerprint=digest,
         notes=tuple(notes),
     )
+
+
+def period_values(values: np.ndarray, dates: pd.DatetimeIndex, period: ModelPeriod) -> np.ndarray:
+    """Rows of cumulative subsidence (n, len(dates)) restricted to the period's acquisitions and
+    re-zeroed at its first one (a missing value there interpolated in time); for chunks read
+    one at a time as for a whole area (:func:`apply_period`)."""
+    keep = (dates >= period.first) & (dates <= period.last)
+    ref = _reference(values, _seconds(dates), int(np.flatnonzero(keep)[0]))
+    out = values[:, keep] - ref[:, None]
+    out[np.isfinite(ref), 0] = 0.0  # cumulative since the first kept date, by definition
+    return np.asarray(out)
 
 
 def restrict(

@@ -85,6 +85,10 @@ def _finished(job: jobs.Job) -> None:
         f"Done in {summary['seconds']:.0f} s on {summary['workers']} worker(s): trained on "
         f"{summary['n_sample']:,} points, {summary['n_points']:,} predicted in {summary['n_partitions']} tiles."
     )
+    st.caption(
+        escape_markdown(summary["model_period"]["sentence"])
+        + (f" Note: {escape_markdown(summary['sample_note'])}." if "sample_note" in summary else "")
+    )
     rows = {k: v for k, v in summary.items() if k.startswith(("rmse", "mae", "n_test"))}
     tables.show(
         pd.DataFrame({"measure": [k.replace("_", " ") for k in rows], "value": list(rows.values())}),
@@ -135,7 +139,7 @@ def cluster_panel(area: StudyArea, address: str | None) -> None:
         st.caption(
             "Fits the model on a sample of points (stratified by severity and by map tile), then predicts "
             "and scores every other point tile by tile on the cluster's workers. It reads the bundle as "
-            "stored: the whole period, no reference point."
+            "stored, over its model period (the acquisitions the wells cover), with no reference point."
         )
         if address is None:
             st.info("Set a Dask scheduler in the sidebar (or type 'local') to run this.")

@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 
+from subsidence.coverage import ModelPeriod, apply_period, period_for, period_values
 from subsidence.features import fill_gaps
 from subsidence.geostat.factors import Factors
 from subsidence.geostat.kriging import KrigingConfig, interpolate_wells_in_time, krige_study_area
@@ -52,6 +53,8 @@ from subsidence.validation import evaluation
 
 DEFAULT_SAMPLE = 20_000
 """Training points drawn by default (the demo's size: an LSTM learns no more from more)."""
+MAX_SAMPLE_SHARE = 0.7
+"""At most this share of the points trains (the paper's 70/30), so that the rest can be scored."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,54 @@ def fit_kriger(area: StudyArea, config: KrigingConfig | None = None) -> tuple[Po
         result.filled_levels_m,
     )
     return PointKriger(heads, tuple(area.layers.values()), area.work_crs, config), result.factors
+
+
+@dataclass(frozen=True)
+class SamplePlan:
+    """The sample and the model period of a scaled run, shared by the chunked and Dask routes."""
+
+    rows: np.ndarray  # sorted positions of the training sample in the stream
+    area: StudyArea  # the sample as a study area, restricted to the period
+    period: ModelPeriod
+    capped: bool  # the sample asked for was more than MAX_SAMPLE_SHARE of the points
+
+    def values(self, mm: np.ndarray, dates: pd.DatetimeIndex) -> np.ndarray:
+        """A chunk's cumulative subsidence over the period (re-zeroed at its first acquisition)."""
+        return mm if self.period.is_full else period_values(mm, dates, self.period)
+
+    def summary(self, stream: PsStream) -> dict[str, Any]:
+        """The sample's and the period's part of a run's summary."""
+        out: dict[str, Any] = {
+            "n_points": stream.n_points,
+            "n_sample": int(self.rows.size),
+            "sampling": "stratified by severity class and spatial tile (subsidence.scale.sampling)",
+            "model_period": self.period.to_json(),
+        }
+        if self.capped:
+            out["sample_note"] = (
+                f"the sample was capped at {MAX_SAMPLE_SHARE:.0%} of the {stream.n_points:,} points so that "
+                "the others can be scored"
+            )
+        return out
+
+
+def plan_sample(
+    stream: PsStream,
+    sample: int,
+    seed: int,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    start: Any = None,
+    end: Any = None,
+    extend_heads: bool = False,
+) -> SamplePlan:
+    """Draw the sample (at most :data:`MAX_SAMPLE_SHARE` of the points) and choose the model
+    period as the in-memory route does (:func:`subsidence.coverage.period_for`: by default the
+    longest run of acquisitions the wells cover; ``start``/``end``/``extend_heads`` as the user's)."""
+    most = max(1, int(MAX_SAMPLE_SHARE * stream.n_points))
+    rows = stratified_sample(stream.xy_m, stream.last_mm, min(sample, most), seed)
+    full = sample_area(stream, rows, chunk_rows)
+    period = period_for(full, start, end, extend_heads)
+    return SamplePlan(rows, apply_period(full, period), period, sample > most)
 
 
 def series(
@@ -180,14 +231,17 @@ class Scores:
         """The CLI's metrics: RMSE/MAE of the change, cumulative RMSE, per severity class."""
         s = self.sums
 
-        def ratio(a: str, b: str) -> float:
-            return s.get(a, 0.0) / s[b] if s.get(b) else float("nan")
+        def ratio(a: str, b: str, root: bool = True) -> float | None:  # None: no point to score
+            if not s.get(b):
+                return None
+            value = s.get(a, 0.0) / s[b]
+            return round(float(np.sqrt(value) if root else value), 3)
 
         out: dict[str, Any] = {
-            "rmse_change_mm": round(float(np.sqrt(ratio("change_sq", "change_n"))), 3),
-            "mae_change_mm": round(ratio("change_abs", "change_n"), 3),
-            "rmse_cumulative_mm": round(float(np.sqrt(ratio("cum_sq", "cum_n"))), 3),
-            "rmse_cumulative_last_mm": round(float(np.sqrt(ratio("last_sq", "last_n"))), 3),
+            "rmse_change_mm": ratio("change_sq", "change_n"),
+            "mae_change_mm": ratio("change_abs", "change_n", root=False),
+            "rmse_cumulative_mm": ratio("cum_sq", "cum_n"),
+            "rmse_cumulative_last_mm": ratio("last_sq", "last_n"),
             "n_test_points": int(s.get("points", 0)),
         }
         table = self.by_class if self.by_class.size else np.zeros((len(self.edges) + 1, 3))
@@ -258,8 +312,11 @@ def run_chunked(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     predictions: str | Path | None = None,
     progress: Progress | None = None,
+    **period: Any,
 ) -> tuple[Any, dict[str, Any]]:
     """Index, sample, krige, fit ``model`` (unfitted) on the sample, then predict, score and export.
+
+    ``period``: ``start``, ``end``, ``extend_heads`` of the model period (:func:`plan_sample`).
 
     Returns
     -------
@@ -271,23 +328,23 @@ def run_chunked(
     say = progress or (lambda message: None)
     start = time.perf_counter()
     stream = open_stream(bundle, chunk_rows)
-    rows = stratified_sample(stream.xy_m, stream.last_mm, sample, seed)
-    say(f"index of {stream.n_points} points read; sample of {rows.size} drawn")
-    area = sample_area(stream, rows, chunk_rows)
+    plan = plan_sample(stream, sample, seed, chunk_rows, **period)
+    rows, area = plan.rows, plan.area
+    say(f"index of {stream.n_points} points read; sample of {rows.size} drawn; {plan.period.sentence()}")
     kriger, factors = fit_kriger(area)
     train = series(area.points["ps_id"].to_numpy(), area.xy_m, area.dates, area.subsidence_mm, factors)
     with step_threads("train"):
         fitted = model.fit(train, np.arange(train.n_points), seed=seed)
     say(f"model fitted on {train.n_points} points")
     scores = Scores(evaluation.severity_edges(stream.last_mm))
-    writer = PredictionWriter(predictions, stream.work_crs, stream.dates) if predictions is not None else None
+    writer = PredictionWriter(predictions, stream.work_crs, area.dates) if predictions is not None else None
     in_sample = np.zeros(stream.n_points, dtype=bool)
     in_sample[rows] = True
     try:
         for chunk in stream.chunks(chunk_rows):
-            scored = predict_chunk(
-                kriger, fitted, chunk.ps_ids, chunk.xy_m, stream.dates, chunk.subsidence_mm
-            )
+            assert chunk.subsidence_mm is not None
+            mm = plan.values(chunk.subsidence_mm, stream.dates)
+            scored = predict_chunk(kriger, fitted, chunk.ps_ids, chunk.xy_m, area.dates, mm)
             mask = in_sample[chunk.start : chunk.start + len(chunk.ps_ids)]
             scores.add(scored[0], scored[1], np.flatnonzero(~mask))
             if writer is not None:
@@ -297,9 +354,7 @@ def run_chunked(
         if writer is not None:
             writer.close()
     out = {
-        "n_points": stream.n_points,
-        "n_sample": int(rows.size),
-        "sampling": "stratified by severity class and spatial tile (subsidence.scale.sampling)",
+        **plan.summary(stream),
         **scores.to_json(),
         "seconds": round(time.perf_counter() - start, 2),
     }

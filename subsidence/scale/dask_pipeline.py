@@ -43,13 +43,14 @@ from subsidence.io.reader import extract_bundle
 from subsidence.scale.chunked import (
     PointKriger,
     PredictionWriter,
+    SamplePlan,
     Scores,
     fit_kriger,
+    plan_sample,
     predict_chunk,
-    sample_area,
     series,
 )
-from subsidence.scale.sampling import stratified_sample, tile_index
+from subsidence.scale.sampling import tile_index
 from subsidence.threads import step_threads
 from subsidence.validation import evaluation
 
@@ -151,19 +152,21 @@ def _tile_task(
     kriger: PointKriger,
     fitted: Any,
     dates: pd.DatetimeIndex,
+    plan: SamplePlan,
     edges: tuple[float, ...],
     out: str,
     crs: Any,
 ) -> Scores:
-    """Krige, predict, score and write one tile (runs on a worker)."""
+    """Krige, predict, score and write one tile over the plan's period (runs on a worker)."""
     frame = pq.read_table(folder).to_pandas()
-    values = frame[[str(d.date()) for d in dates]].to_numpy(float)
+    values = plan.values(frame[[str(d.date()) for d in dates]].to_numpy(float), dates)
     xy = frame[["x_m", "y_m"]].to_numpy(float)
-    data, modelled = predict_chunk(kriger, fitted, frame["ps_id"].to_numpy(), xy, dates, values)
+    kept = plan.area.dates
+    data, modelled = predict_chunk(kriger, fitted, frame["ps_id"].to_numpy(), xy, kept, values)
     scores = Scores(edges)
     in_sample = frame["in_sample"].to_numpy(bool)
     scores.add(data, modelled, np.flatnonzero(~in_sample))
-    writer = PredictionWriter(out, crs, dates)
+    writer = PredictionWriter(out, crs, kept)
     try:
         writer.write(data, modelled, in_sample)
     finally:
@@ -182,6 +185,7 @@ def run_dask(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: Progress | None = None,
     stop: Callable[[], bool] | None = None,
+    **period: Any,
 ) -> tuple[Any, dict[str, Any]]:
     """Run the chunked pipeline on ``client``'s cluster; predictions as ``predictions/part-*.parquet``.
 
@@ -190,7 +194,8 @@ def run_dask(
     written so far removed and :class:`ClusterRunStopped` raised.
 
     Returns the fitted model and the same summary as :func:`subsidence.scale.chunked.run_chunked`
-    (``n_partitions`` and ``workers`` added).
+    (``n_partitions`` and ``workers`` added); ``period``: ``start``, ``end``, ``extend_heads``
+    of the model period (:func:`subsidence.scale.chunked.plan_sample`).
     """
     from distributed import as_completed
 
@@ -203,7 +208,8 @@ def run_dask(
             raise ClusterRunStopped("stopped before the cluster finished; no predictions were kept")
 
     stream = open_stream(bundle, chunk_rows)
-    rows = stratified_sample(stream.xy_m, stream.last_mm, sample, seed)
+    plan = plan_sample(stream, sample, seed, chunk_rows, **period)
+    rows = plan.rows
     in_sample = np.zeros(stream.n_points, dtype=bool)
     in_sample[rows] = True
     out = Path(predictions)
@@ -214,10 +220,11 @@ def run_dask(
     tell(0.0, f"writing {stream.n_points:,} points as spatial tiles")
     folders = partition_by_tile(stream, in_sample, out / STAGING, chunk_rows)
     tell(0.1, f"kriging the sample of {rows.size:,} points")
-    area = sample_area(stream, rows, chunk_rows)
+    area = plan.area
     kriger, factors = fit_kriger(area)
     train = series(area.points["ps_id"].to_numpy(), area.xy_m, area.dates, area.subsidence_mm, factors)
     kriger_f = client.scatter(kriger, broadcast=True)
+    plan_f = client.scatter(plan, broadcast=True)
     tell(0.2, "training on one worker")
     fitted_f = client.submit(_fit_on_worker, model, train, seed, pure=False)
     fitted = fitted_f.result()
@@ -232,6 +239,7 @@ def run_dask(
             kriger_f,
             fitted_f,
             stream.dates,
+            plan_f,
             edges,
             str(out / f"part-{k:05d}.parquet"),
             stream.work_crs,
@@ -253,9 +261,7 @@ def run_dask(
     finally:
         shutil.rmtree(out / STAGING, ignore_errors=True)
     return fitted, {
-        "n_points": stream.n_points,
-        "n_sample": int(rows.size),
-        "sampling": "stratified by severity class and spatial tile (subsidence.scale.sampling)",
+        **plan.summary(stream),
         **total.to_json(),
         "n_partitions": len(folders),
         "workers": len(client.scheduler_info().get("workers", {})),

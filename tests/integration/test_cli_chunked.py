@@ -125,3 +125,39 @@ def test_anything_else_is_one_line_naming_the_form(text: str) -> None:
 
     with pytest.raises(SubsidenceError, match="not a Dask scheduler address; expected e.g. tcp://"):
         check_address(text)
+
+
+REAL = SMALL_DEMO.parents[1] / "tests" / "data" / "real"
+
+
+def test_wells_that_stop_before_the_insar_give_the_model_period_not_a_refusal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The P-SBAS-shaped bundle: its wells stop before its last acquisitions. The scaled routes
+    model the same period as the in-memory one (and the user's --start/--end are taken)."""
+    from subsidence.coverage import default_period
+
+    bundle = REAL / "psbas_like"
+    expected = default_period(load_study_area(bundle))
+    assert expected.left_out  # the case under test
+    out = run(capsys, "train", str(bundle), "--model", "linear-trend", "--chunked", "--sample", "300",
+              "--out", str(tmp_path / "m"), "--predictions", str(tmp_path / "p.parquet"))  # fmt: skip
+    assert out["model_period"] == expected.to_json() and out["n_test_points"] == 600
+    frame = gpd.read_parquet(tmp_path / "p.parquet")
+    assert f"modelled_mm_{expected.last.date()}" in frame and not any(
+        c.endswith(d) for c in frame.columns for d, _ in expected.left_out
+    )
+    out = run(capsys, "train", str(bundle), "--model", "linear-trend", "--chunked", "--sample", "300",
+              "--start", "2016-01-01", "--end", "2018-12-31", "--out", str(tmp_path / "m2"))  # fmt: skip
+    assert out["model_period"]["first"] >= "2016-01-01" and out["model_period"]["last"] <= "2018-12-31"
+
+
+def test_a_sample_as_large_as_the_area_is_capped_so_that_the_rest_is_scored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["train", str(REAL / "levelling_like"), "--model", "linear-trend", "--sample", "300"]
+    out = run(capsys, *argv, "--chunked", "--out", str(tmp_path / "m"))
+    assert out["n_points"] == 20 and out["n_sample"] == 14 and out["n_test_points"] == 6
+    assert "capped at 70% of the 20 points" in out["sample_note"] and out["rmse_cumulative_mm"] > 0
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert meta["sample"]["n"] == 14
