@@ -227,6 +227,14 @@ def run_dask(
     plan_f = client.scatter(plan, broadcast=True)
     tell(0.2, "training on one worker")
     fitted_f = client.submit(_fit_on_worker, model, train, seed, pure=False)
+    while not fitted_f.done():  # Stop is answered within a second, also while the model trains
+        try:
+            tell(0.2, f"training on one worker ({rows.size:,} points)")
+        except ClusterRunStopped:
+            fitted_f.cancel()
+            shutil.rmtree(out / STAGING, ignore_errors=True)
+            raise
+        time.sleep(0.5)
     fitted = fitted_f.result()
     fitted_f = client.scatter(fitted, broadcast=True)
     edges = evaluation.severity_edges(stream.last_mm)

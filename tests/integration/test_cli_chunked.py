@@ -161,3 +161,15 @@ def test_a_sample_as_large_as_the_area_is_capped_so_that_the_rest_is_scored(
     assert "capped at 70% of the 20 points" in out["sample_note"] and out["rmse_cumulative_mm"] > 0
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     assert meta["sample"]["n"] == 14
+
+
+def test_stop_is_answered_while_the_model_trains(tmp_path: Path) -> None:
+    from subsidence.scale.dask_pipeline import ClusterRunStopped, run_on_cluster
+
+    told: list[str] = []
+    with pytest.raises(ClusterRunStopped):
+        run_on_cluster(SMALL_DEMO, make_model("paper-lstm", max_epochs=3), "local", tmp_path / "parts", workers=1,
+                       sample=300, progress=lambda f, m: told.append(m),
+                       stop=lambda: told[-1].startswith("training on one worker ("))  # fmt: skip
+    assert told[-1] == "training on one worker (300 points)"
+    assert not (tmp_path / "parts" / "_staging").exists() and not list((tmp_path / "parts").glob("part-*"))
