@@ -39,6 +39,13 @@ BIG_MAP_POINTS = 20_000
 CELLS_ACROSS = 48  # cells along the longer side: at most 48 x 48 = 2,304 records, only non-empty ones sent
 STATS = ("mean", "max", "count")
 CELL_LAYER = TILE_LAYER  # a click on a cell is handled as a click on a picking tile (zoom to it)
+# Under every large map lies a transparent, clickable "ground" (a bitmap over the whole world), so a
+# click beside the points selects the ground instead of nothing: the map keeps its selection between
+# clicks (docs/big-maps.md) and "nothing selected" then always means "the selected point was clicked
+# again". It has no id, so Streamlit does not fade the map when it is selected; deck.gl names it after
+# its type, which is how its selection reaches the server.
+GROUND_SELECTION = "BitmapLayer"
+_CLEAR_PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 
 
 class PointIndex:
@@ -152,8 +159,10 @@ class BigView:
         show_wells: bool = True,
         basemap: bool = False,
     ) -> pdk.Deck:
-        """The deck: cells (layer ``pick-tiles``), the points near the active cell (``ps-points``),
-        wells and rings on the picked points; every record rounded (7 significant digits)."""
+        """The deck: the ground, cells (layer ``pick-tiles``), the points near the active cell
+        (``ps-points``), wells and rings on the picked points; every record rounded (7 significant
+        digits). No double-click zoom: deck.gl would hold every click 300 ms to tell it from a
+        double click."""
         values = np.asarray(values, float)
         vmin, vmax = value_range or colour_range(values, symmetric=ramp == "diverging")
         idx = self.index
@@ -162,7 +171,7 @@ class BigView:
             if self.active is not None and self.active < idx.n_cells
             else None
         )
-        layers = [self._cells(values, vmin, vmax, ramp, degenerate, rows)]
+        layers = [_ground(), self._cells(values, vmin, vmax, ramp, degenerate, rows)]
         if rows is not None:
             shown = pd.DataFrame(
                 {
@@ -190,6 +199,7 @@ class BigView:
             initial_view_state=view,
             map_provider="carto" if basemap else None,
             map_style="light" if basemap else None,
+            views=[pdk.View(type="MapView", controller={"doubleClickZoom": False})],  # clicks not held
             tooltip=False,  # hover picking would cost a pass per mouse move (docs/big-maps.md)
         )
 
@@ -230,6 +240,18 @@ class BigView:
             pickable=True,
             auto_highlight=False,
         )
+
+
+def _ground() -> pdk.Layer:
+    """The transparent, clickable ground under a large map (see :data:`GROUND_SELECTION`)."""
+    layer = pdk.Layer("BitmapLayer", image=f"`{_CLEAR_PIXEL}`", bounds=[-180, -85, 180, 85], pickable=True)
+    layer.id = None  # no id: deck.gl calls it "BitmapLayer"; Streamlit fades no layer when it is picked
+    return layer
+
+
+def held_selection(deck: Any) -> bool:
+    """Whether ``deck`` is a large area's map, which keeps its selection between clicks."""
+    return any(getattr(layer, "type", "") == "BitmapLayer" for layer in deck.layers)
 
 
 def _rgba(
