@@ -25,6 +25,7 @@ from subsidence.viz.maps import selected_ids, selected_tile
 from subsidence.viz.picking import toggle
 from subsidence.viz.series_chart import series_chart
 from ui import keys
+from ui.text import escape_markdown, shorten
 
 STAT_LABELS = {"mean": "mean", "max": "largest", "count": "number of points"}
 
@@ -108,7 +109,12 @@ def series_panel(area: StudyArea, base: str, store: str) -> None:
         return
     frame, spec = series_chart(area, rows)
     st.vega_lite_chart(frame, spec, key="study_series", width="stretch")
-    st.caption("The point last clicked is drawn brighter. Click a point again to take it off the chart.")
+    names = ", ".join(escape_markdown(shorten(area.points["ps_id"].iloc[i], 60)) for i in rows[:12])
+    more = f" and {len(rows) - 12} more" if len(rows) > 12 else ""
+    st.caption(
+        f"On the chart: {names}{more}; the point last clicked is drawn brighter on the map. "
+        "Click a point again to take it off the chart."
+    )
     st.button("Clear the chart", on_click=clear_chart, args=(base, store), key="study_clear")
 
 
