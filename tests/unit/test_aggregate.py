@@ -14,6 +14,7 @@ from subsidence.viz.aggregate import (
     CELL_LAYER,
     CELLS_ACROSS,
     GROUND_SELECTION,
+    NEAR_CELLS,
     BigView,
     PointIndex,
     held_selection,
@@ -107,6 +108,12 @@ def test_big_deck_sends_cells_then_the_points_around_a_click() -> None:
     }
     assert selected_ids({"selection": {"objects": {PS_LAYER: [points[5]]}}}) == [points[5]["ps_id"]]
     assert len(layers[CELL_LAYER]["data"]) < len(cells)  # cells under the points shown are left out
+    near = index.around(first, 300)
+    uy, ux = np.divmod(np.unique(index.cell[near]), index.nx)
+    for cell in layers[CELL_LAYER]["data"]:  # and those far away (off screen): only a margin is kept
+        cy, cx = divmod(int(cell["tile"]), index.nx)
+        assert ux.min() - NEAR_CELLS <= cx <= ux.max() + NEAR_CELLS
+        assert uy.min() - NEAR_CELLS <= cy <= uy.max() + NEAR_CELLS
     assert zoomed["initialViewState"]["zoom"] > spec["initialViewState"]["zoom"]
 
 
