@@ -68,7 +68,9 @@ class PointIndex:
     good to a fraction of a percent across a city or a province.
     """
 
-    def __init__(self, lon: np.ndarray, lat: np.ndarray, ids: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, lon: np.ndarray, lat: np.ndarray, ids: Sequence[str] | np.ndarray | None = None
+    ) -> None:
         self.ids = None if ids is None else pd.Index(np.asarray(ids).astype(str))
         self.lon = np.asarray(lon, float)
         self.lat = np.asarray(lat, float)
