@@ -7,8 +7,8 @@ click on a cell zooms to the points around it, which are then clicked one by one
 
 A click on a point keeps the same map widget (no fresh key, unlike small maps): a fresh widget
 makes the browser build the whole deck.gl map again, about a second without a GPU. So the map
-keeps Streamlit's selection (the point last clicked drawn brighter) and the server remembers it:
-an empty selection then means the selected point was clicked again (a click beside the points
+keeps Streamlit's selection (the point last clicked bright, the others faded) and the server
+remembers it: an empty selection then means the selected point was clicked again (a click beside the points
 selects the transparent ground, :data:`subsidence.viz.aggregate.GROUND_SELECTION`).
 """
 
@@ -112,7 +112,7 @@ def series_panel(area: StudyArea, base: str, store: str) -> None:
     names = ", ".join(escape_markdown(shorten(area.points["ps_id"].iloc[i], 60)) for i in rows[:12])
     more = f" and {len(rows) - 12} more" if len(rows) > 12 else ""
     st.caption(
-        f"On the chart: {names}{more}; the point last clicked is drawn brighter on the map. "
+        f"On the chart: {names}{more}; the point last clicked stays bright on the map. "
         "Click a point again to take it off the chart."
     )
     st.button("Clear the chart", on_click=clear_chart, args=(base, store), key="study_clear")
