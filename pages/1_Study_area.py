@@ -8,7 +8,7 @@ import streamlit as st
 
 from subsidence.viz.figures import insar_series_figure
 from subsidence.viz.maps import colour_range, is_degenerate, legend_html
-from ui import cache, keys, mapbits, picks, summaries, tables
+from ui import bigmap, cache, keys, mapbits, picks, summaries, tables
 from ui.area import study_area_sidebar
 from ui.text import escape_markdown, shorten
 
@@ -40,13 +40,14 @@ else:
     vmin, vmax = colour_range(area.subsidence_mm[:, -1])
     title = f"Cumulative subsidence since {dates[0]}, down positive · black dots: wells"
 flat = is_degenerate(vmin, vmax)
+big = bigmap.is_big(area)  # cells; the map shows the point last clicked, the chart every shown one
 deck = cache.ps_deck(
     area,
     values,
     label=label,
     unit=unit,
     value_range=(vmin, vmax),
-    picked=picks.picked(keys.STUDY_PICKED),
+    picked=[] if big else picks.picked(keys.STUDY_PICKED),
     basemap=mapbits.basemap_on(),
     degenerate=flat,
     **picks.pick_layers(area, keys.STUDY_MAP),
@@ -55,14 +56,19 @@ picks.picking_map(deck, keys.STUDY_MAP, store=keys.STUDY_PICKED)
 mapbits.scale_bar(area)
 st.markdown(legend_html(vmin, vmax, title, unit=unit, degenerate=flat), unsafe_allow_html=True)
 
-known = area.points["ps_id"].astype(str).to_numpy()  # compared, not put in a set: fast at a million points
-shown = [p for p in picks.picked(keys.STUDY_PICKED) if (known == p).any()]
-if shown:
-    st.plotly_chart(insar_series_figure(area, shown), key="study_series")
-    st.caption("Click a point again to take it off the chart.")
-    st.button("Clear the chart", on_click=picks.set_picked, args=([], keys.STUDY_PICKED), key="study_clear")
+if big:  # a Vega-Lite chart: drawn within a second of the click in a browser without a GPU
+    bigmap.series_panel(area, keys.STUDY_MAP, keys.STUDY_PICKED)
 else:
-    st.caption("Click a point on the map to see its InSAR time series.")
+    known = area.points["ps_id"].astype(str).to_numpy()  # compared, not put in a set
+    shown = [p for p in picks.picked(keys.STUDY_PICKED) if (known == p).any()]
+    if shown:
+        st.plotly_chart(insar_series_figure(area, shown), key="study_series")
+        st.caption("Click a point again to take it off the chart.")
+        st.button(
+            "Clear the chart", on_click=picks.set_picked, args=([], keys.STUDY_PICKED), key="study_clear"
+        )
+    else:
+        st.caption("Click a point on the map to see its InSAR time series.")
 
 left, right = st.columns(2)
 with left:

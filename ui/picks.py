@@ -20,7 +20,7 @@ import streamlit as st
 
 from subsidence.errors import SubsidenceError
 from subsidence.io.studyarea import StudyArea
-from subsidence.viz.aggregate import BIG_MAP_POINTS
+from subsidence.viz.aggregate import BIG_MAP_POINTS, held_selection
 from subsidence.viz.maps import TILE_LAYER, selected_ids, selected_tile
 from subsidence.viz.picking import (
     PICK_MAX_POINTS,
@@ -118,9 +118,12 @@ def picking_map(deck: pdk.Deck, base_key: str, height: int = 520, store: str = k
     from ui.reference import on_deck
 
     deck = on_deck(deck)  # the reference point, on every picking map
+    from ui import bigmap  # a large area's map keeps its widget across point clicks (ui.bigmap)
+
+    handler = bigmap.on_click if held_selection(deck) else on_click
     st.pydeck_chart(
         deck,
-        on_select=functools.partial(on_click, base_key, widget, store),
+        on_select=functools.partial(handler, base_key, widget, store),
         selection_mode="single-object",
         key=widget,
         height=height,

@@ -38,7 +38,18 @@ from subsidence.viz.picking import PICK_MAX_POINTS
 BIG_MAP_POINTS = 20_000
 CELLS_ACROSS = 48  # cells along the longer side: at most 48 x 48 = 2,304 records, only non-empty ones sent
 STATS = ("mean", "max", "count")
+# Zoomed to a cell, the map keeps the cells within this many cells of the points shown (those on
+# screen and a margin): all 2,304 made every click in the zoomed view 0.25 s slower in a browser
+# without a GPU (Streamlit re-colours every object of the map to show the selected point).
+NEAR_CELLS = 4
 CELL_LAYER = TILE_LAYER  # a click on a cell is handled as a click on a picking tile (zoom to it)
+# Under every large map lies a transparent, clickable "ground" (a bitmap over the whole world), so a
+# click beside the points selects the ground instead of nothing: the map keeps its selection between
+# clicks (docs/big-maps.md) and "nothing selected" then always means "the selected point was clicked
+# again". It has no id, so Streamlit does not fade the map when it is selected; deck.gl names it after
+# its type, which is how its selection reaches the server.
+GROUND_SELECTION = "BitmapLayer"
+_CLEAR_PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 
 
 class PointIndex:
@@ -57,7 +68,9 @@ class PointIndex:
     good to a fraction of a percent across a city or a province.
     """
 
-    def __init__(self, lon: np.ndarray, lat: np.ndarray, ids: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, lon: np.ndarray, lat: np.ndarray, ids: Sequence[str] | np.ndarray | None = None
+    ) -> None:
         self.ids = None if ids is None else pd.Index(np.asarray(ids).astype(str))
         self.lon = np.asarray(lon, float)
         self.lat = np.asarray(lat, float)
@@ -152,8 +165,10 @@ class BigView:
         show_wells: bool = True,
         basemap: bool = False,
     ) -> pdk.Deck:
-        """The deck: cells (layer ``pick-tiles``), the points near the active cell (``ps-points``),
-        wells and rings on the picked points; every record rounded (7 significant digits)."""
+        """The deck: the ground, cells (layer ``pick-tiles``), the points near the active cell
+        (``ps-points``), wells and rings on the picked points; every record rounded (7 significant
+        digits). No double-click zoom: deck.gl would hold every click 300 ms to tell it from a
+        double click."""
         values = np.asarray(values, float)
         vmin, vmax = value_range or colour_range(values, symmetric=ramp == "diverging")
         idx = self.index
@@ -162,7 +177,7 @@ class BigView:
             if self.active is not None and self.active < idx.n_cells
             else None
         )
-        layers = [self._cells(values, vmin, vmax, ramp, degenerate, rows)]
+        layers = [_ground(), self._cells(values, vmin, vmax, ramp, degenerate, rows)]
         if rows is not None:
             shown = pd.DataFrame(
                 {
@@ -190,6 +205,7 @@ class BigView:
             initial_view_state=view,
             map_provider="carto" if basemap else None,
             map_style="light" if basemap else None,
+            views=[pdk.View(type="MapView", controller={"doubleClickZoom": False})],  # clicks not held
             tooltip=False,  # hover picking would cost a pass per mouse move (docs/big-maps.md)
         )
 
@@ -205,8 +221,13 @@ class BigView:
         idx = self.index
         stat = idx.stat(values, self.stat if self.stat in STATS else "mean")
         keep = idx.counts > 0
-        if rows is not None:  # the cells under the points shown are not drawn (a click there is a point's)
-            keep[np.unique(idx.cell[rows])] = False
+        if rows is not None:  # zoomed: the cells around the points shown, not under them (a point's click)
+            under = np.unique(idx.cell[rows])
+            iy, ix = np.divmod(np.arange(idx.n_cells), idx.nx)
+            uy, ux = np.divmod(under, idx.nx)
+            keep &= (ix >= ux.min() - NEAR_CELLS) & (ix <= ux.max() + NEAR_CELLS)
+            keep &= (iy >= uy.min() - NEAR_CELLS) & (iy <= uy.max() + NEAR_CELLS)
+            keep[under] = False
         cells = np.flatnonzero(keep)
         if self.stat == "count":  # numbers of points on a log scale, pale (1) to dark (the fullest)
             rgba = colours(np.log10(stat[cells]), 0.0, max(float(np.log10(stat.max())), 1.0), "magnitude")
@@ -230,6 +251,18 @@ class BigView:
             pickable=True,
             auto_highlight=False,
         )
+
+
+def _ground() -> pdk.Layer:
+    """The transparent, clickable ground under a large map (see :data:`GROUND_SELECTION`)."""
+    layer = pdk.Layer("BitmapLayer", image=f"`{_CLEAR_PIXEL}`", bounds=[-180, -85, 180, 85], pickable=True)
+    layer.id = None  # no id: deck.gl calls it "BitmapLayer"; Streamlit fades no layer when it is picked
+    return layer
+
+
+def held_selection(deck: Any) -> bool:
+    """Whether ``deck`` is a large area's map, which keeps its selection between clicks."""
+    return any(getattr(layer, "type", "") == "BitmapLayer" for layer in deck.layers)
 
 
 def _rgba(

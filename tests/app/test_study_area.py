@@ -100,3 +100,33 @@ def test_large_area_maps_are_drawn_in_tiles() -> None:
         assert not at.exception, (page, [e.message for e in at.exception])
         decks = [c.proto.json for c in at.get("deck_gl_json_chart")]
         assert decks and TILE_LAYER in decks[0], page
+
+
+def test_a_point_picked_on_a_large_area_leaves_the_map_as_it_was(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Above ``BIG_MAP_POINTS`` (lowered to 500 here) the map is drawn as cells; zoomed to a cell,
+    a picked point changes nothing in the map sent (so Streamlit sends nothing again and the
+    browser redraws nothing) and its series is a Vega-Lite chart (docs/big-maps.md)."""
+    import json
+
+    monkeypatch.setattr("ui.bigmap.BIG_MAP_POINTS", 500)
+    monkeypatch.setattr("ui.picks.BIG_MAP_POINTS", 500)
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Study_area.py"), default_timeout=120).run()
+    cells = next(
+        x
+        for x in json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]
+        if x.get("id") == TILE_LAYER
+    )
+    area_key = at.session_state[keys.AREA_KEY]
+    at.session_state[keys.PICK_TILE] = {f"{area_key}|{keys.STUDY_MAP}": int(cells["data"][0]["tile"])}
+    at.run()
+    zoomed = at.get("deck_gl_json_chart")[0].proto
+    points = next(x for x in json.loads(zoomed.json)["layers"] if x.get("id") == "ps-points")["data"]
+    assert not at.get("vega_lite_chart")
+    at.session_state[keys.STUDY_PICKED] = {area_key: [points[3]["ps_id"]]}
+    at.run()
+    assert not at.exception
+    after = at.get("deck_gl_json_chart")[0].proto
+    assert after.json == zoomed.json and after.id == zoomed.id  # the same map widget, byte for byte
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1 and not at.get("plotly_chart")
+    assert points[3]["ps_id"] in json.loads(charts[0].proto.spec)["title"]

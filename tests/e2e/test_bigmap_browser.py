@@ -1,4 +1,5 @@
-"""Real browser, a 200,000-point area: the map shows cells, a click zooms, a click picks a point.
+"""Real browser, a 200,000-point area: the map shows cells, a click zooms, a click picks a point,
+a second click on it drops it.
 
 The area is written in the test by the chunked generator (6 acquisitions: a few seconds); above
 ``subsidence.viz.aggregate.BIG_MAP_POINTS`` points the Study area map is drawn as cells, a click on
@@ -84,10 +85,16 @@ def test_a_200k_point_map_shows_cells_zooms_and_picks(big_area: Path, models_dir
         page.wait_for_timeout(1500)
         target = int(near[spread_points(lon[near], lat[near], zoomed, canvas.bounding_box(), 1)[0]])
         page.mouse.click(*point_pixel(float(lon[target]), float(lat[target]), zoomed, canvas.bounding_box()))
-        expect(page.get_by_text("Click a point again to take it off the chart.")).to_be_visible(
+        caption = page.get_by_text(re.compile("Click a point again to take it off the chart"))
+        expect(caption).to_be_visible(timeout=60_000)
+        assert caption.inner_text().startswith(f"On the chart: PS{target + 1:06d};")  # that point only
+        chart = page.locator("[data-testid='stVegaLiteChart'] svg").first  # Vega-Lite draws SVG
+        chart.locator("g.mark-line path").first.wait_for()  # its series drawn
+        assert f"at PS PS{target + 1:06d}" in chart.text_content()  # in the chart's title
+        expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(0)
+
+        # the same map stays (no fresh widget): clicking the point again takes it off the chart
+        page.mouse.click(*point_pixel(float(lon[target]), float(lat[target]), zoomed, canvas.bounding_box()))
+        expect(page.get_by_text("Click a point on the map to see its InSAR time series.")).to_be_visible(
             timeout=60_000
         )
-        chart = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
-        chart.wait_for()
-        names = chart.evaluate("el => el.data.map(trace => trace.name)")
-        assert names == [f"PS PS{target + 1:06d}"]  # the series of the point clicked, and only it

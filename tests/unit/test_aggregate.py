@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 
 from subsidence.io.reader import load_study_area
-from subsidence.viz.aggregate import CELL_LAYER, CELLS_ACROSS, BigView, PointIndex
+from subsidence.viz.aggregate import (
+    CELL_LAYER,
+    CELLS_ACROSS,
+    GROUND_SELECTION,
+    NEAR_CELLS,
+    BigView,
+    PointIndex,
+    held_selection,
+)
 from subsidence.viz.maps import (
     PICKED_LAYER,
     PS_LAYER,
@@ -68,8 +76,13 @@ def test_big_deck_sends_cells_then_the_points_around_a_click() -> None:
     first_id = str(area.points["ps_id"].iloc[0])
     deck = ps_deck(area, values, label="subsidence", picked=[first_id], big=BigView(index, "max"))
     spec = json.loads(deck.to_json())
-    layers = {layer["id"]: layer for layer in spec["layers"]}
+    layers = {layer.get("id", layer["@@type"]): layer for layer in spec["layers"]}
     assert PS_LAYER not in layers  # no point is sent for the whole area
+    ground = layers[GROUND_SELECTION]  # no id: deck.gl names it after its type
+    assert ground["@@type"] == "BitmapLayer" and ground["pickable"] and "id" not in ground
+    assert ground["image"].startswith("data:image/png;base64,")  # nothing fetched from the network
+    assert spec["views"][0]["controller"] == {"doubleClickZoom": False}  # clicks not held 300 ms
+    assert held_selection(deck) and not held_selection(ps_deck(area, values, label="subsidence"))
     cells = layers[CELL_LAYER]["data"]
     assert len(cells) == int((index.counts > 0).sum()) and len(cells) <= CELLS_ACROSS**2
     assert len(layers[PICKED_LAYER]["data"]) == 1
@@ -82,7 +95,7 @@ def test_big_deck_sends_cells_then_the_points_around_a_click() -> None:
     zoomed = json.loads(
         ps_deck(area, values, label="subsidence", big=BigView(index, "mean", first, 300)).to_json()
     )
-    layers = {layer["id"]: layer for layer in zoomed["layers"]}
+    layers = {layer.get("id", layer["@@type"]): layer for layer in zoomed["layers"]}
     points = layers[PS_LAYER]["data"]
     assert len(points) == 300 and set(points[0]) == {
         "ps_id",
@@ -95,6 +108,12 @@ def test_big_deck_sends_cells_then_the_points_around_a_click() -> None:
     }
     assert selected_ids({"selection": {"objects": {PS_LAYER: [points[5]]}}}) == [points[5]["ps_id"]]
     assert len(layers[CELL_LAYER]["data"]) < len(cells)  # cells under the points shown are left out
+    near = index.around(first, 300)
+    uy, ux = np.divmod(np.unique(index.cell[near]), index.nx)
+    for cell in layers[CELL_LAYER]["data"]:  # and those far away (off screen): only a margin is kept
+        cy, cx = divmod(int(cell["tile"]), index.nx)
+        assert ux.min() - NEAR_CELLS <= cx <= ux.max() + NEAR_CELLS
+        assert uy.min() - NEAR_CELLS <= cy <= uy.max() + NEAR_CELLS
     assert zoomed["initialViewState"]["zoom"] > spec["initialViewState"]["zoom"]
 
 
@@ -105,6 +124,7 @@ def test_count_cells_and_a_view_stay_under_five_megabytes(
     index = PointIndex(area.points["lon"].to_numpy(float), area.points["lat"].to_numpy(float))
     deck = ps_deck(area, area.subsidence_mm[:, -1], label="x", big=BigView(index, "count"))
     spec = deck.to_json()
-    counts = {c["tile"]: c["g"] for c in json.loads(spec)["layers"][0]["data"]}
+    cells = next(layer for layer in json.loads(spec)["layers"] if layer.get("id") == CELL_LAYER)
+    counts = {c["tile"]: c["g"] for c in cells["data"]}
     assert counts[int(index.counts.argmax())] == min(counts.values())  # the fullest cell is the darkest
     assert len(spec.encode()) < 5e6
