@@ -22,12 +22,13 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def wait_for_training(at: AppTest, seconds: float = 240) -> AppTest:
-    """Rerun ``at`` once the background training job has finished (fails after ``seconds``)."""
+def wait_for_training(at: AppTest, seconds: float = 240, key: str = keys.TRAIN_JOB) -> AppTest:
+    """Rerun ``at`` once the background job in ``key`` (training by default) has finished
+    (fails after ``seconds``)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        job = at.session_state[keys.TRAIN_JOB] if keys.TRAIN_JOB in at.session_state else None
+        job = at.session_state[key] if key in at.session_state else None
         if job is not None and job.finished is not None:
             return at.run()
         time.sleep(0.3)
-    raise AssertionError("training did not finish")
+    raise AssertionError(f"the job in {key} did not finish")

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import wait_for_training
 from ui import keys
 
 ROOT = Path(__file__).parents[2]
 PAGE = str(ROOT / "pages" / "3_Model.py")
-
-
-def wait_for_cluster(at: AppTest, seconds: float = 240) -> AppTest:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job = at.session_state[keys.CLUSTER_JOB] if keys.CLUSTER_JOB in at.session_state else None
-        if job is not None and job.finished is not None:
-            return at.run()
-        time.sleep(0.3)
-    raise AssertionError("the cluster run did not finish")
 
 
 def test_a_wrong_address_is_one_line_and_no_run_is_offered(models_dir: Path) -> None:
@@ -40,7 +30,7 @@ def test_local_cluster_run_predicts_every_point_and_saves_the_model(models_dir: 
     at.selectbox(key=keys.CLUSTER_MODEL).set_value("linear-trend")
     at.number_input(key=keys.CLUSTER_SAMPLE).set_value(300)
     at.button(key="cluster_run").click().run()
-    at = wait_for_cluster(at)
+    at = wait_for_training(at, key=keys.CLUSTER_JOB)
     assert not at.exception and not at.error
     done = [s.value for s in at.success if s.value.startswith("Done in")]
     assert done and "trained on 300 points, 2,000 predicted" in done[0]
