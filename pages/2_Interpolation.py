@@ -62,6 +62,12 @@ st.caption(
     f"{result.head_cv.n:,} readings · map grid {grid.cell_size_m:,.0f} m ({grid.head_m.shape[2]} × {grid.head_m.shape[1]} cells)"
 )
 
+if result.n_filled_wells:
+    st.caption(
+        f"{result.n_filled_wells} of {len(area.wells.ids)} wells are silent at some dates (they start late, stop early "
+        "or pause). There the map estimates them from the change at the other wells plus their own offset, so that a "
+        "well going quiet makes no step in the levels; their curves show their own readings only."
+    )
 if not getattr(result, "head_informative", True):
     st.warning(
         escape_markdown(

@@ -146,6 +146,13 @@ class KrigingResult:
     filled_levels_m: np.ndarray | None = None
 
     @property
+    def n_filled_wells(self) -> int:
+        """Wells silent at some acquisitions whose level was filled there for the head maps."""
+        if self.filled_levels_m is None:
+            return 0
+        return int((np.isfinite(self.filled_levels_m) & ~np.isfinite(self.well_levels_m)).any(axis=1).sum())
+
+    @property
     def head_loo_rmse_m(self) -> float:
         """Leave-one-out RMSE of groundwater level over all wells and epochs (m)."""
         return self.head_cv.rmse
@@ -156,6 +163,11 @@ class KrigingResult:
         cv = self.layer_cv.get(THICKNESS)
         return None if cv is None else cv.rmse
 
+
+FILLED_NOTE = (
+    "{n} well(s) silent at some acquisitions were filled there from the change at the other "
+    "wells, so that wells starting, stopping or pausing make no steps in the heads"
+)
 
 # --- time ------------------------------------------------------------------------------------
 
@@ -284,10 +296,7 @@ def krige_study_area(
     ]
     n_filled = 0 if filled is None else int((np.isfinite(filled) & ~np.isfinite(levels)).any(axis=1).sum())
     if n_filled:
-        notes.append(
-            f"{n_filled} well(s) silent at some acquisitions were filled there from the change at the other "
-            "wells, so that wells starting, stopping or pausing make no steps in the heads"
-        )
+        notes.append(FILLED_NOTE.format(n=n_filled))
     if grid is not None:
         notes.append(f"grid: {grid.shape[1]} x {grid.shape[0]} cells of {cell:g} m")
     notes += [out.note for out in layers.values()]

@@ -28,6 +28,8 @@ def test_maps_slider_variograms_and_cross_validation() -> None:
     for frame in at.dataframe:
         assert not [c for c in frame.value.columns if "_" in str(c)]
     assert any(c.value.startswith("**Next:**") for c in at.caption)
+    silent = [c.value for c in at.caption if "wells are silent at some dates" in c.value]
+    assert len(silent) == 1 and silent[0].split(" of ")[1].startswith("60 wells")  # the small demo's
     for choice in at.radio(key=keys.INTERP_LAYER).options:
         at.radio(key=keys.INTERP_LAYER).set_value(choice).run()
         assert not at.exception, choice
