@@ -156,7 +156,9 @@ def fill_silent_wells(
         return levels
     rows = np.flatnonzero(silent.any(axis=1))
     offset = np.nanmean(loo_residuals(wxy, levels, variogram, dates=dates, site_names=names)[rows], axis=1)
-    at_wells, _ = krige_epochs(wxy, levels, wxy[rows], variogram, variance=False, dates=dates, site_names=names)
+    at_wells, _ = krige_epochs(
+        wxy, levels, wxy[rows], variogram, variance=False, dates=dates, site_names=names
+    )
     filled = levels.copy()
     filled[rows] = np.where(silent[rows], at_wells + offset[:, None], levels[rows])
     return filled

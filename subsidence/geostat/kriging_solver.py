@@ -308,7 +308,9 @@ def krige_epochs(
     names = np.arange(len(used)).astype(str) if site_names is None else np.asarray(site_names)
     what = "site" if site_names is None else "well"
     groups = _groups(xy, z, variogram, dates, names[used], what)
-    est_groups = groups if estimate_values is None else _groups(xy, z_est, variogram, dates, names[used], what)
+    est_groups = (
+        groups if estimate_values is None else _groups(xy, z_est, variogram, dates, names[used], what)
+    )
     coef = _dual_coefficients(est_groups, z_est)
     var_of = _Variance(variogram, xy, groups) if variance else None
     group_of = np.empty(z.shape[1], dtype=int)
