@@ -45,3 +45,14 @@ def test_local_cluster_run_predicts_every_point_and_saves_the_model(models_dir: 
     at.switch_page("1_Study_area.py").run()
     at.switch_page("3_Model.py").run()
     assert at.text_input(key=keys.DASK_ADDRESS).value.strip() == "local"
+
+
+def test_a_remote_scheduler_must_be_one_the_operator_trusts(models_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Dask exchanges pickled Python objects: a browser user may not point the server at any host."""
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    at.text_input(key=keys.DASK_ADDRESS).set_value("tcp://10.0.0.5:8786").run()
+    assert "SUBSIDENCE_DASK_ADDRESSES" in at.sidebar.error[0].value
+    assert not [b for b in at.button if b.key == "cluster_run"]
+    monkeypatch.setenv("SUBSIDENCE_DASK_ADDRESSES", "tcp://10.0.0.9:8786, tcp://10.0.0.5:8786")
+    at.run()
+    assert not at.sidebar.error and [b for b in at.button if b.key == "cluster_run"]
