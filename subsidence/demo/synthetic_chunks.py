@@ -201,28 +201,6 @@ def chunks(p: Plan, chunk_points: int = CHUNK_POINTS) -> Iterator[SyntheticArea]
         yield _chunk(p, start, min(start + step, len(p.x)))
 
 
-def combine(parts: list[SyntheticArea]) -> SyntheticArea:
-    """One area from consecutive chunks (rows concatenated)."""
-    rows: dict[str, Any] = {
-        name: np.concatenate([getattr(c, name) for c in parts])
-        for name in (
-            "subsidence_mm",
-            "truth_mm",
-            "head_m",
-            "thickness_m",
-            "permeability_m_per_day",
-            "sskv_per_m",
-            "sske_per_m",
-            "tau_days",
-            "kv_m_per_day",
-            "interbed_m",
-            "anomaly",
-        )
-    }
-    ps = pd.concat([c.ps for c in parts], ignore_index=True)
-    return replace(parts[0], ps=ps, **rows)
-
-
 TRUTH_VECTORS = (
     "thickness_m",
     "permeability_m_per_day",
@@ -232,6 +210,16 @@ TRUTH_VECTORS = (
     "kv_m_per_day",
     "interbed_m",
 )
+
+
+def combine(parts: list[SyntheticArea]) -> SyntheticArea:
+    """One area from consecutive chunks (rows concatenated)."""
+    rows: dict[str, Any] = {
+        name: np.concatenate([getattr(c, name) for c in parts])
+        for name in ("subsidence_mm", "truth_mm", "head_m", *TRUTH_VECTORS, "anomaly")
+    }
+    ps = pd.concat([c.ps for c in parts], ignore_index=True)
+    return replace(parts[0], ps=ps, **rows)
 
 
 def _ps_rows(area: SyntheticArea) -> pd.DataFrame:

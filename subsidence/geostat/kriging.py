@@ -28,7 +28,7 @@ variances in m².
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -51,7 +51,7 @@ from subsidence.geostat.kriging_heads import (
 from subsidence.geostat.kriging_layers import _krige_layer, _LayerOut
 from subsidence.geostat.kriging_solver import ProgressCallback, _presence, loo_residuals
 from subsidence.geostat.variogram import ExperimentalVariogram, Variogram
-from subsidence.io.studyarea import PERMEABILITY, THICKNESS, StudyArea, Wells
+from subsidence.io.studyarea import PERMEABILITY, THICKNESS, StudyArea
 
 
 @dataclass(frozen=True)
@@ -172,24 +172,7 @@ FILLED_NOTE = (
 # --- time ------------------------------------------------------------------------------------
 
 
-def interpolate_wells_in_time(wells: Wells, dates: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
-    """Well levels at the given dates under the coverage policy (:func:`subsidence.coverage.levels_at`).
-
-    Linear in time between readings; beyond a well's first or last reading the reading is
-    carried for at most half the well's median reading interval (15 to 90 days), never further.
-
-    Parameters
-    ----------
-    wells : Wells
-    dates : DatetimeIndex or array of datetime64, shape (n_epochs,)
-
-    Returns
-    -------
-    ndarray, shape (n_wells, n_epochs)
-        Head (m above datum), in the order of ``wells.ids``; NaN where a well does not cover
-        the date. Readings on the same date are averaged.
-    """
-    return levels_at(wells, dates)
+interpolate_wells_in_time = levels_at  # well levels at the acquisition dates (the coverage policy)
 
 
 # --- the study area --------------------------------------------------------------------------
@@ -251,10 +234,14 @@ def krige_study_area(
     if config.grid:
         gx, gy, cell = grid_axes(area.extent_m, config.cell_size_m, config.max_cells, config.margin_m)
         grid_axes_xy = (gx, gy)
-    filled = fill_silent_wells(wxy, levels, pooled, dates, names) if config.fill_silent_wells else None
-    heads = _HeadKriging(wxy, levels, per_epoch, dates, names, config, filled)
+    heads = _HeadKriging(wxy, levels, per_epoch, dates, names, config)
+    loo = heads.loo()  # the cross-validation, and each silent well's offset from the others
+    filled = None
+    if config.fill_silent_wells:
+        filled = fill_silent_wells(wxy, levels, pooled, dates, names, residuals=loo)
+        heads = replace(heads, filled=filled)
     est, var = heads.krige(points, np.float64, False, lambda f, m: report(0.1 + 0.2 * f, f"heads at PS: {m}"))
-    head_cv = _head_cv(heads.loo(), wells, dates)
+    head_cv = _head_cv(loo, wells, dates)
     sd = np.sqrt(np.maximum(var, 0.0))
 
     g_est = g_var = None

@@ -135,7 +135,12 @@ def _epoch_variogram(xy: np.ndarray, z: np.ndarray, pooled: Variogram, config: K
 
 
 def fill_silent_wells(
-    wxy: np.ndarray, levels: np.ndarray, variogram: Variogram, dates: pd.DatetimeIndex, names: np.ndarray
+    wxy: np.ndarray,
+    levels: np.ndarray,
+    variogram: Variogram,
+    dates: pd.DatetimeIndex,
+    names: np.ndarray,
+    residuals: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each well's level at the acquisitions where it is silent, from the other wells.
 
@@ -146,6 +151,9 @@ def fill_silent_wells(
     in the head of the points around it: on the recovery variant the kriged change of head at the
     PS points moved from 0.46 to 0.31 m RMS from the truth (``docs/coverage.md``).
 
+    ``residuals``: the wells' leave-one-out residuals when already computed (the kriging's
+    cross-validation), else computed here with ``variogram``.
+
     Returns
     -------
     ndarray, shape of ``levels``
@@ -155,7 +163,9 @@ def fill_silent_wells(
     if not silent.any():
         return levels
     rows = np.flatnonzero(silent.any(axis=1))
-    offset = np.nanmean(loo_residuals(wxy, levels, variogram, dates=dates, site_names=names)[rows], axis=1)
+    if residuals is None:
+        residuals = loo_residuals(wxy, levels, variogram, dates=dates, site_names=names)
+    offset = np.nanmean(residuals[rows], axis=1)
     at_wells, _ = krige_epochs(
         wxy, levels, wxy[rows], variogram, variance=False, dates=dates, site_names=names
     )

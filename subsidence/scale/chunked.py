@@ -38,7 +38,7 @@ import shapely
 from subsidence.coverage import ModelPeriod, apply_period, period_for, period_values
 from subsidence.features import fill_gaps
 from subsidence.geostat.factors import Factors
-from subsidence.geostat.kriging import KrigingConfig, interpolate_wells_in_time, krige_study_area
+from subsidence.geostat.kriging import KrigingConfig, krige_study_area
 from subsidence.geostat.kriging_heads import _HeadKriging
 from subsidence.geostat.kriging_layers import _krige_layer
 from subsidence.io.bundle_paths import _bundle_file
@@ -84,7 +84,7 @@ def fit_kriger(area: StudyArea, config: KrigingConfig | None = None) -> tuple[Po
     wells = area.wells
     heads = _HeadKriging(
         np.column_stack([wells.x, wells.y]),
-        interpolate_wells_in_time(wells, area.dates),
+        result.well_levels_m,  # already interpolated to the dates by the kriging
         result.head_variograms,
         area.dates,
         wells.ids.astype(str),
