@@ -71,6 +71,7 @@ st.subheader("What each scenario adds by the horizon")
 tables.show(scenario_table(forecasts), key="scenario_table", decimals=3)
 st.caption("Share of points adding more than each amount by the horizon (points sample the built-up area):")
 tables.show(threshold_table(forecasts), key="threshold_table")
+forecast_parts.local_motion_note(forecasts[0], data)
 for fc in forecasts:
     outside = heads_outside_training(fc, data)
     if outside is not None:

@@ -15,7 +15,14 @@ import streamlit as st
 from subsidence.errors import SubsidenceError
 from subsidence.io.exports import csv_bytes, geopackage_bytes, results_geodataframe
 from subsidence.models import model_names
-from subsidence.planning.scenarios import PRESETS, Scenario, csv_scenario, zone_scenario
+from subsidence.planning.scenarios import (
+    PRESETS,
+    Scenario,
+    csv_scenario,
+    local_motion_sentence,
+    zone_scenario,
+)
+from subsidence.text import escape_markdown
 from subsidence.validation.hindcast import hindcast
 from subsidence.viz.hindcast_figures import hindcast_figure
 from subsidence.viz.maps import colour_range, legend_html
@@ -31,6 +38,21 @@ def neutral_rgba(values: np.ndarray) -> np.ndarray | None:
     if float(np.ptp(values)) < 0.5 or hi - lo < 0.5:
         return np.tile(NEUTRAL, (len(values), 1))
     return None
+
+
+def local_motion_note(forecast: Any, data: Any) -> None:
+    """Say which points move unlike their neighbours: their own motion goes on in every forecast."""
+    sentence = local_motion_sentence(forecast, data.ps_ids)
+    if sentence is None:
+        return
+    head, rest = sentence.split(" (", 1)
+    st.info(f"**{escape_markdown(head)}** ({escape_markdown(rest)}")
+    flagged = [str(p) for p in np.asarray(data.ps_ids)[forecast.local.flagged][:10]]  # those named
+    st.button(
+        f"Pick {len(flagged)} of them to see their curves",
+        key="pick_local_motion",
+        on_click=lambda: picks.set_picked(picks.picked() + flagged),
+    )
 
 
 def per_well_inputs(area: Any) -> None:

@@ -38,6 +38,7 @@ from subsidence.models.consolidation_physics import (
     responses,
     tau_days,
 )
+from subsidence.models.local_motion import LocalMotion, detect
 from subsidence.series import SeriesData
 
 __all__ = [
@@ -154,11 +155,24 @@ class Consolidation:
 
         The forecast a hindcast or a scenario needs: the physics on the heads of the whole
         period (the causes), scaled by each point's gain ``g`` estimated from its InSAR up to
-        epoch ``k`` only (Bayesian ridge towards 1, prior sd ``gain_sd``). The extra velocity of
-        one-step mode is left out on purpose: it is what keeps a forecast sinking after heads
-        turn. Subsidence after epoch ``k`` is never read.
+        epoch ``k`` only (Bayesian ridge towards 1, prior sd ``gain_sd``), plus the local
+        motion no cause explains where a point moves unlike its neighbours
+        (:mod:`subsidence.models.local_motion`; ``local_motion`` in the settings). The extra
+        velocity of one-step mode is left out on purpose: it is what keeps a forecast sinking
+        after heads turn. Subsidence after epoch ``k`` is never read.
         """
         physics = self.physics_mm(data)
+        terms = self.point_terms(data, k, physics)
+        since = data.days[k + 1 :] - data.days[k]
+        return np.asarray(
+            terms.gain[:, None] * (physics[:, k + 1 :] - physics[:, k : k + 1])
+            + terms.rate_mm_per_yr[:, None] * since[None, :] / DAYS_PER_YEAR,
+            float,
+        )
+
+    def point_terms(self, data: SeriesData, k: int, physics: np.ndarray | None = None) -> LocalMotion:
+        """Each point's gain and local motion read from its InSAR up to epoch ``k`` (see :meth:`forecast_from`)."""
+        physics = self.physics_mm(data) if physics is None else physics
         cfg = self.config
         obs = data.subsidence_mm[:, : k + 1] - data.subsidence_mm[:, :1]
         p = physics[:, : k + 1]
@@ -166,7 +180,9 @@ class Consolidation:
         gain = ((obs * p).sum(axis=1) * w + prior) / ((p * p).sum(axis=1) * w + prior)
         if not cfg.assimilate:
             gain = np.ones_like(gain)
-        return np.asarray(gain[:, None] * (physics[:, k + 1 :] - physics[:, k : k + 1]), float)
+        if not (cfg.assimilate and cfg.local_motion):
+            return LocalMotion(np.zeros(len(gain), bool), gain, np.zeros(len(gain)))
+        return detect(obs, p, gain, data.days[: k + 1], data.xy_m, threshold=cfg.local_threshold)
 
     def _extrapolated_head_correction(self, data: SeriesData) -> np.ndarray:
         """(n, E - 1) mm: swap interval ``k``'s own response to the observed head at ``k + 1``

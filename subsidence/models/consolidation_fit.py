@@ -98,6 +98,9 @@ class ConsolidationConfig:
         Weight of the prior on the time parameters (:data:`PRIOR`); 0 fits them by least
         squares alone. 1 counts the prior as much as one independent observation per fitted
         point at ``noise_mm``.
+    local_motion, local_threshold : bool, float
+        Forecasts carry on the motion of points that move unlike their neighbours, flagged at
+        ``local_threshold`` robust standard deviations (:mod:`subsidence.models.local_motion`).
     """
 
     fit_points: int = 1000
@@ -107,6 +110,8 @@ class ConsolidationConfig:
     noise_mm: float = 5.0
     max_iterations: int = 20
     prior_weight: float = 1.0
+    local_motion: bool = True
+    local_threshold: float = 4.0
 
     def __post_init__(self) -> None:
         if self.fit_points < 1 or self.max_iterations < 1:
@@ -114,9 +119,9 @@ class ConsolidationConfig:
                 "ConsolidationConfig: fit_points and max_iterations must be >= 1, found "
                 f"{self.fit_points}, {self.max_iterations}"
             )
-        if min(self.gain_sd, self.velocity_sd_mm_per_yr, self.noise_mm) <= 0:
+        if min(self.gain_sd, self.velocity_sd_mm_per_yr, self.noise_mm, self.local_threshold) <= 0:
             raise SubsidenceError(
-                "ConsolidationConfig: gain_sd, velocity_sd_mm_per_yr and noise_mm must be > 0"
+                "ConsolidationConfig: gain_sd, velocity_sd_mm_per_yr, noise_mm and local_threshold must be > 0"
             )
 
 

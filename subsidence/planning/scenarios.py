@@ -4,7 +4,9 @@ A planner asks: what if heads keep falling, are held, or recover (as after the S
 water diversion reached Beijing in 2015)? Each scenario continues every point's kriged head
 from the last acquisition: its recent trend (a line and an annual cycle fitted to the last two
 years) replaced by the scenario's rate. The fitted ``consolidation`` model turns the heads into
-compaction; the forecast is the observed cumulative subsidence at the last acquisition plus the
+compaction, scaled by each point's gain and with the local motion no cause explains carried on
+(:meth:`subsidence.models.consolidation.Consolidation.forecast_from`, the forecast the hindcast
+checks); the forecast is the observed cumulative subsidence at the last acquisition plus the
 modelled compaction since then, so it starts from what InSAR saw.
 
 The head scenarios themselves (presets, a rate, a zone of wells, a CSV of future heads per
@@ -30,6 +32,7 @@ from subsidence.series import SeriesData
 
 if TYPE_CHECKING:  # types only (bands and the model are imported where they are used)
     from subsidence.models.consolidation import Consolidation
+    from subsidence.models.local_motion import LocalMotion
     from subsidence.validation.bands import Band
 from subsidence.planning.scenario_heads import (
     PRESETS,
@@ -55,6 +58,7 @@ __all__ = [
     "forecast_table",
     "future_heads",
     "heads_outside_training",
+    "local_motion_sentence",
     "model_forecast",
     "parse_scenario",
     "physics_band",
@@ -81,6 +85,8 @@ class Forecast:
     median_mm, low_mm, high_mm : ndarray, shape (n, F)
         Cumulative subsidence since the first acquisition, mm, positive = down: the median and
         the range of the refitted models.
+    local : LocalMotion, optional
+        The points moving unlike their neighbours, whose own motion the forecast carries on.
     """
 
     scenario: Scenario
@@ -89,6 +95,7 @@ class Forecast:
     median_mm: np.ndarray
     low_mm: np.ndarray
     high_mm: np.ndarray
+    local: LocalMotion | None = None
 
     @property
     def added_mm(self) -> np.ndarray:
@@ -164,7 +171,9 @@ def forecast(
     heads = future_heads(data, scenario, future_days)
     ext = extend(data, future_dates, heads)
     e = data.n_epochs - 1
-    added = np.stack([(p := m.physics_mm(ext))[:, e:] - p[:, e : e + 1] for m in models])  # (K, n, F)
+    # each model's forecast as the hindcast checks it: gain and local motion read up to the last
+    # acquisition (column 0 is the last acquisition itself)
+    added = np.stack([np.hstack([np.zeros((data.n_points, 1)), m.forecast_from(ext, e)]) for m in models])
     base = data.subsidence_mm[:, -1:]
     median, low, high = np.median(added, axis=0), added.min(axis=0), added.max(axis=0)
     if calibrated:
@@ -182,6 +191,26 @@ def forecast(
         median_mm=base + median,
         low_mm=base + low,
         high_mm=base + high,
+        local=models[0].point_terms(ext, e) if hasattr(models[0], "point_terms") else None,
+    )
+
+
+def local_motion_sentence(f: Forecast, ps_ids: np.ndarray, most: int = 10) -> str | None:
+    """Plain words on the points moving unlike their neighbours (None when there are none).
+
+    Text, not Markdown or HTML: the caller escapes the ids.
+    """
+    if f.local is None or f.local.n_flagged == 0:
+        return None
+    rates = f.local.rate_mm_per_yr[f.local.flagged]
+    ids = [str(p) for p in np.asarray(ps_ids)[f.local.flagged][:most]]
+    more = f" and {f.local.n_flagged - most} more" if f.local.n_flagged > most else ""
+    return (
+        f"{f.local.n_flagged} point(s) move unlike their neighbours ({rates.min():+.0f} to {rates.max():+.0f} mm/yr "
+        "beyond what the groundwater explains, over the last year of the record; + = sinking): local causes such "
+        "as construction dewatering, a settling landfill or a new load. The groundwater cannot tell what they will "
+        "do, so every scenario carries their own recent motion on; check them on the ground. Points: "
+        f"{', '.join(ids)}{more}."
     )
 
 

@@ -222,7 +222,7 @@ def build_pack(inp: PackInputs) -> Pack:
         SECTIONS[7]: (divs[6] + table_html(picks_table(data, inp.modelled_mm, paths, ttt, confid, picks)))
         if picks
         else "<p>No points were picked.</p>",
-        SECTIONS[8]: scenarios_html(inp.forecasts),
+        SECTIONS[8]: scenarios_html(inp.forecasts, data.ps_ids),
         SECTIONS[9]: "<ul>" + "".join(f"<li>{esc(c)}</li>" for c in CAVEATS) + "</ul>",
         SECTIONS[10]: f"<p>subsidence library {esc(__version__)}; written "
         f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.</p>",

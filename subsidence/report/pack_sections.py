@@ -93,8 +93,8 @@ def hindcast_html(h: Any) -> str:
     )
 
 
-def scenarios_html(forecasts: Sequence[Any]) -> str:
-    from subsidence.planning.scenarios import scenario_table
+def scenarios_html(forecasts: Sequence[Any], ps_ids: np.ndarray | None = None) -> str:
+    from subsidence.planning.scenarios import local_motion_sentence, scenario_table
 
     t = scenario_table(forecasts).rename(
         columns={
@@ -107,9 +107,12 @@ def scenarios_html(forecasts: Sequence[Any]) -> str:
             "band_mm": "median band width (mm)",
         }
     )
+    local = local_motion_sentence(forecasts[0], ps_ids) if ps_ids is not None else None
     return (
         "<p>Each scenario continues every point's groundwater level from the last acquisition; the "
-        "consolidation physics turns the levels into settlement.</p>" + table_html(t.round(3))
+        "consolidation physics turns the levels into settlement.</p>"
+        + table_html(t.round(3))
+        + (f"<p>{esc(local)}</p>" if local else "")
     )
 
 

@@ -21,6 +21,16 @@ def test_forecast_table_map_and_curves() -> None:
     trend, recovery = table["mean added (mm)"]
     assert recovery < trend  # heads recovering: less subsidence than heads falling
     assert len(at.get("deck_gl_json_chart")) == 2  # the scenario map and the difference map
+    # the demo's dewatering bowls: named in plain words, carried on in every scenario, and picked
+    # with one click to see their curves
+    note = next(i.value for i in at.info if "move unlike their neighbours" in i.value)
+    at.button(key="pick_local_motion").click().run()
+    picked = at.session_state[keys.PICKED][at.session_state[keys.AREA_KEY]]
+    assert not at.exception and 0 < len(picked) <= 10
+    assert all(p in note for p in picked)
+    assert "Forecast under groundwater scenarios" in at.get("plotly_chart")[0].proto.spec
+    at.session_state[keys.PICKED] = []
+    at.run()
     at.radio(key=keys.SCENARIO_SHOWN).set_value("recovery 1 m/yr").run()
     assert "recovery 1 m/yr" in at.get("deck_gl_json_chart")[0].proto.tooltip
     at.session_state[keys.PICKED] = ["PS000001"]

@@ -57,12 +57,13 @@ def test_recovery_variant_cut_at_the_turn(recovery: Path, capsys: pytest.Capture
     result = run(capsys, "hindcast", str(recovery), "--model", "consolidation", "--cut", "2013-12-01")
     refs = {r["forecast"]: r["rmse_mm"] for r in result["references"]}
     # the physics forecasts the turn (docs/benchmarks.md, 1,500 points, every forecast from the
-    # same robust anchor): 0.6 x "it stops" met (measured 0.18 x), coverage met (0.93, band
-    # 23 mm); the 0.2 x velocity is missed narrowly (measured 0.223 x: 5.30 of 23.8 mm;
-    # 4.70 mm, 0.198 x, with the true heads), so the test holds the measured level
+    # same robust anchor): 0.6 x "it stops" met (measured 0.17 x), coverage met (0.94, band
+    # 23 mm); the 0.2 x velocity is missed narrowly (measured 0.213 x: 5.08 of 23.8 mm;
+    # the generator's own physics, true heads and layers, scores 0.207 x), so the test holds
+    # the measured level
     assert result["rmse_mm"] <= 0.6 * refs["it stops"]
     assert 0.85 <= result["coverage_90"] <= 0.95
-    assert result["rmse_mm"] <= 0.23 * refs["velocity"]
+    assert result["rmse_mm"] <= 0.22 * refs["velocity"]
     for name in model_names():  # every model runs on the variant; none beats the physics at the turn
         other = run(
             capsys, "hindcast", str(recovery), "--model", name, "--cut", "2013-12-01", "--max-epochs", "2"

@@ -68,6 +68,10 @@ class _Physics:
     def physics_mm(self, data: SeriesData) -> np.ndarray:
         return self.k * np.maximum(data.head_m[:, :1] - data.head_m, 0.0)
 
+    def forecast_from(self, data: SeriesData, k: int) -> np.ndarray:
+        physics = self.physics_mm(data)
+        return physics[:, k + 1 :] - physics[:, k : k + 1]
+
 
 def test_forecasts_start_at_insar_and_recovery_adds_less() -> None:
     data = _data()
