@@ -40,3 +40,16 @@ def test_cut_date_hindcast_table_and_band_on_a_picked_curve(app_url, page) -> No
     expect(curves).to_have_count(1, timeout=60_000)
     text = curves.first.inner_text()
     assert "PS000001: 90 % band" in text and "PS000001: InSAR" in text
+
+    # points moving unlike their neighbours are named; one click picks them and draws their curves
+    note = page.locator("[data-testid='stAlert']").filter(has_text="move unlike their neighbours")
+    expect(note).to_have_count(1)
+    named = re.findall(r"PS\d+", note.inner_text())
+    assert named
+    page.get_by_role("button", name=re.compile(r"Pick \d+ of them to see their curves")).click()
+    wait_for_app(page)
+    forecast = page.locator("[data-testid='stPlotlyChart']").filter(
+        has_text="Forecast under groundwater scenarios"
+    )
+    expect(forecast).to_have_count(1, timeout=60_000)
+    expect(forecast.first).to_contain_text(named[0], timeout=60_000)
