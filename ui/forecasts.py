@@ -45,8 +45,7 @@ def local_motion_note(forecast: Any, data: Any) -> None:
     sentence = local_motion_sentence(forecast, data.ps_ids)
     if sentence is None:
         return
-    head, rest = sentence.split(" (", 1)
-    st.info(f"**{escape_markdown(head)}** ({escape_markdown(rest)}")
+    st.info(escape_markdown(sentence))
     flagged = [str(p) for p in np.asarray(data.ps_ids)[forecast.local.flagged][:10]]  # those named
     st.button(
         f"Pick {len(flagged)} of them to see their curves",

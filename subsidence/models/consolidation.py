@@ -150,7 +150,7 @@ class Consolidation:
         change[:, 0] = np.nan
         return change
 
-    def forecast_from(self, data: SeriesData, k: int) -> np.ndarray:
+    def forecast_from(self, data: SeriesData, k: int, terms: LocalMotion | None = None) -> np.ndarray:
         """Cumulative compaction since epoch ``k`` at epochs ``k + 1 ..`` (n, E - 1 - k), mm.
 
         The forecast a hindcast or a scenario needs: the physics on the heads of the whole
@@ -159,10 +159,11 @@ class Consolidation:
         motion no cause explains where a point moves unlike its neighbours
         (:mod:`subsidence.models.local_motion`; ``local_motion`` in the settings). The extra
         velocity of one-step mode is left out on purpose: it is what keeps a forecast sinking
-        after heads turn. Subsidence after epoch ``k`` is never read.
+        after heads turn. Subsidence after epoch ``k`` is never read. ``terms``: those of
+        :meth:`point_terms` for the same data and ``k``, when already worked out.
         """
         physics = self.physics_mm(data)
-        terms = self.point_terms(data, k, physics)
+        terms = self.point_terms(data, k, physics) if terms is None else terms
         since = data.days[k + 1 :] - data.days[k]
         return np.asarray(
             terms.gain[:, None] * (physics[:, k + 1 :] - physics[:, k : k + 1])

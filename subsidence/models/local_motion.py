@@ -38,7 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-DAYS_PER_YEAR = 365.25
+from subsidence.models.baselines import linear_velocity_mm_per_day
+from subsidence.models.consolidation_physics import DAYS_PER_YEAR
+
 MIN_WINDOW_EPOCHS = 4  # acquisitions in the window needed to read a trend
 MIN_CELLS = 5  # cells with points around a point needed to call its motion local
 MIN_NEIGHBOURS = 10  # and points in those cells
@@ -62,12 +64,6 @@ class LocalMotion:
     @property
     def n_flagged(self) -> int:
         return int(self.flagged.sum())
-
-
-def trends_mm_per_yr(residual_mm: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Least-squares slope of each row of ``residual_mm`` (n, m) against ``days`` (m,), mm/yr."""
-    t = (days - days.mean()) / DAYS_PER_YEAR
-    return np.asarray((residual_mm - residual_mm.mean(axis=1, keepdims=True)) @ t / (t @ t))
 
 
 def neighbourhood_median(
@@ -127,7 +123,8 @@ def detect(
         return nothing
     t = days[window]
     ref_gain, _, _ = neighbourhood_median(gain, xy_m, cell_m, block)
-    trend = trends_mm_per_yr((observed_mm - ref_gain[:, None] * physics_mm)[:, window], t)
+    residual = (observed_mm - ref_gain[:, None] * physics_mm)[:, window]
+    trend = linear_velocity_mm_per_day(residual, t) * DAYS_PER_YEAR  # mm/yr
     reference, used, around = neighbourhood_median(trend, xy_m, cell_m, block)
     local = trend - reference
     spread = MAD_TO_SD * np.median(np.abs(local - np.median(local)))

@@ -173,7 +173,13 @@ def forecast(
     e = data.n_epochs - 1
     # each model's forecast as the hindcast checks it: gain and local motion read up to the last
     # acquisition (column 0 is the last acquisition itself)
-    added = np.stack([np.hstack([np.zeros((data.n_points, 1)), m.forecast_from(ext, e)]) for m in models])
+    terms = [m.point_terms(ext, e) for m in models]
+    added = np.stack(
+        [
+            np.hstack([np.zeros((data.n_points, 1)), m.forecast_from(ext, e, t)])
+            for m, t in zip(models, terms, strict=True)
+        ]
+    )
     base = data.subsidence_mm[:, -1:]
     median, low, high = np.median(added, axis=0), added.min(axis=0), added.max(axis=0)
     if calibrated:
@@ -191,7 +197,7 @@ def forecast(
         median_mm=base + median,
         low_mm=base + low,
         high_mm=base + high,
-        local=models[0].point_terms(ext, e) if hasattr(models[0], "point_terms") else None,
+        local=terms[0],
     )
 
 

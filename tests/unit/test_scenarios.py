@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from subsidence.errors import SubsidenceError
+from subsidence.models.local_motion import LocalMotion
 from subsidence.planning.scenarios import PRESETS, Scenario, forecast, future_heads, scenario_table
 from subsidence.series import SeriesData
 
@@ -68,7 +69,10 @@ class _Physics:
     def physics_mm(self, data: SeriesData) -> np.ndarray:
         return self.k * np.maximum(data.head_m[:, :1] - data.head_m, 0.0)
 
-    def forecast_from(self, data: SeriesData, k: int) -> np.ndarray:
+    def point_terms(self, data: SeriesData, k: int) -> LocalMotion:
+        return LocalMotion(np.zeros(data.n_points, bool), np.ones(data.n_points), np.zeros(data.n_points))
+
+    def forecast_from(self, data: SeriesData, k: int, terms: LocalMotion) -> np.ndarray:
         physics = self.physics_mm(data)
         return physics[:, k + 1 :] - physics[:, k : k + 1]
 
